@@ -1,0 +1,831 @@
+/*
+ * api.c - the JSON API over HTTPS: routing, bearer authentication, transfer
+ * creation, streaming upload (PUT, raw body, constant memory) into an
+ * encrypted blob, and streaming download with Range.
+ *
+ * Upload path: first call (headers) authenticates, checks the transfer, the
+ * name and the declared size, opens a staging file and a store_seal; each
+ * body piece is hashed (SHA-256 of the plaintext) and sealed; the last call
+ * seals the final chunk, commits the blob durably (blob.c), wraps the data
+ * key and inserts the row, and only then answers 201.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "blob.h"
+#include "fname.h"
+#include "http.h"
+#include "jsonutil.h"
+#include "keys.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+#define API_PREFIX "/api/v1/transfers"
+#define API_SUBJECT_MAX 998
+#define API_MESSAGE_MAX 10000
+#define API_DOWNLOAD_BLOCK (256U * 1024U)
+
+struct upload {
+	int fd;
+	char staging[PATH_MAX];
+	struct store_seal seal;
+	crypto_hash_sha256_state sha;
+	unsigned char dk[KEYS_KEYBYTES];
+	struct db_file f;
+	uint64_t received;
+	int64_t max;
+	int failed;
+	int committed;
+};
+
+struct download {
+	int fd;
+	struct store_open o;
+	uint64_t start;
+	uint64_t len;
+	char file_id[UTIL_IDLEN + 1];
+};
+
+static enum MHD_Result
+api_json(struct MHD_Connection *c, unsigned status, json_t *o)
+{
+	char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+	struct MHD_Response *r;
+
+	json_decref(o);
+	if (s == NULL)
+		return http_error(c, 500, "internal error");
+	r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
+	if (r == NULL) {
+		free(s);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
+	return http_send(c, status, r);
+}
+
+static const char *
+api_user_log(const struct req *rq)
+{
+	return rq->user_ok ? rq->user.name : "-";
+}
+
+/* ---- transfers ---------------------------------------------------------- */
+
+/* api_transfer_load - the transfer, if it exists and this user may see it */
+static int
+api_transfer_load(struct server *srv, struct req *rq, const char *id, struct db_transfer *t)
+{
+	int r;
+
+	if (!util_id_valid(id))
+		return DB_NOTFOUND;
+	r = db_transfer_get(srv->db, id, t);
+	if (r != DB_OK)
+		return r;
+	/* Another user's transfer is answered exactly like a missing one. */
+	if (t->owner_id != rq->user.id && strcmp(rq->user.role, "admin") != 0) {
+		db_transfer_free(t);
+		return DB_NOTFOUND;
+	}
+	return DB_OK;
+}
+
+static enum MHD_Result
+api_transfer_create(struct server *srv, struct MHD_Connection *c, struct req *rq)
+{
+	struct db_transfer t;
+	json_t *in = NULL, *v;
+	json_error_t jerr;
+	const char *key, *subject = "", *message = "";
+	char why[200];
+	int r;
+
+	if (rq->bodylen > 0) {
+		if (jsonutil_depth_ok(rq->body, rq->bodylen, 8) != 0)
+			return http_error(c, 400, "JSON nested too deeply");
+		in = json_loadb(rq->body, rq->bodylen, JSON_REJECT_DUPLICATES, &jerr);
+		if (in == NULL) {
+			snprintf(why, sizeof(why), "invalid JSON: %s", jerr.text);
+			return http_error(c, 400, why);
+		}
+		if (!json_is_object(in)) {
+			json_decref(in);
+			return http_error(c, 400, "request body must be a JSON object");
+		}
+		json_object_foreach(in, key, v) {
+			if (strcmp(key, "subject") != 0 && strcmp(key, "message") != 0) {
+				json_decref(in);
+				return http_error(c, 400, "unknown field (allowed: subject, message)");
+			}
+			if (!json_is_string(v)) {
+				json_decref(in);
+				return http_error(c, 400, "subject and message must be strings");
+			}
+		}
+		if ((v = json_object_get(in, "subject")) != NULL)
+			subject = json_string_value(v);
+		if ((v = json_object_get(in, "message")) != NULL)
+			message = json_string_value(v);
+		if (strlen(subject) > API_SUBJECT_MAX || strlen(message) > API_MESSAGE_MAX ||
+		    jsonutil_has_controls(subject, 0) || jsonutil_has_controls(message, 1)) {
+			json_decref(in);
+			return http_error(c, 400,
+					  "subject (998 bytes, one line) or message (10000 bytes) "
+					  "too long or contains control characters");
+		}
+	}
+	memset(&t, 0, sizeof(t));
+	util_id_new(t.id);
+	t.owner_id = rq->user.id;
+	t.subject = (char *)subject;
+	t.message = (char *)message;
+	t.created = util_now();
+	r = db_transfer_create(srv->db, &t);
+	json_decref(in);
+	if (r != DB_OK)
+		return http_error(c, 503, "database unavailable");
+	log_event(LOG_LVL_INFO, "transfer.created", "transfer=%s user=%s", t.id, rq->user.name);
+	{
+		char loc[128];
+		json_t *o = json_pack("{s:s, s:s}", "id", t.id, "state", "draft");
+		snprintf(loc, sizeof(loc), API_PREFIX "/%s", t.id);
+		char *s = json_dumps(o, JSON_COMPACT);
+		json_decref(o);
+		struct MHD_Response *resp =
+			s ? MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE)
+			  : NULL;
+		if (resp == NULL) {
+			free(s);
+			return MHD_NO;
+		}
+		MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
+		MHD_add_response_header(resp, "Location", loc);
+		return http_send(c, 201, resp);
+	}
+}
+
+static json_t *
+api_file_json(const struct db_file *f)
+{
+	char created[32];
+
+	util_time_iso(f->created, created);
+	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "id", f->id, "name", f->name, "size",
+			 (json_int_t)f->size, "sha256", f->sha256, "state", f->state, "created",
+			 created);
+}
+
+static int
+api_file_list_cb(const struct db_file *f, void *arg)
+{
+	json_t *o = api_file_json(f);
+
+	return o == NULL || json_array_append_new(arg, o) != 0;
+}
+
+static enum MHD_Result
+api_transfer_show(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *id)
+{
+	struct db_transfer t;
+	json_t *files, *o;
+	char created[32];
+	int r = api_transfer_load(srv, rq, id, &t);
+
+	if (r == DB_NOTFOUND)
+		return http_error(c, 404, "no such transfer");
+	if (r != DB_OK)
+		return http_error(c, 503, "database unavailable");
+	files = json_array();
+	if (files == NULL || db_file_list(srv->db, t.id, api_file_list_cb, files) != DB_OK) {
+		json_decref(files);
+		db_transfer_free(&t);
+		return http_error(c, 503, "database unavailable");
+	}
+	util_time_iso(t.created, created);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", t.id, "subject", t.subject,
+		      "message", t.message, "state", t.state, "created", created, "files", files);
+	db_transfer_free(&t);
+	if (o == NULL)
+		return http_error(c, 500, "internal error");
+	return api_json(c, 200, o);
+}
+
+/* ---- upload ------------------------------------------------------------- */
+
+static void
+api_upload_free(struct upload *up)
+{
+	if (up == NULL)
+		return;
+	store_seal_free(&up->seal);
+	if (up->fd >= 0)
+		close(up->fd);
+	if (!up->committed && up->staging[0] != '\0')
+		unlink(up->staging);
+	sodium_memzero(up->dk, sizeof(up->dk));
+	sodium_memzero(&up->sha, sizeof(up->sha));
+	free(up);
+}
+
+/* api_upload_begin - headers are in: check everything we can before any byte */
+static enum MHD_Result
+api_upload_begin(struct server *srv, struct MHD_Connection *c, struct req *rq,
+		 const char *tid, const char *rawname)
+{
+	struct limits l;
+	struct db_transfer t;
+	struct upload *up;
+	const char *why, *cl;
+	char name[FNAME_MAXBYTES + 1];
+	int r, n;
+
+	http_limits(srv, &l);
+	r = api_transfer_load(srv, rq, tid, &t);
+	if (r == DB_NOTFOUND)
+		return http_error(c, 404, "no such transfer");
+	if (r != DB_OK)
+		return http_error(c, 503, "database unavailable");
+	r = strcmp(t.state, "draft");
+	db_transfer_free(&t);
+	if (r != 0)
+		return http_error(c, 409, "files can only be added to a draft transfer");
+	if (fname_normalize(rawname, strlen(rawname), name, sizeof(name), &why) != 0)
+		return http_error(c, 400, why);
+	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl != NULL) {
+		char *end;
+		errno = 0;
+		unsigned long long v = strtoull(cl, &end, 10);
+		if (errno == 0 && *end == '\0' && v > (unsigned long long)l.max_file_size) {
+			char msg[96];
+			snprintf(msg, sizeof(msg), "file too large (limit %lld bytes)",
+				 (long long)l.max_file_size);
+			log_event(LOG_LVL_INFO, "upload.refused", "transfer=%s user=%s reason=too_large size=%llu",
+				  tid, rq->user.name, v);
+			return http_error(c, 413, msg);
+		}
+	}
+	r = db_file_name_taken(srv->db, tid, name);
+	if (r < 0 || db_file_count(srv->db, tid, &n) != DB_OK)
+		return http_error(c, 503, "database unavailable");
+	if (r > 0)
+		return http_error(c, 409, "the transfer already has a file with this name");
+	if (n >= l.max_files_per_transfer)
+		return http_error(c, 409, "the transfer has the maximum number of files");
+
+	up = calloc(1, sizeof(*up));
+	if (up == NULL)
+		return http_error(c, 503, "out of memory");
+	up->fd = -1;
+	up->max = l.max_file_size;
+	up->seal.fd = -1;
+	util_id_new(up->f.id);
+	memcpy(up->f.transfer_id, tid, UTIL_IDLEN + 1);
+	memcpy(up->f.name, name, strlen(name) + 1);
+	up->fd = blob_staging_open(srv->conf.storage_dir, up->staging);
+	if (up->fd < 0) {
+		log_event(LOG_LVL_ERR, "upload.staging_failed", "error=\"%s\"", strerror(errno));
+		up->staging[0] = '\0';
+		api_upload_free(up);
+		return http_error(c, 503, "storage unavailable");
+	}
+	keys_data_key_new(up->dk);
+	crypto_hash_sha256_init(&up->sha);
+	if (store_seal_init(&up->seal, up->fd, store_cipher_default(), up->dk) != 0) {
+		log_event(LOG_LVL_ERR, "upload.write_failed", "error=\"%s\"", strerror(errno));
+		api_upload_free(up);
+		return http_error(c, 503, "storage unavailable");
+	}
+	rq->up = up;
+	return MHD_YES;
+}
+
+static enum MHD_Result
+api_upload_fail(struct MHD_Connection *c, struct req *rq, unsigned status, const char *msg)
+{
+	/* Stop storing at once; the staging file goes when the request ends. */
+	rq->up->failed = 1;
+	http_body_done(rq);
+	return http_error(c, status, msg);
+}
+
+static enum MHD_Result
+api_upload_data(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *data,
+		size_t *size)
+{
+	struct upload *up = rq->up;
+	size_t n = *size;
+
+	*size = 0;
+	http_body_progress(rq, n);
+	if (up->failed)
+		return MHD_YES; /* response already queued; MHD closes after it */
+	if (up->received + n > (uint64_t)up->max) {
+		char msg[96];
+		snprintf(msg, sizeof(msg), "file too large (limit %lld bytes)", (long long)up->max);
+		log_event(LOG_LVL_INFO, "upload.refused", "transfer=%s user=%s reason=too_large",
+			  up->f.transfer_id, rq->user.name);
+		return api_upload_fail(c, rq, 413, msg);
+	}
+	up->received += n;
+	crypto_hash_sha256_update(&up->sha, (const unsigned char *)data, n);
+	if (store_seal_update(&up->seal, data, n) != 0) {
+		log_event(LOG_LVL_ERR, "upload.write_failed", "transfer=%s error=\"%s\"",
+			  up->f.transfer_id, strerror(errno));
+		return api_upload_fail(c, rq, errno == ENOSPC ? 507 : 503, "storage write failed");
+	}
+	return MHD_YES;
+}
+
+/* api_upload_finish - the whole body is in: make it durable, then say 201 */
+static enum MHD_Result
+api_upload_finish(struct server *srv, struct MHD_Connection *c, struct req *rq)
+{
+	struct upload *up = rq->up;
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	struct limits l;
+	char loc[160], qname[600];
+	json_t *o;
+	int r;
+
+	http_body_done(rq);
+	if (up->failed)
+		return MHD_YES;
+	if (store_seal_final(&up->seal) != 0 ||
+	    blob_commit(srv->conf.storage_dir, up->fd, up->staging, up->f.id) != 0) {
+		log_event(LOG_LVL_ERR, "upload.commit_failed", "transfer=%s error=\"%s\"",
+			  up->f.transfer_id, strerror(errno));
+		up->failed = 1;
+		return http_error(c, errno == ENOSPC ? 507 : 503, "storage write failed");
+	}
+	up->staging[0] = '\0'; /* renamed: nothing to unlink any more */
+	crypto_hash_sha256_final(&up->sha, digest);
+	sodium_bin2hex(up->f.sha256, sizeof(up->f.sha256), digest, sizeof(digest));
+	up->f.size = (int64_t)up->received;
+	up->f.created = util_now();
+	snprintf(up->f.state, sizeof(up->f.state), "uploaded");
+	if (keys_wrap(srv->keys, up->f.id, up->dk, up->f.wrapped, up->f.key_id) != 0) {
+		blob_remove(srv->conf.storage_dir, up->f.id);
+		up->failed = 1;
+		return http_error(c, 500, "key wrapping failed");
+	}
+	sodium_memzero(up->dk, sizeof(up->dk));
+	http_limits(srv, &l);
+	r = db_file_insert(srv->db, &up->f, l.max_files_per_transfer);
+	if (r != DB_OK) {
+		/* No row, so the blob must go too; recovery would remove it anyway. */
+		blob_remove(srv->conf.storage_dir, up->f.id);
+		up->failed = 1;
+		if (r == DB_CONFLICT)
+			return http_error(c, 409, "the transfer already has a file with this name, "
+						  "or the maximum number of files");
+		return http_error(c, 503, "database unavailable");
+	}
+	up->committed = 1;
+	log_event(LOG_LVL_INFO, "upload.stored", "transfer=%s file=%s user=%s size=%" PRId64
+		  " sha256=%s name=%s", up->f.transfer_id, up->f.id, rq->user.name, up->f.size,
+		  up->f.sha256, log_quote(qname, sizeof(qname), up->f.name));
+	o = api_file_json(&up->f);
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	json_decref(o);
+	struct MHD_Response *resp =
+		s ? MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE) : NULL;
+	if (resp == NULL) {
+		free(s);
+		return MHD_NO;
+	}
+	snprintf(loc, sizeof(loc), API_PREFIX "/%s/files/%s", up->f.transfer_id, up->f.id);
+	MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
+	MHD_add_response_header(resp, "Location", loc);
+	return http_send(c, 201, resp);
+}
+
+/* ---- download ----------------------------------------------------------- */
+
+static ssize_t
+api_download_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct download *d = cls;
+	ssize_t r;
+
+	if (pos >= d->len)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	if (max > d->len - pos)
+		max = (size_t)(d->len - pos);
+	r = store_open_read(&d->o, d->start + pos, buf, max);
+	if (r <= 0) {
+		/* Headers are gone already: cutting the connection is the only
+		 * honest answer; the client sees a short body, never wrong bytes. */
+		log_event(LOG_LVL_ERR, "download.integrity_failed", "file=%s offset=%" PRIu64
+			  " error=\"%s\"", d->file_id, d->start + pos,
+			  r < 0 ? strerror(errno) : "short blob");
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	}
+	return r;
+}
+
+static void
+api_download_free(void *cls)
+{
+	struct download *d = cls;
+
+	store_open_free(&d->o);
+	if (d->fd >= 0)
+		close(d->fd);
+	free(d);
+}
+
+/*
+ * api_range - parse a single "bytes=" range against size.
+ * Returns 1 with [*start, *start + *len) for a satisfiable range, 0 to serve
+ * the whole file (no Range, several ranges, or syntax we ignore as RFC 9110
+ * allows), -1 when unsatisfiable (416).
+ */
+static int
+api_range(const char *h, uint64_t size, uint64_t *start, uint64_t *len)
+{
+	const char *p;
+	char *end;
+	unsigned long long a, b;
+
+	if (h == NULL || strncmp(h, "bytes=", 6) != 0 || strchr(h, ',') != NULL)
+		return 0;
+	p = h + 6;
+	while (*p == ' ')
+		p++;
+	if (*p == '-') {
+		if (p[1] < '0' || p[1] > '9')
+			return 0;
+		errno = 0;
+		b = strtoull(p + 1, &end, 10);
+		if (errno != 0 || *end != '\0')
+			return 0;
+		if (b == 0 || size == 0)
+			return -1;
+		if (b > size)
+			b = size;
+		*start = size - b;
+		*len = b;
+		return 1;
+	}
+	if (*p < '0' || *p > '9')
+		return 0;
+	errno = 0;
+	a = strtoull(p, &end, 10);
+	if (errno != 0 || *end != '-')
+		return 0;
+	p = end + 1;
+	if (*p == '\0') {
+		b = size ? size - 1 : 0;
+	} else {
+		if (*p < '0' || *p > '9')
+			return 0;
+		b = strtoull(p, &end, 10);
+		if (errno != 0 || *end != '\0' || b < a)
+			return 0;
+	}
+	if (a >= size)
+		return -1;
+	if (b >= size)
+		b = size - 1;
+	*start = a;
+	*len = b - a + 1;
+	return 1;
+}
+
+/* api_disposition - RFC 6266 with an ASCII fallback and an RFC 5987 UTF-8 name */
+static void
+api_disposition(const char *name, char *out, size_t outsz)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o;
+
+	o = (size_t)snprintf(out, outsz, "attachment; filename=\"");
+	/* One '_' per non-ASCII character (UTF-8 continuation bytes are skipped). */
+	for (const unsigned char *p = (const unsigned char *)name; *p && o + 2 < outsz; p++) {
+		if ((*p & 0xc0) == 0x80)
+			continue;
+		out[o++] = (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\' || *p == '%')
+				   ? '_'
+				   : (char)*p;
+	}
+	o += (size_t)snprintf(out + o, outsz - o, "\"; filename*=UTF-8''");
+	for (const unsigned char *p = (const unsigned char *)name; *p && o + 4 < outsz; p++) {
+		if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || strchr("!#$&+-.^_`|~", *p) != NULL) {
+			out[o++] = (char)*p;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[*p >> 4];
+			out[o++] = hex[*p & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
+static enum MHD_Result
+api_download(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *tid,
+	     const char *fid)
+{
+	struct db_transfer t;
+	struct db_file f;
+	struct download *d;
+	struct MHD_Response *resp;
+	unsigned char dk[KEYS_KEYBYTES];
+	char etag[UTIL_IDLEN + 3], disp[1200], cr[96];
+	const char *range, *inm, *ifr;
+	unsigned status = 200;
+	unsigned char probe;
+	int r;
+
+	r = api_transfer_load(srv, rq, tid, &t);
+	if (r == DB_NOTFOUND)
+		return http_error(c, 404, "no such file");
+	if (r != DB_OK)
+		return http_error(c, 503, "database unavailable");
+	db_transfer_free(&t);
+	if (!util_id_valid(fid))
+		return http_error(c, 404, "no such file");
+	r = db_file_get(srv->db, tid, fid, &f);
+	if (r == DB_NOTFOUND)
+		return http_error(c, 404, "no such file");
+	if (r != DB_OK)
+		return http_error(c, 503, "database unavailable");
+	if (strcmp(f.state, "broken") == 0)
+		return http_error(c, 410, "the stored file is damaged or missing");
+	snprintf(etag, sizeof(etag), "\"%s\"", f.id);
+	inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
+	if (inm != NULL && (strcmp(inm, etag) == 0 || strcmp(inm, "*") == 0)) {
+		resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+		MHD_add_response_header(resp, "ETag", etag);
+		return http_send(c, 304, resp);
+	}
+	d = calloc(1, sizeof(*d));
+	if (d == NULL)
+		return http_error(c, 503, "out of memory");
+	d->fd = blob_open(srv->conf.storage_dir, f.id);
+	memcpy(d->file_id, f.id, sizeof(d->file_id));
+	if (d->fd < 0 || keys_unwrap(srv->keys, f.key_id, f.id, f.wrapped, KEYS_WRAPPEDBYTES, dk) != 0 ||
+	    store_open_init(&d->o, d->fd, dk) != 0 || d->o.size != (uint64_t)f.size) {
+		log_event(LOG_LVL_ERR, "download.open_failed", "file=%s error=\"%s\"", f.id,
+			  strerror(errno));
+		sodium_memzero(dk, sizeof(dk));
+		api_download_free(d);
+		return http_error(c, 500, "the stored file cannot be read");
+	}
+	sodium_memzero(dk, sizeof(dk));
+	d->start = 0;
+	d->len = d->o.size;
+	range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_RANGE);
+	ifr = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_RANGE);
+	if (range != NULL && (ifr == NULL || strcmp(ifr, etag) == 0)) {
+		r = api_range(range, d->o.size, &d->start, &d->len);
+		if (r < 0) {
+			api_download_free(d);
+			resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+			snprintf(cr, sizeof(cr), "bytes */%" PRId64, f.size);
+			MHD_add_response_header(resp, "Content-Range", cr);
+			MHD_add_response_header(resp, "Content-Type", "application/json");
+			return http_send(c, 416, resp);
+		}
+		if (r > 0) {
+			status = 206;
+			snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRId64, d->start,
+				 d->start + d->len - 1, f.size);
+		}
+	}
+	/* Verify the first chunk before the status line: a damaged blob gets a 500. */
+	if (d->len > 0 && store_open_read(&d->o, d->start, &probe, 1) != 1) {
+		log_event(LOG_LVL_ERR, "download.integrity_failed", "file=%s offset=%" PRIu64, f.id,
+			  d->start);
+		api_download_free(d);
+		return http_error(c, 500, "the stored file failed its integrity check");
+	}
+	resp = MHD_create_response_from_callback(d->len, API_DOWNLOAD_BLOCK, api_download_read, d,
+						 api_download_free);
+	if (resp == NULL) {
+		api_download_free(d);
+		return MHD_NO;
+	}
+	api_disposition(f.name, disp, sizeof(disp));
+	MHD_add_response_header(resp, "Content-Type", "application/octet-stream");
+	MHD_add_response_header(resp, "Content-Disposition", disp);
+	MHD_add_response_header(resp, "ETag", etag);
+	MHD_add_response_header(resp, "Accept-Ranges", "bytes");
+	MHD_add_response_header(resp, "Cache-Control", "private, no-store");
+	if (status == 206)
+		MHD_add_response_header(resp, "Content-Range", cr);
+	log_event(LOG_LVL_INFO, "download.start", "transfer=%s file=%s user=%s offset=%" PRIu64
+		  " length=%" PRIu64, tid, f.id, api_user_log(rq), d->start, d->len);
+	return http_send(c, status, resp);
+}
+
+/* ---- routing ------------------------------------------------------------ */
+
+static enum MHD_Result
+api_health(struct server *srv, struct MHD_Connection *c)
+{
+	char err[256];
+	int db_ok = db_ping(srv->db) == DB_OK;
+	int st_ok = blob_check_dirs(srv->conf.storage_dir, err, sizeof(err)) == 0;
+	json_t *o = json_pack("{s:s, s:s, s:s}", "status", db_ok && st_ok ? "ok" : "unavailable",
+			      "database", db_ok ? "ok" : "unavailable", "storage",
+			      st_ok ? "ok" : "unavailable");
+
+	return api_json(c, db_ok && st_ok ? 200 : 503, o);
+}
+
+/* Split "/api/v1/transfers/ID[/files/REST]" */
+static int
+api_split(const char *url, char tid[UTIL_IDLEN + 1], const char **rest)
+{
+	const char *p = url + strlen(API_PREFIX);
+	const char *slash;
+	size_t n;
+
+	if (*p != '/')
+		return -1;
+	p++;
+	slash = strchr(p, '/');
+	n = slash ? (size_t)(slash - p) : strlen(p);
+	if (n != UTIL_IDLEN)
+		n = 0; /* not an id: answered as not found below */
+	memcpy(tid, p, n);
+	tid[n] = '\0';
+	if (slash == NULL) {
+		*rest = NULL;
+		return 0;
+	}
+	if (strncmp(slash, "/files/", 7) != 0)
+		return -1;
+	*rest = slash + 7;
+	return 0;
+}
+
+static enum MHD_Result
+api_method_not_allowed(struct MHD_Connection *c, const char *allow)
+{
+	json_t *o = json_pack("{s:s}", "error", "method not allowed");
+	char *s = json_dumps(o, JSON_COMPACT);
+	struct MHD_Response *r;
+
+	json_decref(o);
+	r = s ? MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE) : NULL;
+	if (r == NULL) {
+		free(s);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Allow", allow);
+	MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
+	return http_send(c, 405, r);
+}
+
+/* api_body_collect - gather a small JSON body; 1 when complete */
+static int
+api_body_collect(struct server *srv, struct req *rq, const char *data, size_t *size)
+{
+	struct limits l;
+
+	if (*size == 0)
+		return 1;
+	http_limits(srv, &l);
+	http_body_progress(rq, *size);
+	if (!rq->body_too_big) {
+		if (rq->bodylen + *size > (size_t)l.max_json_bytes) {
+			rq->body_too_big = 1;
+			free(rq->body);
+			rq->body = NULL;
+			rq->bodylen = 0;
+		} else {
+			char *nb = realloc(rq->body, rq->bodylen + *size + 1);
+			if (nb == NULL) {
+				rq->body_too_big = 1;
+			} else {
+				rq->body = nb;
+				memcpy(rq->body + rq->bodylen, data, *size);
+				rq->bodylen += *size;
+				rq->body[rq->bodylen] = '\0';
+			}
+		}
+	}
+	*size = 0;
+	return 0;
+}
+
+enum MHD_Result
+api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *url,
+	   const char *method, const char *data, size_t *data_size)
+{
+	char tid[UTIL_IDLEN + 1];
+	const char *rest = NULL;
+	int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+	int first = !rq->routed;
+
+	rq->routed = 1;
+	if (strlen(url) > 2048) {
+		http_body_done(rq);
+		return http_error(c, 414, "URL too long");
+	}
+	if (strcmp(url, "/healthz") == 0) {
+		http_body_done(rq);
+		if (!is_get)
+			return api_method_not_allowed(c, "GET, HEAD");
+		return api_health(srv, c);
+	}
+	if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0 ||
+	    (url[strlen(API_PREFIX)] != '\0' && url[strlen(API_PREFIX)] != '/')) {
+		http_body_done(rq);
+		return http_error(c, 404, "not found");
+	}
+	if (first) {
+		const char *authz =
+			MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+		int a = auth_bearer(srv->db, authz, &rq->user);
+		if (a == AUTH_ERROR) {
+			http_body_done(rq);
+			return http_error(c, 503, "database unavailable");
+		}
+		if (a != AUTH_OK) {
+			char ip[64];
+			http_body_done(rq);
+			log_event(LOG_LVL_WARN, "auth.failed", "ip=%s reason=%s",
+				  http_client_ip(c, ip, sizeof(ip)),
+				  authz ? "bad_token" : "no_token");
+			return http_error(c, 401, "a valid API token is required");
+		}
+		rq->user_ok = 1;
+	}
+
+	/* /api/v1/transfers */
+	if (url[strlen(API_PREFIX)] == '\0') {
+		if (strcmp(method, "POST") != 0) {
+			http_body_done(rq);
+			return api_method_not_allowed(c, "POST");
+		}
+		if (first) {
+			const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+								     MHD_HTTP_HEADER_CONTENT_TYPE);
+			if (ct != NULL && strncasecmp(ct, "application/json", 16) != 0) {
+				http_body_done(rq);
+				return http_error(c, 415, "Content-Type must be application/json");
+			}
+			return MHD_YES;
+		}
+		if (!api_body_collect(srv, rq, data, data_size))
+			return MHD_YES;
+		http_body_done(rq);
+		if (rq->body_too_big)
+			return http_error(c, 413, "JSON body too large");
+		return api_transfer_create(srv, c, rq);
+	}
+
+	if (api_split(url, tid, &rest) != 0) {
+		http_body_done(rq);
+		return http_error(c, 404, "not found");
+	}
+	if (rest == NULL) {
+		http_body_done(rq);
+		if (!is_get)
+			return api_method_not_allowed(c, "GET, HEAD");
+		return api_transfer_show(srv, c, rq, tid);
+	}
+	if (strcmp(method, "PUT") == 0) {
+		if (first)
+			return api_upload_begin(srv, c, rq, tid, rest);
+		if (rq->up == NULL)
+			return MHD_NO;
+		if (*data_size > 0)
+			return api_upload_data(srv, c, rq, data, data_size);
+		return api_upload_finish(srv, c, rq);
+	}
+	http_body_done(rq);
+	if (!is_get)
+		return api_method_not_allowed(c, "GET, HEAD, PUT");
+	return api_download(srv, c, rq, tid, rest);
+}
+
+/* api_request_done - free what a request held; an unfinished upload leaves nothing */
+void
+api_request_done(struct server *srv, struct req *rq)
+{
+	if (rq->up != NULL) {
+		if (!rq->up->committed && !rq->up->failed)
+			log_event(LOG_LVL_INFO, "upload.aborted", "transfer=%s user=%s received=%" PRIu64,
+				  rq->up->f.transfer_id, api_user_log(rq), rq->up->received);
+		api_upload_free(rq->up);
+		rq->up = NULL;
+	}
+}

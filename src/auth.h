@@ -1,0 +1,26 @@
+/*
+ * auth.h - API tokens: "okr_" + 16-hex id + "_" + 43 base64url chars
+ * (256 random bits). The database keeps the id and a BLAKE2b hash of the
+ * whole token; the lookup is by id and the hash is compared in constant time.
+ */
+#ifndef OKURU_AUTH_H
+#define OKURU_AUTH_H
+
+#include <stddef.h>
+
+#define AUTH_TOKEN_IDLEN 16U
+#define AUTH_TOKEN_MAX 80U
+#define AUTH_HASHBYTES 32U
+
+struct db;
+struct db_user;
+
+int auth_token_new(char token[AUTH_TOKEN_MAX], char id[AUTH_TOKEN_IDLEN + 1],
+		   unsigned char hash[AUTH_HASHBYTES]);
+int auth_token_parse(const char *token, char id[AUTH_TOKEN_IDLEN + 1],
+		     unsigned char hash[AUTH_HASHBYTES]);
+
+enum auth_rc { AUTH_OK = 0, AUTH_DENIED = 1, AUTH_ERROR = -1 };
+int auth_bearer(struct db *db, const char *authorization, struct db_user *u);
+
+#endif

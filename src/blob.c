@@ -1,0 +1,260 @@
+/*
+ * blob.c - where ciphertext lives on disk, and the order of operations that
+ * makes an upload durable before it is acknowledged:
+ *   write staging file -> fsync(file) -> rename into blobs/ -> fsync(dir)
+ * and only then the caller commits the row. A crash at any point leaves
+ * either a staging file (removed at start-up) or a blob without a row
+ * (removed at start-up); never a row pointing at a partial blob.
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blob.h"
+#include "db.h"
+#include "log.h"
+#include "store.h"
+#include "util.h"
+
+static int
+blob_path(const char *root, const char *file_id, char out[PATH_MAX])
+{
+	if (!util_id_valid(file_id))
+		return -1;
+	if (snprintf(out, PATH_MAX, "%s/blobs/%.2s/%s", root, file_id, file_id) >= PATH_MAX)
+		return -1;
+	return 0;
+}
+
+static int
+blob_mkdir(const char *path)
+{
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+/* blob_init_dirs - create the storage tree (okuructl init) */
+int
+blob_init_dirs(const char *root, char *err, size_t errlen)
+{
+	char p[PATH_MAX];
+
+	if (blob_mkdir(root) != 0)
+		goto fail;
+	snprintf(p, sizeof(p), "%s/tmp", root);
+	if (blob_mkdir(p) != 0)
+		goto fail;
+	snprintf(p, sizeof(p), "%s/blobs", root);
+	if (blob_mkdir(p) != 0)
+		goto fail;
+	for (int i = 0; i < 256; i++) {
+		snprintf(p, sizeof(p), "%s/blobs/%02x", root, i);
+		if (blob_mkdir(p) != 0)
+			goto fail;
+		if (util_fsync_dir(p) != 0)
+			goto fail;
+	}
+	snprintf(p, sizeof(p), "%s/blobs", root);
+	if (util_fsync_dir(p) != 0 || util_fsync_dir(root) != 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "storage %s: %s: %s", root, p, strerror(errno));
+	return -1;
+}
+
+/* blob_check_dirs - the tree exists and is writable (start-up, health) */
+int
+blob_check_dirs(const char *root, char *err, size_t errlen)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/tmp", root);
+	if (access(p, W_OK | X_OK) != 0)
+		goto fail;
+	snprintf(p, sizeof(p), "%s/blobs/ff", root);
+	if (access(p, W_OK | X_OK) != 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "storage %s: %s", p, strerror(errno));
+	return -1;
+}
+
+/* blob_staging_open - a new, empty, private staging file */
+int
+blob_staging_open(const char *root, char path[PATH_MAX])
+{
+	char id[UTIL_IDLEN + 1];
+
+	util_id_new(id);
+	if (snprintf(path, PATH_MAX, "%s/tmp/%s.part", root, id) >= PATH_MAX) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
+/* blob_commit - make the staging file durable under its final name */
+int
+blob_commit(const char *root, int fd, const char *staging, const char *file_id)
+{
+	char dst[PATH_MAX], dir[PATH_MAX];
+
+	if (blob_path(root, file_id, dst) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	/* Never retry a failed fsync: the page cache may have dropped the data. */
+	if (fsync(fd) != 0)
+		return -1;
+	if (rename(staging, dst) != 0)
+		return -1;
+	snprintf(dir, sizeof(dir), "%s/blobs/%.2s", root, file_id);
+	if (util_fsync_dir(dir) != 0) {
+		int saved = errno;
+		unlink(dst);
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+int
+blob_open(const char *root, const char *file_id)
+{
+	char p[PATH_MAX];
+
+	if (blob_path(root, file_id, p) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+}
+
+/* blob_remove - delete a blob durably */
+int
+blob_remove(const char *root, const char *file_id)
+{
+	char p[PATH_MAX], dir[PATH_MAX];
+
+	if (blob_path(root, file_id, p) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (unlink(p) != 0 && errno != ENOENT)
+		return -1;
+	snprintf(dir, sizeof(dir), "%s/blobs/%.2s", root, file_id);
+	return util_fsync_dir(dir);
+}
+
+struct blob_rowcheck {
+	const char *root;
+	struct db *db;
+	char (*broken)[UTIL_IDLEN + 1];
+	size_t nbroken, cap;
+	int err;
+};
+
+/* A row whose blob is missing or of the wrong size is marked broken. */
+static int
+blob_check_row(const struct db_file *f, void *arg)
+{
+	struct blob_rowcheck *rc = arg;
+	char p[PATH_MAX];
+	struct stat st;
+
+	if (strcmp(f->state, "broken") == 0)
+		return 0;
+	if (blob_path(rc->root, f->id, p) != 0)
+		return 0;
+	if (stat(p, &st) == 0 && (uint64_t)st.st_size == store_blob_size((uint64_t)f->size))
+		return 0;
+	if (rc->nbroken == rc->cap) {
+		size_t ncap = rc->cap ? rc->cap * 2 : 16;
+		void *n = realloc(rc->broken, ncap * sizeof(*rc->broken));
+		if (n == NULL) {
+			rc->err = 1;
+			return 1;
+		}
+		rc->broken = n;
+		rc->cap = ncap;
+	}
+	memcpy(rc->broken[rc->nbroken++], f->id, UTIL_IDLEN + 1);
+	return 0;
+}
+
+static int
+blob_sweep_dir(const char *dir, struct db *db, int staging, int *removed)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char p[PATH_MAX];
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (!staging) {
+			int has = util_id_valid(e->d_name) ? db_file_exists(db, e->d_name) : 0;
+			if (has < 0) {
+				closedir(d);
+				return -1;
+			}
+			if (has)
+				continue;
+		}
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (unlink(p) == 0) {
+			(*removed)++;
+			log_event(LOG_LVL_WARN, staging ? "recover.staging_removed"
+							: "recover.orphan_removed",
+				  "file=%s", util_id_valid(e->d_name) ? e->d_name : "(unnamed)");
+		}
+	}
+	closedir(d);
+	return util_fsync_dir(dir);
+}
+
+/*
+ * blob_recover - at start-up, before serving: drop staging files and blobs
+ * that no row names (their upload was never acknowledged), and mark rows
+ * whose blob is missing or damaged as broken so they are never served.
+ */
+int
+blob_recover(const char *root, struct db *db, struct blob_recovery *rec)
+{
+	char p[PATH_MAX];
+	struct blob_rowcheck rc = {.root = root, .db = db};
+
+	memset(rec, 0, sizeof(*rec));
+	snprintf(p, sizeof(p), "%s/tmp", root);
+	if (blob_sweep_dir(p, db, 1, &rec->staging_removed) != 0)
+		return -1;
+	for (int i = 0; i < 256; i++) {
+		snprintf(p, sizeof(p), "%s/blobs/%02x", root, i);
+		if (blob_sweep_dir(p, db, 0, &rec->orphans_removed) != 0)
+			return -1;
+	}
+	if (db_file_all(db, blob_check_row, &rc) != DB_OK || rc.err) {
+		free(rc.broken);
+		return -1;
+	}
+	for (size_t i = 0; i < rc.nbroken; i++) {
+		if (db_file_set_state(db, rc.broken[i], "broken") == DB_OK) {
+			rec->rows_broken++;
+			log_event(LOG_LVL_ERR, "recover.row_broken", "file=%s", rc.broken[i]);
+		}
+	}
+	free(rc.broken);
+	return 0;
+}

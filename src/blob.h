@@ -1,0 +1,29 @@
+/*
+ * blob.h - the storage area: staging files, durable commit, open, removal
+ * and start-up recovery. Blobs are named only by server-generated file ids:
+ *   STORAGE/tmp/<random>.part       being written
+ *   STORAGE/blobs/<id[0..1]>/<id>    committed (fsynced, renamed, dir fsynced)
+ */
+#ifndef OKURU_BLOB_H
+#define OKURU_BLOB_H
+
+#include <limits.h>
+#include <stddef.h>
+
+struct db;
+
+struct blob_recovery {
+	int staging_removed;
+	int orphans_removed;
+	int rows_broken;
+};
+
+int blob_init_dirs(const char *root, char *err, size_t errlen);
+int blob_check_dirs(const char *root, char *err, size_t errlen);
+int blob_staging_open(const char *root, char path[PATH_MAX]);
+int blob_commit(const char *root, int fd, const char *staging, const char *file_id);
+int blob_open(const char *root, const char *file_id);
+int blob_remove(const char *root, const char *file_id);
+int blob_recover(const char *root, struct db *db, struct blob_recovery *rec);
+
+#endif

@@ -1,0 +1,349 @@
+/*
+ * conf.c - load okuru.conf with libconfig and check every value, reporting
+ * "file:line: what is wrong" for the first problem found.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <libconfig.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "log.h"
+
+struct conf_known {
+	const char *group; /* NULL for top level */
+	const char *name;
+};
+
+static const struct conf_known conf_known[] = {
+	{NULL, "listen"}, {NULL, "public_url"}, {NULL, "data_dir"},
+	{NULL, "database"}, {NULL, "storage_dir"}, {NULL, "master_key_file"},
+	{NULL, "tls"}, {NULL, "limits"}, {NULL, "log"}, {NULL, "clamav"}, {NULL, "smtp"},
+	{"tls", "certificate"}, {"tls", "key"}, {"tls", "priorities"},
+	{"limits", "max_file_size"}, {"limits", "max_files_per_transfer"},
+	{"limits", "max_connections"}, {"limits", "max_connections_per_ip"},
+	{"limits", "header_timeout"}, {"limits", "idle_timeout"},
+	{"limits", "min_body_rate"}, {"limits", "rate_window"},
+	{"limits", "max_json_bytes"}, {"limits", "max_header_bytes"},
+	{"limits", "drain_timeout"}, {"limits", "thread_stack_kib"},
+	{"log", "target"}, {"log", "level"},
+	{"clamav", "database"},
+	{"smtp", "url"}, {"smtp", "ca_file"}, {"smtp", "from"},
+};
+
+static int
+conf_fail(char *err, size_t errlen, const char *file, const config_setting_t *s,
+	  const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (s != NULL && config_setting_source_line(s) > 0)
+		snprintf(err, errlen, "%s:%u: %s", file, config_setting_source_line(s), msg);
+	else
+		snprintf(err, errlen, "%s: %s", file, msg);
+	return -1;
+}
+
+static int
+conf_known_name(const char *group, const char *name)
+{
+	for (size_t i = 0; i < sizeof(conf_known) / sizeof(conf_known[0]); i++) {
+		const struct conf_known *k = &conf_known[i];
+		if (strcmp(k->name, name) != 0)
+			continue;
+		if ((group == NULL && k->group == NULL) ||
+		    (group != NULL && k->group != NULL && strcmp(group, k->group) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+conf_is_group_name(const char *name)
+{
+	static const char *const groups[] = {"tls", "limits", "log", "clamav", "smtp"};
+
+	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
+		if (strcmp(name, groups[g]) == 0)
+			return 1;
+	return 0;
+}
+
+/* conf_check_names - every setting must be one we know */
+static int
+conf_check_names(config_setting_t *grp, const char *gname, const char *file,
+		 char *err, size_t errlen)
+{
+	int n = config_setting_length(grp);
+
+	for (int i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(grp, (unsigned)i);
+		const char *name = config_setting_name(s);
+		if (name == NULL || !conf_known_name(gname, name))
+			return conf_fail(err, errlen, file, s, "unknown setting \"%s%s%s\"",
+					 gname ? gname : "", gname ? "." : "",
+					 name ? name : "?");
+		if (gname == NULL && conf_is_group_name(name) &&
+		    config_setting_is_group(s) != CONFIG_TRUE)
+			return conf_fail(err, errlen, file, s, "\"%s\" must be a group { ... }",
+					 name);
+		if (gname == NULL && config_setting_is_group(s) == CONFIG_TRUE &&
+		    conf_check_names(s, name, file, err, errlen) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* conf_str - a string setting, defaulting to def; relative paths made absolute */
+static int
+conf_str(config_t *cf, const char *key, const char *def, int is_path, const char *base,
+	 char **out, const char *file, char *err, size_t errlen)
+{
+	config_setting_t *s = config_lookup(cf, key);
+	const char *v = def;
+
+	if (s != NULL) {
+		if (config_setting_type(s) != CONFIG_TYPE_STRING)
+			return conf_fail(err, errlen, file, s, "%s must be a string", key);
+		v = config_setting_get_string(s);
+	}
+	if (v == NULL) {
+		*out = NULL;
+		return 0;
+	}
+	if (is_path && v[0] != '\0' && v[0] != '/') {
+		size_t n = strlen(base) + 1 + strlen(v) + 1;
+		*out = malloc(n);
+		if (*out != NULL)
+			snprintf(*out, n, "%s/%s", base, v);
+	} else {
+		*out = strdup(v);
+	}
+	if (*out == NULL)
+		return conf_fail(err, errlen, file, NULL, "out of memory");
+	return 0;
+}
+
+static int
+conf_int(config_t *cf, const char *key, int64_t def, int64_t min, int64_t max,
+	 int64_t *out, const char *file, char *err, size_t errlen)
+{
+	config_setting_t *s = config_lookup(cf, key);
+	int64_t v = def;
+
+	if (s != NULL) {
+		int t = config_setting_type(s);
+		if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
+			return conf_fail(err, errlen, file, s, "%s must be an integer", key);
+		v = config_setting_get_int64(s);
+	}
+	if (v < min || v > max)
+		return conf_fail(err, errlen, file, s,
+				 "%s must be between %lld and %lld (is %lld)", key,
+				 (long long)min, (long long)max, (long long)v);
+	*out = v;
+	return 0;
+}
+
+/* conf_listen - "host:port" or "[v6]:port" */
+static int
+conf_listen(const char *v, struct conf *c)
+{
+	const char *colon;
+	char *end;
+	long port;
+
+	if (v[0] == '[') {
+		const char *rb = strchr(v, ']');
+		if (rb == NULL || rb[1] != ':')
+			return -1;
+		c->listen_host = strndup(v + 1, (size_t)(rb - v - 1));
+		colon = rb + 1;
+	} else {
+		colon = strrchr(v, ':');
+		if (colon == NULL || colon == v)
+			return -1;
+		c->listen_host = strndup(v, (size_t)(colon - v));
+	}
+	if (c->listen_host == NULL)
+		return -1;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || port < 1 || port > 65535)
+		return -1;
+	c->listen_port = (int)port;
+	return 0;
+}
+
+int
+conf_quote_ok(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '"' || *s == '\\' || (unsigned char)*s < 0x20)
+			return 0;
+	return 1;
+}
+
+/* conf_load - parse and check path into c; on error c is left empty */
+int
+conf_load(const char *path, struct conf *c, char *err, size_t errlen)
+{
+	config_t cf;
+	char base[PATH_MAX], tmp[PATH_MAX], *listen = NULL, *s = NULL;
+	int64_t v;
+	int rc = -1;
+
+	memset(c, 0, sizeof(*c));
+	if (realpath(path, tmp) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	c->path = strdup(tmp);
+	snprintf(base, sizeof(base), "%s", tmp);
+	dirname(base);
+
+	config_init(&cf);
+	if (config_read_file(&cf, c->path) != CONFIG_TRUE) {
+		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
+			snprintf(err, errlen, "%s: cannot read file", c->path);
+		else
+			snprintf(err, errlen, "%s:%d: %s",
+				 config_error_file(&cf) ? config_error_file(&cf) : c->path,
+				 config_error_line(&cf), config_error_text(&cf));
+		goto out;
+	}
+	if (conf_check_names(config_root_setting(&cf), NULL, c->path, err, errlen) != 0)
+		goto out;
+
+#define STR(key, def, ispath, field)                                              \
+	if (conf_str(&cf, key, def, ispath, base, &c->field, c->path, err, errlen) != 0) \
+		goto out;
+#define INT(key, def, min, max, field)                                            \
+	if (conf_int(&cf, key, def, min, max, &v, c->path, err, errlen) != 0)           \
+		goto out;                                                                \
+	c->field = (__typeof__(c->field))v;
+
+	if (conf_str(&cf, "listen", "127.0.0.1:8443", 0, base, &listen, c->path, err, errlen) != 0)
+		goto out;
+	if (conf_listen(listen, c) != 0) {
+		conf_fail(err, errlen, c->path, config_lookup(&cf, "listen"),
+			  "listen must be \"ADDRESS:PORT\" or \"[IPV6]:PORT\" (is \"%s\")", listen);
+		goto out;
+	}
+	STR("public_url", NULL, 0, public_url);
+	if (c->public_url == NULL) {
+		size_t n = strlen(c->listen_host) + 32;
+		c->public_url = malloc(n);
+		snprintf(c->public_url, n, "https://%s:%d",
+			 strcmp(c->listen_host, "127.0.0.1") == 0 ? "localhost" : c->listen_host,
+			 c->listen_port);
+	} else if (strncmp(c->public_url, "https://", 8) != 0) {
+		conf_fail(err, errlen, c->path, config_lookup(&cf, "public_url"),
+			  "public_url must start with https://");
+		goto out;
+	}
+	STR("data_dir", ".", 1, data_dir);
+	STR("database", "okuru.db", 0, database);
+	STR("storage_dir", "storage", 0, storage_dir);
+	STR("master_key_file", "master.key", 0, master_key_file);
+	STR("tls.certificate", "tls/cert.pem", 0, tls_cert);
+	STR("tls.key", "tls/key.pem", 0, tls_key);
+	/* The four above are relative to data_dir, not to the file. */
+	{
+		char **rel[] = {&c->database, &c->storage_dir, &c->master_key_file,
+				&c->tls_cert, &c->tls_key};
+		for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+			if ((*rel[i])[0] == '/')
+				continue;
+			size_t n = strlen(c->data_dir) + strlen(*rel[i]) + 2;
+			char *p = malloc(n);
+			if (p == NULL)
+				goto out;
+			snprintf(p, n, "%s/%s", c->data_dir, *rel[i]);
+			free(*rel[i]);
+			*rel[i] = p;
+		}
+	}
+	STR("tls.priorities", CONF_DEFAULT_PRIORITIES, 0, tls_priorities);
+	INT("limits.max_file_size", 10LL << 30, 1, 1LL << 44, max_file_size);
+	INT("limits.max_files_per_transfer", 100, 1, 10000, max_files_per_transfer);
+	INT("limits.max_connections", 256, 4, 10000, max_connections);
+	INT("limits.max_connections_per_ip", 32, 1, 10000, max_per_ip);
+	INT("limits.header_timeout", 10, 1, 600, header_timeout);
+	INT("limits.idle_timeout", 60, 5, 3600, idle_timeout);
+	INT("limits.min_body_rate", 4096, 0, 1LL << 30, min_body_rate);
+	INT("limits.rate_window", 20, 2, 600, rate_window);
+	INT("limits.max_json_bytes", 65536, 1024, 1 << 20, max_json_bytes);
+	INT("limits.max_header_bytes", 16384, 4096, 1 << 20, max_header_bytes);
+	INT("limits.drain_timeout", 30, 0, 3600, drain_timeout);
+	INT("limits.thread_stack_kib", 0, 0, 65536, threads_stack_kib);
+	if (c->max_per_ip > c->max_connections) {
+		conf_fail(err, errlen, c->path, config_lookup(&cf, "limits.max_connections_per_ip"),
+			  "limits.max_connections_per_ip exceeds limits.max_connections");
+		goto out;
+	}
+	if (conf_str(&cf, "log.target", "stderr", 0, base, &s, c->path, err, errlen) != 0)
+		goto out;
+	if (strcmp(s, "stderr") == 0)
+		c->log_syslog = 0;
+	else if (strcmp(s, "syslog") == 0)
+		c->log_syslog = 1;
+	else {
+		conf_fail(err, errlen, c->path, config_lookup(&cf, "log.target"),
+			  "log.target must be \"stderr\" or \"syslog\"");
+		goto out;
+	}
+	free(s);
+	s = NULL;
+	if (conf_str(&cf, "log.level", "info", 0, base, &s, c->path, err, errlen) != 0)
+		goto out;
+	c->log_level = log_level_parse(s);
+	if (c->log_level < 0) {
+		conf_fail(err, errlen, c->path, config_lookup(&cf, "log.level"),
+			  "log.level must be err, warn, info or debug");
+		goto out;
+	}
+	STR("clamav.database", "/var/lib/clamav", 1, clamav_db);
+	STR("smtp.url", "", 0, smtp_url);
+	STR("smtp.ca_file", "", 1, smtp_ca_file);
+	STR("smtp.from", "", 0, mail_from);
+	if (c->smtp_url[0] != '\0' && strncmp(c->smtp_url, "smtps://", 8) != 0 &&
+	    strncmp(c->smtp_url, "smtp://", 7) != 0) {
+		conf_fail(err, errlen, c->path, config_lookup(&cf, "smtp.url"),
+			  "smtp.url must be smtps://HOST[:PORT] or smtp://HOST[:PORT] (STARTTLS "
+			  "is then required)");
+		goto out;
+	}
+#undef STR
+#undef INT
+	rc = 0;
+out:
+	free(listen);
+	free(s);
+	config_destroy(&cf);
+	if (rc != 0)
+		conf_free(c);
+	return rc;
+}
+
+void
+conf_free(struct conf *c)
+{
+	char *strs[] = {c->path, c->listen_host, c->public_url, c->data_dir, c->database,
+			c->storage_dir, c->master_key_file, c->tls_cert, c->tls_key,
+			c->tls_priorities, c->clamav_db, c->smtp_url, c->smtp_ca_file,
+			c->mail_from};
+	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		free(strs[i]);
+	memset(c, 0, sizeof(*c));
+}

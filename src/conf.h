@@ -1,0 +1,58 @@
+/*
+ * conf.h - okuru.conf, parsed by libconfig (see okuru.conf(5)).
+ *
+ * Every setting has an embedded default; relative paths are taken relative
+ * to the directory of the configuration file. Unknown settings are errors,
+ * so a misspelt limit is not silently ignored.
+ */
+#ifndef OKURU_CONF_H
+#define OKURU_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct conf {
+	char *path;
+	char *listen_host;
+	int listen_port;
+	char *public_url;
+	char *data_dir;
+	char *database;
+	char *storage_dir;
+	char *master_key_file;
+	char *tls_cert;
+	char *tls_key;
+	char *tls_priorities;
+	int64_t max_file_size;
+	int max_files_per_transfer;
+	int max_connections;
+	int max_per_ip;
+	int header_timeout;
+	int idle_timeout;
+	int64_t min_body_rate;
+	int rate_window;
+	int max_json_bytes;
+	int max_header_bytes;
+	int drain_timeout;
+	int threads_stack_kib;
+	int log_syslog;
+	int log_level;
+	char *clamav_db;
+	char *smtp_url;
+	char *smtp_ca_file;
+	char *mail_from;
+};
+
+#define CONF_DEFAULT_PRIORITIES                                                 \
+	"NONE:+VERS-TLS1.3:+VERS-TLS1.2:+AES-256-GCM:+AES-128-GCM:"             \
+	"+CHACHA20-POLY1305:+AEAD:+ECDHE-ECDSA:+ECDHE-RSA:+GROUP-X25519:"       \
+	"+GROUP-SECP256R1:+GROUP-SECP384R1:+SIGN-ALL:+COMP-NULL:+CTYPE-X509:"   \
+	"%SERVER_PRECEDENCE"
+
+int conf_load(const char *path, struct conf *c, char *err, size_t errlen);
+void conf_free(struct conf *c);
+
+/* conf_quote_ok - can s be written inside a libconfig "..." string as is */
+int conf_quote_ok(const char *s);
+
+#endif

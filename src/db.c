@@ -1,0 +1,676 @@
+/*
+ * db.c - the SQLite store of metadata, its schema migrations, and the
+ * queries okuru makes. Every statement text below is a constant; values are
+ * always bound with sqlite3_bind_*.
+ */
+#include "config.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+
+struct db {
+	sqlite3 *h;
+	pthread_mutex_t lock;
+};
+
+/*
+ * Migrations, in order; user_version is the number applied. Never edit
+ * one that has shipped: add the next.
+ */
+static const char *const db_migrations[] = {
+	/* 1: users, tokens, transfers, files */
+	"CREATE TABLE users ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"
+	"  email TEXT NOT NULL,"
+	"  role TEXT NOT NULL CHECK (role IN ('sender','approver','auditor','admin')),"
+	"  created INTEGER NOT NULL,"
+	"  disabled INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE api_tokens ("
+	"  id TEXT PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  hash BLOB NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  revoked INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE transfers ("
+	"  id TEXT PRIMARY KEY,"
+	"  owner_id INTEGER NOT NULL REFERENCES users(id),"
+	"  subject TEXT NOT NULL DEFAULT '',"
+	"  message TEXT NOT NULL DEFAULT '',"
+	"  state TEXT NOT NULL DEFAULT 'draft',"
+	"  created INTEGER NOT NULL);"
+	"CREATE INDEX transfers_owner ON transfers(owner_id);"
+	"CREATE TABLE files ("
+	"  id TEXT PRIMARY KEY,"
+	"  transfer_id TEXT NOT NULL REFERENCES transfers(id),"
+	"  name TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  sha256 TEXT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  key_id TEXT NOT NULL,"
+	"  wrapped_key BLOB NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  UNIQUE (transfer_id, name));",
+};
+#define DB_NMIGRATIONS ((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
+
+static void
+db_lock(struct db *db)
+{
+	if (pthread_mutex_lock(&db->lock) != 0)
+		panic("db mutex lock failed");
+}
+
+static void
+db_unlock(struct db *db)
+{
+	pthread_mutex_unlock(&db->lock);
+}
+
+static sqlite3_stmt *
+db_prepare(struct db *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_event(LOG_LVL_ERR, "db.prepare", "error=\"%s\"", sqlite3_errmsg(db->h));
+		return NULL;
+	}
+	return st;
+}
+
+static int
+db_exec_locked(struct db *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db->h, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_event(LOG_LVL_ERR, "db.exec", "error=\"%s\"", msg ? msg : "?");
+		sqlite3_free(msg);
+		return DB_ERROR;
+	}
+	return DB_OK;
+}
+
+static int
+db_user_version(struct db *db)
+{
+	sqlite3_stmt *st = db_prepare(db, "PRAGMA user_version");
+	int v = -1;
+
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* db_migrate - bring the schema up to date, one transaction per step */
+static int
+db_migrate(struct db *db, char *err, size_t errlen)
+{
+	int v = db_user_version(db);
+
+	if (v < 0) {
+		snprintf(err, errlen, "cannot read schema version: %s", sqlite3_errmsg(db->h));
+		return -1;
+	}
+	if (v > DB_NMIGRATIONS) {
+		snprintf(err, errlen,
+			 "database schema version %d is newer than this okuru (%d)", v,
+			 DB_NMIGRATIONS);
+		return -1;
+	}
+	for (; v < DB_NMIGRATIONS; v++) {
+		/* PRAGMA takes no bound parameters; the number is ours, not input. */
+		static const char *const set_version[] = {
+			"PRAGMA user_version = 1",
+		};
+		_Static_assert(sizeof(set_version) / sizeof(set_version[0]) == DB_NMIGRATIONS,
+			       "one user_version statement per migration");
+		if (db_exec_locked(db, "BEGIN IMMEDIATE") != DB_OK)
+			goto fail;
+		if (db_exec_locked(db, db_migrations[v]) != DB_OK ||
+		    db_exec_locked(db, set_version[v]) != DB_OK) {
+			db_exec_locked(db, "ROLLBACK");
+			goto fail;
+		}
+		if (db_exec_locked(db, "COMMIT") != DB_OK)
+			goto fail;
+		log_event(LOG_LVL_INFO, "db.migrate", "version=%d", v + 1);
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "schema migration %d failed: %s", v + 1, sqlite3_errmsg(db->h));
+	return -1;
+}
+
+/* db_open - open (or with create, make) the database and migrate it */
+int
+db_open(const char *path, int create, struct db **out, char *err, size_t errlen)
+{
+	struct db *db;
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW;
+	sqlite3_stmt *st;
+
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	db = calloc(1, sizeof(*db));
+	if (db == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	pthread_mutex_init(&db->lock, NULL);
+	if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "database %s: %s", path,
+			 db->h ? sqlite3_errmsg(db->h) : "cannot open");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db->h, 1);
+	sqlite3_busy_timeout(db->h, 10000);
+	if (db_exec_locked(db, "PRAGMA journal_mode = WAL") != DB_OK ||
+	    db_exec_locked(db, "PRAGMA synchronous = FULL") != DB_OK ||
+	    db_exec_locked(db, "PRAGMA foreign_keys = ON") != DB_OK ||
+	    db_exec_locked(db, "PRAGMA trusted_schema = OFF") != DB_OK) {
+		snprintf(err, errlen, "database %s: %s", path, sqlite3_errmsg(db->h));
+		goto fail;
+	}
+	/* WAL must really be on: it is what makes commits durable and readers free. */
+	st = db_prepare(db, "PRAGMA journal_mode");
+	if (st == NULL || sqlite3_step(st) != SQLITE_ROW ||
+	    strcmp((const char *)sqlite3_column_text(st, 0), "wal") != 0) {
+		sqlite3_finalize(st);
+		snprintf(err, errlen, "database %s: cannot enable WAL", path);
+		goto fail;
+	}
+	sqlite3_finalize(st);
+	if (db_migrate(db, err, errlen) != 0)
+		goto fail;
+	*out = db;
+	return 0;
+fail:
+	sqlite3_close(db->h);
+	pthread_mutex_destroy(&db->lock);
+	free(db);
+	return -1;
+}
+
+void
+db_close(struct db *db)
+{
+	if (db == NULL)
+		return;
+	sqlite3_close(db->h);
+	pthread_mutex_destroy(&db->lock);
+	free(db);
+}
+
+int
+db_schema_version(struct db *db)
+{
+	int v;
+
+	db_lock(db);
+	v = db_user_version(db);
+	db_unlock(db);
+	return v;
+}
+
+/* db_ping - can the database answer a query */
+int
+db_ping(struct db *db)
+{
+	return db_schema_version(db) == DB_NMIGRATIONS ? DB_OK : DB_ERROR;
+}
+
+static void
+db_copy_text(char *dst, size_t dstsz, sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	snprintf(dst, dstsz, "%s", t ? (const char *)t : "");
+}
+
+/* db_step_done - run a write statement; map constraint failures to CONFLICT */
+static int
+db_step_done(struct db *db, sqlite3_stmt *st)
+{
+	int r = sqlite3_step(st);
+
+	sqlite3_finalize(st);
+	if (r == SQLITE_DONE)
+		return DB_OK;
+	if ((r & 0xff) == SQLITE_CONSTRAINT)
+		return DB_CONFLICT;
+	log_event(LOG_LVL_ERR, "db.step", "error=\"%s\"", sqlite3_errmsg(db->h));
+	return DB_ERROR;
+}
+
+int
+db_user_add(struct db *db, const char *name, const char *email, const char *role,
+	    int64_t *id)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(db, "INSERT INTO users (name, email, role, created) "
+			    "VALUES (?1, ?2, ?3, ?4)");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, email, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, role, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, util_now());
+	r = db_step_done(db, st);
+	if (r == DB_OK && id != NULL)
+		*id = sqlite3_last_insert_rowid(db->h);
+	db_unlock(db);
+	return r;
+}
+
+static void
+db_user_row(sqlite3_stmt *st, int col, struct db_user *u)
+{
+	u->id = sqlite3_column_int64(st, col);
+	db_copy_text(u->name, sizeof(u->name), st, col + 1);
+	db_copy_text(u->email, sizeof(u->email), st, col + 2);
+	db_copy_text(u->role, sizeof(u->role), st, col + 3);
+}
+
+int
+db_user_find(struct db *db, const char *name, struct db_user *u)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(db, "SELECT id, name, email, role FROM users "
+			    "WHERE name = ?1 AND disabled = 0");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		db_user_row(st, 0, u);
+		r = DB_OK;
+	} else {
+		r = r == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR;
+	}
+	sqlite3_finalize(st);
+	db_unlock(db);
+	return r;
+}
+
+int
+db_token_add(struct db *db, int64_t user_id, const char *token_id,
+	     const unsigned char hash[32])
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(db, "INSERT INTO api_tokens (id, user_id, hash, created) "
+			    "VALUES (?1, ?2, ?3, ?4)");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	sqlite3_bind_text(st, 1, token_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, user_id);
+	sqlite3_bind_blob(st, 3, hash, 32, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, util_now());
+	r = db_step_done(db, st);
+	db_unlock(db);
+	return r;
+}
+
+/* db_token_lookup - the live token's user and stored hash (compared by the caller) */
+int
+db_token_lookup(struct db *db, const char *token_id, struct db_user *u,
+		unsigned char hash[32])
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(db, "SELECT t.hash, u.id, u.name, u.email, u.role "
+			    "FROM api_tokens t JOIN users u ON u.id = t.user_id "
+			    "WHERE t.id = ?1 AND t.revoked = 0 AND u.disabled = 0");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	sqlite3_bind_text(st, 1, token_id, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 32) {
+		memcpy(hash, sqlite3_column_blob(st, 0), 32);
+		db_user_row(st, 1, u);
+		r = DB_OK;
+	} else {
+		r = (r == SQLITE_DONE || r == SQLITE_ROW) ? DB_NOTFOUND : DB_ERROR;
+	}
+	sqlite3_finalize(st);
+	db_unlock(db);
+	return r;
+}
+
+int
+db_transfer_create(struct db *db, const struct db_transfer *t)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(db, "INSERT INTO transfers (id, owner_id, subject, message, state, created) "
+			    "VALUES (?1, ?2, ?3, ?4, 'draft', ?5)");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	sqlite3_bind_text(st, 1, t->id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, t->owner_id);
+	sqlite3_bind_text(st, 3, t->subject ? t->subject : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, t->message ? t->message : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, t->created);
+	r = db_step_done(db, st);
+	db_unlock(db);
+	return r;
+}
+
+int
+db_transfer_get(struct db *db, const char *id, struct db_transfer *t)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	db_lock(db);
+	st = db_prepare(db, "SELECT id, owner_id, subject, message, state, created "
+			    "FROM transfers WHERE id = ?1");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		db_copy_text(t->id, sizeof(t->id), st, 0);
+		t->owner_id = sqlite3_column_int64(st, 1);
+		t->subject = strdup((const char *)sqlite3_column_text(st, 2));
+		t->message = strdup((const char *)sqlite3_column_text(st, 3));
+		db_copy_text(t->state, sizeof(t->state), st, 4);
+		t->created = sqlite3_column_int64(st, 5);
+		r = (t->subject && t->message) ? DB_OK : DB_ERROR;
+	} else {
+		r = r == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR;
+	}
+	sqlite3_finalize(st);
+	db_unlock(db);
+	if (r != DB_OK)
+		db_transfer_free(t);
+	return r;
+}
+
+void
+db_transfer_free(struct db_transfer *t)
+{
+	free(t->subject);
+	free(t->message);
+	t->subject = t->message = NULL;
+}
+
+#define DB_FILE_COLS "id, transfer_id, name, size, sha256, state, key_id, wrapped_key, created"
+
+static void
+db_file_row(sqlite3_stmt *st, struct db_file *f)
+{
+	memset(f, 0, sizeof(*f));
+	db_copy_text(f->id, sizeof(f->id), st, 0);
+	db_copy_text(f->transfer_id, sizeof(f->transfer_id), st, 1);
+	db_copy_text(f->name, sizeof(f->name), st, 2);
+	f->size = sqlite3_column_int64(st, 3);
+	db_copy_text(f->sha256, sizeof(f->sha256), st, 4);
+	db_copy_text(f->state, sizeof(f->state), st, 5);
+	db_copy_text(f->key_id, sizeof(f->key_id), st, 6);
+	if (sqlite3_column_bytes(st, 7) == KEYS_WRAPPEDBYTES)
+		memcpy(f->wrapped, sqlite3_column_blob(st, 7), KEYS_WRAPPEDBYTES);
+	f->created = sqlite3_column_int64(st, 8);
+}
+
+/*
+ * db_file_insert - add a stored file, unless the transfer already holds
+ * max_files or a file of that name (DB_CONFLICT). One transaction, so two
+ * uploads racing for the last place cannot both win.
+ */
+int
+db_file_insert(struct db *db, const struct db_file *f, int max_files)
+{
+	sqlite3_stmt *st;
+	int r, n = -1;
+
+	db_lock(db);
+	if (db_exec_locked(db, "BEGIN IMMEDIATE") != DB_OK) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	st = db_prepare(db, "SELECT count(*) FROM files WHERE transfer_id = ?1");
+	if (st != NULL) {
+		sqlite3_bind_text(st, 1, f->transfer_id, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (n < 0) {
+		r = DB_ERROR;
+		goto rollback;
+	}
+	if (n >= max_files) {
+		r = DB_CONFLICT;
+		goto rollback;
+	}
+	st = db_prepare(db, "INSERT INTO files (" DB_FILE_COLS ") "
+			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	if (st == NULL) {
+		r = DB_ERROR;
+		goto rollback;
+	}
+	sqlite3_bind_text(st, 1, f->id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, f->transfer_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, f->name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, f->size);
+	sqlite3_bind_text(st, 5, f->sha256, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, f->state, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 7, f->key_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 8, f->wrapped, KEYS_WRAPPEDBYTES, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 9, f->created);
+	r = db_step_done(db, st);
+	if (r != DB_OK)
+		goto rollback;
+	if (db_exec_locked(db, "COMMIT") != DB_OK) {
+		r = DB_ERROR;
+		goto rollback;
+	}
+	db_unlock(db);
+	return DB_OK;
+rollback:
+	db_exec_locked(db, "ROLLBACK");
+	db_unlock(db);
+	return r;
+}
+
+int
+db_file_get(struct db *db, const char *transfer_id, const char *file_id, struct db_file *f)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(db, "SELECT " DB_FILE_COLS " FROM files "
+			    "WHERE id = ?1 AND transfer_id = ?2");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	sqlite3_bind_text(st, 1, file_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, transfer_id, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		db_file_row(st, f);
+		r = DB_OK;
+	} else {
+		r = r == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR;
+	}
+	sqlite3_finalize(st);
+	db_unlock(db);
+	return r;
+}
+
+/* db_file_name_taken - 1 when the transfer has a file of that name, 0 if not, -1 */
+int
+db_file_name_taken(struct db *db, const char *transfer_id, const char *name)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(db, "SELECT 1 FROM files WHERE transfer_id = ?1 AND name = ?2");
+	if (st == NULL) {
+		db_unlock(db);
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, transfer_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	r = r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	db_unlock(db);
+	return r;
+}
+
+int
+db_file_count(struct db *db, const char *transfer_id, int *n)
+{
+	sqlite3_stmt *st;
+	int r = DB_ERROR;
+
+	db_lock(db);
+	st = db_prepare(db, "SELECT count(*) FROM files WHERE transfer_id = ?1");
+	if (st != NULL) {
+		sqlite3_bind_text(st, 1, transfer_id, -1, SQLITE_TRANSIENT);
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			*n = sqlite3_column_int(st, 0);
+			r = DB_OK;
+		}
+		sqlite3_finalize(st);
+	}
+	db_unlock(db);
+	return r;
+}
+
+static int
+db_file_iter(struct db *db, sqlite3_stmt *st, db_file_cb cb, void *arg)
+{
+	struct db_file f;
+	int r;
+
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		db_file_row(st, &f);
+		if (cb(&f, arg) != 0) {
+			r = SQLITE_DONE;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	(void)db;
+	return r == SQLITE_DONE ? DB_OK : DB_ERROR;
+}
+
+/* db_file_list - a transfer's files, oldest first; cb runs under the db lock */
+int
+db_file_list(struct db *db, const char *transfer_id, db_file_cb cb, void *arg)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(db, "SELECT " DB_FILE_COLS " FROM files WHERE transfer_id = ?1 "
+			    "ORDER BY created, rowid");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	sqlite3_bind_text(st, 1, transfer_id, -1, SQLITE_TRANSIENT);
+	r = db_file_iter(db, st, cb, arg);
+	db_unlock(db);
+	return r;
+}
+
+/* db_file_all - every file row (start-up recovery); cb runs under the db lock */
+int
+db_file_all(struct db *db, db_file_cb cb, void *arg)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(db, "SELECT " DB_FILE_COLS " FROM files ORDER BY rowid");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	r = db_file_iter(db, st, cb, arg);
+	db_unlock(db);
+	return r;
+}
+
+int
+db_file_set_state(struct db *db, const char *file_id, const char *state)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(db, "UPDATE files SET state = ?2 WHERE id = ?1");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	sqlite3_bind_text(st, 1, file_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, state, -1, SQLITE_TRANSIENT);
+	r = db_step_done(db, st);
+	if (r == DB_OK && sqlite3_changes(db->h) == 0)
+		r = DB_NOTFOUND;
+	db_unlock(db);
+	return r;
+}
+
+/* db_file_exists - 1 when a row names this blob id, 0 if not, -1 on error */
+int
+db_file_exists(struct db *db, const char *file_id)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(db, "SELECT 1 FROM files WHERE id = ?1");
+	if (st == NULL) {
+		db_unlock(db);
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, file_id, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	r = r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	db_unlock(db);
+	return r;
+}

@@ -1,0 +1,83 @@
+/*
+ * http.h - the HTTPS front of okurud: libmicrohttpd with GnuTLS, one thread
+ * per connection (uploads fsync and SQLite commits block; they must not
+ * stall other clients), a watchdog for deadlines MHD does not enforce, and
+ * the response helpers every handler uses.
+ */
+#ifndef OKURU_HTTP_H
+#define OKURU_HTTP_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "db.h"
+
+struct keyring;
+struct tls_creds;
+struct conn_track;
+struct upload;
+
+/* The limits a request reads; replaced whole on SIGHUP. */
+struct limits {
+	int64_t max_file_size;
+	int max_files_per_transfer;
+	int header_timeout;
+	int64_t min_body_rate;
+	int rate_window;
+	int max_json_bytes;
+	int max_header_bytes;
+	int drain_timeout;
+};
+
+struct server {
+	struct conf conf; /* as loaded at start; reloadable parts copied below */
+	struct db *db;
+	struct keyring *keys;
+	struct MHD_Daemon *mhd;
+
+	pthread_rwlock_t lock; /* guards limits, creds */
+	struct limits limits;
+	struct tls_creds *creds;
+	struct tls_creds *retired;
+
+	pthread_mutex_t track_lock; /* guards the tracked connection list */
+	struct conn_track *tracked;
+	int draining;
+	int stopping;
+	pthread_t watchdog;
+};
+
+/* Per-request state, MHD's *con_cls. */
+struct req {
+	struct conn_track *ct;
+	int routed;
+	int user_ok;
+	struct db_user user;
+	char *body; /* JSON request bodies, bounded */
+	size_t bodylen;
+	int body_too_big;
+	struct upload *up;
+	int status_hint;
+};
+
+int http_start(struct server *srv, char *err, size_t errlen);
+void http_drain_and_stop(struct server *srv);
+int http_reload(struct server *srv, const char *confpath);
+void http_limits(struct server *srv, struct limits *out);
+
+/* Response helpers: each adds the security headers and queues. */
+enum MHD_Result http_send(struct MHD_Connection *c, unsigned status, struct MHD_Response *r);
+enum MHD_Result http_error(struct MHD_Connection *c, unsigned status, const char *msg);
+void http_body_progress(struct req *rq, size_t n);
+void http_body_done(struct req *rq);
+const char *http_client_ip(struct MHD_Connection *c, char *buf, size_t len);
+
+/* api.c */
+enum MHD_Result api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq,
+			   const char *url, const char *method, const char *data,
+			   size_t *data_size);
+void api_request_done(struct server *srv, struct req *rq);
+
+#endif

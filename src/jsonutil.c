@@ -1,0 +1,51 @@
+/*
+ * jsonutil.c - a nesting bound for JSON request bodies. jansson's own limit
+ * is a compile-time 2048 levels; a request body has no business going past a
+ * handful. This counts brackets outside strings (honouring backslash escapes)
+ * and does not otherwise interpret the text: jansson does the parsing.
+ */
+#include "config.h"
+
+#include "jsonutil.h"
+
+/* jsonutil_depth_ok - 0 when no array/object nests deeper than maxdepth */
+int
+jsonutil_depth_ok(const char *buf, size_t len, int maxdepth)
+{
+	int depth = 0, in_string = 0, escaped = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char ch = buf[i];
+
+		if (in_string) {
+			if (escaped)
+				escaped = 0;
+			else if (ch == '\\')
+				escaped = 1;
+			else if (ch == '"')
+				in_string = 0;
+			continue;
+		}
+		if (ch == '"')
+			in_string = 1;
+		else if (ch == '[' || ch == '{') {
+			if (++depth > maxdepth)
+				return -1;
+		} else if (ch == ']' || ch == '}')
+			depth--;
+	}
+	return 0;
+}
+
+/* jsonutil_has_controls - C0 controls or DEL (tab and newlines if allowed) */
+int
+jsonutil_has_controls(const char *s, int allow_newlines)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (allow_newlines && (*p == '\n' || *p == '\r' || *p == '\t'))
+			continue;
+		if (*p < 0x20 || *p == 0x7f)
+			return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,402 @@
+/*
+ * okuructl.c - the administrator's and auditor's command line.
+ *   okuructl init --data-dir DIR [options]      create a new installation
+ *   okuructl -c CONF user add NAME --email ADDR --role ROLE
+ *   okuructl -c CONF user token NAME             issue another API token
+ * Errors are one line on stderr and exit status 1 (2 for usage).
+ */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "blob.h"
+#include "conf.h"
+#include "db.h"
+#include "keys.h"
+#include "log.h"
+#include "tls.h"
+#include "util.h"
+
+static _Noreturn void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("okuructl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static _Noreturn void
+usage(void)
+{
+	fputs("usage: okuructl init --data-dir DIR [--listen ADDR:PORT] [--public-url URL]\n"
+	      "                     [--clamav-db DIR] [--smtp-url URL] [--smtp-ca-file FILE]\n"
+	      "                     [--mail-from ADDR] [--tls-cert FILE --tls-key FILE]\n"
+	      "       okuructl -c CONF user add NAME --email ADDR --role sender|approver|auditor|admin\n"
+	      "       okuructl -c CONF user token NAME\n",
+	      stderr);
+	exit(2);
+}
+
+/* join - dir/name into out (PATH_MAX), or die */
+static void
+join(char out[PATH_MAX], const char *dir, const char *name)
+{
+	size_t a = strlen(dir), b = strlen(name);
+
+	if (a + 1 + b + 1 > PATH_MAX)
+		die("path too long: %s/%s", dir, name);
+	memcpy(out, dir, a);
+	out[a] = '/';
+	memcpy(out + a + 1, name, b + 1);
+}
+
+/* mkdir_parents - create the missing parents of path, like mkdir -p */
+static void
+mkdir_parents(const char *path)
+{
+	char buf[PATH_MAX];
+
+	if (strlen(path) >= sizeof(buf))
+		die("path too long: %s", path);
+	memcpy(buf, path, strlen(path) + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+			die("%s: %s", buf, strerror(errno));
+		*p = '/';
+	}
+}
+
+static int
+dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int empty = 1;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+static void
+check_value(const char *what, const char *v)
+{
+	if (v != NULL && !conf_quote_ok(v))
+		die("%s may not contain quotes, backslashes or control characters", what);
+}
+
+static void
+cmd_init(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"data-dir", required_argument, NULL, 'd'},
+		{"listen", required_argument, NULL, 'l'},
+		{"public-url", required_argument, NULL, 'u'},
+		{"clamav-db", required_argument, NULL, 'C'},
+		{"smtp-url", required_argument, NULL, 's'},
+		{"smtp-ca-file", required_argument, NULL, 'a'},
+		{"mail-from", required_argument, NULL, 'f'},
+		{"tls-cert", required_argument, NULL, 'T'},
+		{"tls-key", required_argument, NULL, 'K'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = NULL, *listen = "127.0.0.1:8443", *url = NULL;
+	const char *clamav = "/var/lib/clamav", *smtp = "", *ca = "", *from = "";
+	const char *cert = NULL, *key = NULL;
+	char absdir[PATH_MAX], p[PATH_MAX], p2[PATH_MAX], err[1024], text[4096];
+	struct db *db;
+	struct conf c;
+	int ch, e;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'd': dir = optarg; break;
+		case 'l': listen = optarg; break;
+		case 'u': url = optarg; break;
+		case 'C': clamav = optarg; break;
+		case 's': smtp = optarg; break;
+		case 'a': ca = optarg; break;
+		case 'f': from = optarg; break;
+		case 'T': cert = optarg; break;
+		case 'K': key = optarg; break;
+		default: usage();
+		}
+	}
+	if (dir == NULL || optind != argc || (cert == NULL) != (key == NULL))
+		usage();
+	check_value("--data-dir", dir);
+	check_value("--listen", listen);
+	check_value("--public-url", url);
+	check_value("--clamav-db", clamav);
+	check_value("--smtp-url", smtp);
+	check_value("--smtp-ca-file", ca);
+	check_value("--mail-from", from);
+	check_value("--tls-cert", cert);
+	check_value("--tls-key", key);
+
+	mkdir_parents(dir);
+	if (mkdir(dir, 0700) != 0) {
+		if (errno != EEXIST)
+			die("%s: %s", dir, strerror(errno));
+		e = dir_is_empty(dir);
+		if (e < 0)
+			die("%s: %s", dir, strerror(errno));
+		if (!e)
+			die("%s already exists and is not empty; refusing to overwrite anything", dir);
+	}
+	if (realpath(dir, absdir) == NULL)
+		die("%s: %s", dir, strerror(errno));
+	chmod(absdir, 0700);
+
+	join(p, absdir, "master.key");
+	if (keys_generate_file(p, err, sizeof(err)) != 0)
+		die("%s", err);
+	join(p, absdir, "okuru.db");
+	if (db_open(p, 1, &db, err, sizeof(err)) != 0)
+		die("%s", err);
+	db_close(db);
+	join(p, absdir, "storage");
+	if (blob_init_dirs(p, err, sizeof(err)) != 0)
+		die("%s", err);
+	if (cert == NULL) {
+		char host[256];
+		const char *h = listen, *colon = strrchr(listen, ':');
+		size_t n = colon ? (size_t)(colon - h) : strlen(h);
+		if (url != NULL && strncmp(url, "https://", 8) == 0) {
+			h = url + 8;
+			n = strcspn(h, ":/");
+		}
+		if (n == 0 || n >= sizeof(host) || h[0] == '[' || strncmp(h, "0.0.0.0", n) == 0 ||
+		    strncmp(h, "127.0.0.1", n) == 0)
+			snprintf(host, sizeof(host), "localhost");
+		else
+			snprintf(host, sizeof(host), "%.*s", (int)n, h);
+		join(p, absdir, "tls");
+		if (mkdir(p, 0700) != 0)
+			die("%s: %s", p, strerror(errno));
+		join(p, absdir, "tls/cert.pem");
+		join(p2, absdir, "tls/key.pem");
+		if (tls_selfsigned_create(p, p2, host, err, sizeof(err)) != 0)
+			die("%s", err);
+		cert = "tls/cert.pem";
+		key = "tls/key.pem";
+	}
+
+	e = snprintf(text, sizeof(text),
+		     "# okuru.conf - see okuru.conf(5). Created by okuructl init.\n"
+		     "listen = \"%s\";\n"
+		     "%s%s%s"
+		     "data_dir = \"%s\";\n"
+		     "# database, storage_dir and master_key_file default to okuru.db,\n"
+		     "# storage and master.key under data_dir.\n"
+		     "\n"
+		     "tls = {\n"
+		     "  certificate = \"%s\";\n"
+		     "  key = \"%s\";\n"
+		     "};\n"
+		     "\n"
+		     "limits = {\n"
+		     "  max_file_size = 10737418240L;   # 10 GiB\n"
+		     "  max_files_per_transfer = 100;\n"
+		     "  max_connections = 256;\n"
+		     "  max_connections_per_ip = 32;\n"
+		     "  header_timeout = 10;            # seconds to send TLS handshake + headers\n"
+		     "  idle_timeout = 60;\n"
+		     "  min_body_rate = 4096;           # bytes/s, averaged over rate_window\n"
+		     "  rate_window = 20;\n"
+		     "};\n"
+		     "\n"
+		     "log = {\n"
+		     "  target = \"stderr\";\n"
+		     "  level = \"info\";\n"
+		     "};\n"
+		     "\n"
+		     "clamav = {\n"
+		     "  database = \"%s\";\n"
+		     "};\n"
+		     "\n"
+		     "smtp = {\n"
+		     "  url = \"%s\";\n"
+		     "  ca_file = \"%s\";\n"
+		     "  from = \"%s\";\n"
+		     "};\n",
+		     listen, url ? "public_url = \"" : "", url ? url : "", url ? "\";\n" : "",
+		     absdir, cert, key, clamav, smtp, ca, from);
+	if (e < 0 || (size_t)e >= sizeof(text))
+		die("configuration too long");
+	join(p, absdir, "okuru.conf");
+	if (util_write_new_file(p, text, (size_t)e, 0600) != 0)
+		die("%s: %s", p, strerror(errno));
+	if (conf_load(p, &c, err, sizeof(err)) != 0)
+		die("the new configuration does not load: %s", err);
+	conf_free(&c);
+	printf("okuru initialised in %s\nconfiguration: %s\n", absdir, p);
+}
+
+static struct db *
+open_conf_db(const char *confpath, struct conf *c)
+{
+	char err[1024];
+	struct db *db;
+
+	if (confpath == NULL)
+		die("-c CONF is required");
+	if (conf_load(confpath, c, err, sizeof(err)) != 0)
+		die("%s", err);
+	if (db_open(c->database, 0, &db, err, sizeof(err)) != 0)
+		die("%s", err);
+	return db;
+}
+
+static int
+valid_username(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > DB_NAMEMAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '.' || ch == '_' || ch == '-' || ch == '@'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+valid_email(const char *s)
+{
+	const char *at = strchr(s, '@');
+	size_t n = strlen(s);
+
+	if (n < 3 || n > DB_EMAILMAX || at == NULL || at == s || at[1] == '\0' ||
+	    strchr(at + 1, '@') != NULL || strchr(at + 1, '.') == NULL)
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= ' ' || *p == 0x7f || *p == '<' || *p == '>' || *p == '"' || *p == ',')
+			return 0;
+	return 1;
+}
+
+static void
+issue_token(struct db *db, int64_t user_id, const char *name)
+{
+	char token[AUTH_TOKEN_MAX], id[AUTH_TOKEN_IDLEN + 1];
+	unsigned char hash[AUTH_HASHBYTES];
+
+	auth_token_new(token, id, hash);
+	if (db_token_add(db, user_id, id, hash) != DB_OK)
+		die("cannot store the token for %s", name);
+	printf("API token for %s (shown once; only its hash is stored):\n%s\n", name, token);
+	sodium_memzero(token, sizeof(token));
+}
+
+static void
+cmd_user(const char *confpath, int argc, char **argv)
+{
+	struct conf c;
+	struct db *db;
+	struct db_user u;
+
+	if (argc < 3)
+		usage();
+	if (strcmp(argv[1], "add") == 0) {
+		static const struct option opts[] = {
+			{"email", required_argument, NULL, 'e'},
+			{"role", required_argument, NULL, 'r'},
+			{NULL, 0, NULL, 0},
+		};
+		const char *name = argv[2], *email = NULL, *role = NULL;
+		int64_t id;
+		int ch, r;
+
+		optind = 3;
+		while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+			if (ch == 'e')
+				email = optarg;
+			else if (ch == 'r')
+				role = optarg;
+			else
+				usage();
+		}
+		if (email == NULL || role == NULL || optind != argc)
+			usage();
+		if (!valid_username(name))
+			die("user name must be 1-64 characters of A-Z a-z 0-9 . _ - @");
+		if (!valid_email(email))
+			die("\"%s\" is not a usable e-mail address", email);
+		if (strcmp(role, "sender") != 0 && strcmp(role, "approver") != 0 &&
+		    strcmp(role, "auditor") != 0 && strcmp(role, "admin") != 0)
+			die("role must be sender, approver, auditor or admin");
+		db = open_conf_db(confpath, &c);
+		r = db_user_add(db, name, email, role, &id);
+		if (r == DB_CONFLICT)
+			die("user %s already exists", name);
+		if (r != DB_OK)
+			die("cannot add user %s", name);
+		printf("user %s created (role %s, e-mail %s)\n", name, role, email);
+		issue_token(db, id, name);
+	} else if (strcmp(argv[1], "token") == 0 && argc == 3) {
+		db = open_conf_db(confpath, &c);
+		if (db_user_find(db, argv[2], &u) != DB_OK)
+			die("no such user: %s", argv[2]);
+		issue_token(db, u.id, u.name);
+	} else {
+		usage();
+	}
+	db_close(db);
+	conf_free(&c);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *confpath = NULL;
+	int i = 1;
+
+	umask(077);
+	log_open("okuructl", 0);
+	log_set_level(LOG_LVL_WARN);
+	if (sodium_init() < 0)
+		die("libsodium initialisation failed");
+	while (i < argc && strcmp(argv[i], "-c") == 0) {
+		if (i + 1 >= argc)
+			usage();
+		confpath = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc)
+		usage();
+	if (strcmp(argv[i], "init") == 0)
+		cmd_init(argc - i, argv + i);
+	else if (strcmp(argv[i], "user") == 0)
+		cmd_user(confpath, argc - i, argv + i);
+	else
+		usage();
+	return 0;
+}

@@ -1,0 +1,143 @@
+/*
+ * okurud.c - the okuru daemon: load the configuration, keys and database,
+ * recover the storage area, serve HTTPS, and handle signals (TERM/INT drain
+ * and exit, HUP reload). All signals are blocked in every thread and taken
+ * synchronously here with sigwait, so no handler runs in async context.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "blob.h"
+#include "conf.h"
+#include "db.h"
+#include "http.h"
+#include "keys.h"
+#include "log.h"
+#include "store.h"
+#include "tls.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: okurud -c FILE [-t]\n"
+			"  -c FILE  configuration file (okuru.conf(5))\n"
+			"  -t       check the configuration, keys and certificate, then exit\n");
+	exit(2);
+}
+
+static void
+okurud_harden(void)
+{
+	struct rlimit rl = {0, 0};
+
+	/* A core dump would hold the master key and plaintext. */
+	setrlimit(RLIMIT_CORE, &rl);
+	umask(077);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *confpath = NULL;
+	int check = 0, ch;
+	char err[1024], q[1100];
+	struct server srv;
+	struct blob_recovery rec;
+	sigset_t sigs;
+
+	while ((ch = getopt(argc, argv, "c:th")) != -1) {
+		switch (ch) {
+		case 'c':
+			confpath = optarg;
+			break;
+		case 't':
+			check = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (confpath == NULL || optind != argc)
+		usage();
+	okurud_harden();
+	log_open("okurud", 0);
+	if (sodium_init() < 0)
+		fatal("error=\"libsodium initialisation failed\"");
+	memset(&srv, 0, sizeof(srv));
+	if (conf_load(confpath, &srv.conf, err, sizeof(err)) != 0) {
+		fprintf(stderr, "okurud: %s\n", err);
+		return 1;
+	}
+	if (check) {
+		struct keyring *kr;
+		struct tls_creds *tc;
+		if (tls_priorities_check(srv.conf.tls_priorities, err, sizeof(err)) != 0 ||
+		    tls_creds_load(srv.conf.tls_cert, srv.conf.tls_key, &tc, err, sizeof(err)) != 0 ||
+		    keys_load(srv.conf.master_key_file, &kr, err, sizeof(err)) != 0) {
+			fprintf(stderr, "okurud: %s\n", err);
+			conf_free(&srv.conf);
+			return 1;
+		}
+		tls_creds_free(tc);
+		keys_free(kr);
+		printf("okurud: configuration %s is valid\n", srv.conf.path);
+		conf_free(&srv.conf);
+		return 0;
+	}
+	log_open("okurud", srv.conf.log_syslog);
+	log_set_level(srv.conf.log_level);
+
+	/* Block signals before any thread exists, so all of them inherit it. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (keys_load(srv.conf.master_key_file, &srv.keys, err, sizeof(err)) != 0)
+		fatal("error=%s", log_quote(q, sizeof(q), err));
+	if (db_open(srv.conf.database, 0, &srv.db, err, sizeof(err)) != 0)
+		fatal("error=%s", log_quote(q, sizeof(q), err));
+	if (blob_check_dirs(srv.conf.storage_dir, err, sizeof(err)) != 0)
+		fatal("error=%s", log_quote(q, sizeof(q), err));
+	if (blob_recover(srv.conf.storage_dir, srv.db, &rec) != 0)
+		fatal("error=\"storage recovery failed\"");
+	log_event(LOG_LVL_INFO, "recover.done", "staging_removed=%d orphans_removed=%d rows_broken=%d",
+		  rec.staging_removed, rec.orphans_removed, rec.rows_broken);
+	if (http_start(&srv, err, sizeof(err)) != 0)
+		fatal("error=%s", log_quote(q, sizeof(q), err));
+	log_event(LOG_LVL_INFO, "okurud.started", "listen=%s:%d public_url=%s storage_cipher=%s version=%s",
+		  srv.conf.listen_host, srv.conf.listen_port, srv.conf.public_url,
+		  store_cipher_default() == STORE_CIPHER_AES256GCM ? "aes256gcm" : "chacha20poly1305",
+		  PACKAGE_VERSION);
+
+	for (;;) {
+		int sig = 0;
+		if (sigwait(&sigs, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			log_event(LOG_LVL_INFO, "reload.begin", "signal=HUP");
+			http_reload(&srv, srv.conf.path);
+			continue;
+		}
+		log_event(LOG_LVL_INFO, "shutdown.begin", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
+		break;
+	}
+	http_drain_and_stop(&srv);
+	db_close(srv.db);
+	keys_free(srv.keys);
+	log_event(LOG_LVL_INFO, "shutdown.done", "status=clean");
+	conf_free(&srv.conf);
+	return 0;
+}

@@ -1,0 +1,195 @@
+/*
+ * util.c - ids from libsodium, clocks, and the durable-write helpers
+ * (write, fsync the file, fsync its directory) every stored byte goes through.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util.h"
+
+/* util_id_new - a fresh random id */
+void
+util_id_new(char out[UTIL_IDLEN + 1])
+{
+	unsigned char raw[UTIL_IDLEN / 2];
+
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(out, UTIL_IDLEN + 1, raw, sizeof(raw));
+}
+
+/* util_id_valid - exactly 32 lowercase hex digits */
+int
+util_id_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i]; i++) {
+		if (i >= UTIL_IDLEN)
+			return 0;
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	}
+	return i == UTIL_IDLEN;
+}
+
+int64_t
+util_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* util_mono - monotonic seconds, for deadlines */
+double
+util_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* util_time_iso - RFC 3339 UTC */
+void
+util_time_iso(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* util_fsync_dir - make a rename or unlink in dir durable */
+int
+util_fsync_dir(const char *dir)
+{
+	int fd, r;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = fsync(fd);
+	close(fd);
+	return r;
+}
+
+/* util_write_all - write len bytes or fail */
+int
+util_write_all(int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/* util_pread_all - read exactly len bytes at off; short file is EIO */
+int
+util_pread_all(int fd, void *buf, size_t len, off_t off)
+{
+	unsigned char *p = buf;
+
+	while (len > 0) {
+		ssize_t r = pread(fd, p, len, off);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (r == 0) {
+			errno = EIO;
+			return -1;
+		}
+		p += r;
+		len -= (size_t)r;
+		off += r;
+	}
+	return 0;
+}
+
+/*
+ * util_write_new_file - create path (never replacing an existing file) with
+ * the given mode, write data, fsync it and its directory.
+ */
+int
+util_write_new_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char dirbuf[PATH_MAX];
+	int fd, saved;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+	if (fd < 0)
+		return -1;
+	if (fchmod(fd, mode) != 0 || util_write_all(fd, data, len) != 0 ||
+	    fsync(fd) != 0) {
+		saved = errno;
+		close(fd);
+		unlink(path);
+		errno = saved;
+		return -1;
+	}
+	if (close(fd) != 0)
+		return -1;
+	if (strlen(path) >= sizeof(dirbuf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(dirbuf, path, strlen(path) + 1);
+	return util_fsync_dir(dirname(dirbuf));
+}
+
+/* util_read_small_file - read a whole file of at most max bytes */
+int
+util_read_small_file(const char *path, unsigned char *buf, size_t max,
+		     size_t *len)
+{
+	int fd;
+	size_t n = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		ssize_t r = read(fd, buf + n, max - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			close(fd);
+			return -1;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+		if (n == max) {
+			char extra;
+			if (read(fd, &extra, 1) != 0) {
+				close(fd);
+				errno = EFBIG;
+				return -1;
+			}
+			break;
+		}
+	}
+	close(fd);
+	*len = n;
+	return 0;
+}
