@@ -46,9 +46,21 @@ struct upload {
 	struct db_file f;
 	uint64_t received;
 	int64_t max;
-	int failed;
+	int failed;		/* stop storing; answer fail_status at the end */
+	unsigned fail_status;
+	const char *fail_msg;
+	char fail_buf[96];
+	uint64_t discarded;
 	int committed;
 };
+
+/*
+ * libmicrohttpd 0.9.75 accepts a response only before the body or after
+ * all of it. When an upload fails part-way (a chunked body over the size
+ * limit, a full disk), the rest of the body is read and dropped so the
+ * client still gets its 413/507; past this much the connection is cut.
+ */
+#define API_DISCARD_MAX (64ULL * 1024 * 1024)
 
 struct download {
 	int fd;
@@ -314,12 +326,25 @@ api_upload_begin(struct server *srv, struct MHD_Connection *c, struct req *rq,
 }
 
 static enum MHD_Result
-api_upload_fail(struct MHD_Connection *c, struct req *rq, unsigned status, const char *msg)
+api_upload_fail(struct req *rq, unsigned status, const char *msg)
 {
+	struct upload *up = rq->up;
+
 	/* Stop storing at once; the staging file goes when the request ends. */
-	rq->up->failed = 1;
-	http_body_done(rq);
-	return http_error(c, status, msg);
+	up->failed = 1;
+	up->fail_status = status;
+	snprintf(up->fail_buf, sizeof(up->fail_buf), "%s", msg);
+	up->fail_msg = up->fail_buf;
+	store_seal_free(&up->seal);
+	if (up->fd >= 0) {
+		close(up->fd);
+		up->fd = -1;
+	}
+	if (up->staging[0] != '\0') {
+		unlink(up->staging);
+		up->staging[0] = '\0';
+	}
+	return MHD_YES;
 }
 
 static enum MHD_Result
@@ -331,21 +356,24 @@ api_upload_data(struct server *srv, struct MHD_Connection *c, struct req *rq, co
 
 	*size = 0;
 	http_body_progress(rq, n);
-	if (up->failed)
-		return MHD_YES; /* response already queued; MHD closes after it */
+	if (up->failed) {
+		up->discarded += n;
+		return up->discarded > API_DISCARD_MAX ? MHD_NO : MHD_YES;
+	}
 	if (up->received + n > (uint64_t)up->max) {
 		char msg[96];
 		snprintf(msg, sizeof(msg), "file too large (limit %lld bytes)", (long long)up->max);
 		log_event(LOG_LVL_INFO, "upload.refused", "transfer=%s user=%s reason=too_large",
 			  up->f.transfer_id, rq->user.name);
-		return api_upload_fail(c, rq, 413, msg);
+		return api_upload_fail(rq, 413, msg);
 	}
 	up->received += n;
 	crypto_hash_sha256_update(&up->sha, (const unsigned char *)data, n);
 	if (store_seal_update(&up->seal, data, n) != 0) {
+		int e = errno;
 		log_event(LOG_LVL_ERR, "upload.write_failed", "transfer=%s error=\"%s\"",
-			  up->f.transfer_id, strerror(errno));
-		return api_upload_fail(c, rq, errno == ENOSPC ? 507 : 503, "storage write failed");
+			  up->f.transfer_id, strerror(e));
+		return api_upload_fail(rq, e == ENOSPC ? 507 : 503, "storage write failed");
 	}
 	return MHD_YES;
 }
@@ -363,7 +391,7 @@ api_upload_finish(struct server *srv, struct MHD_Connection *c, struct req *rq)
 
 	http_body_done(rq);
 	if (up->failed)
-		return MHD_YES;
+		return http_error(c, up->fail_status, up->fail_msg);
 	if (store_seal_final(&up->seal) != 0 ||
 	    blob_commit(srv->conf.storage_dir, up->fd, up->staging, up->f.id) != 0) {
 		log_event(LOG_LVL_ERR, "upload.commit_failed", "transfer=%s error=\"%s\"",

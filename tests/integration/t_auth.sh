@@ -1,0 +1,59 @@
+#!/bin/bash
+# t_auth.sh - bearer tokens, ownership (another user's transfer is a 404),
+# admin visibility, and JSON errors with the right status.
+. "${TESTLIB:-$(dirname "$0")/lib.sh}"
+
+okuru_init
+alice=$(okuru_user alice sender)
+bob=$(okuru_user bob sender)
+root=$(okuru_user root admin)
+okuru_start
+tid=$(new_transfer "$alice")
+printf 'secret report' >"$T/f"
+api "$alice" PUT "/api/v1/transfers/$tid/files/a.txt" --data-binary "@$T/f" >/dev/null
+fid=$(json 'j["id"]')
+
+curl -sS --cacert "$DATA/tls/cert.pem" -D "$T/hdr" -o "$T/body" -w '%{http_code}' \
+	"$URL/api/v1/transfers/$tid" >"$T/status"
+assert_eq "$(status)" 401 "no token"
+assert_contains "$(tr -d '\r' <"$T/hdr")" 'WWW-Authenticate: Bearer' "WWW-Authenticate"
+assert_eq "$(json 'j["error"]')" "a valid API token is required" "401 body"
+api "garbage" GET "/api/v1/transfers/$tid" >/dev/null
+assert_eq "$(status)" 401 "malformed token"
+# Right shape, right id, wrong secret.
+forged="${alice%_*}_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+api "$forged" GET "/api/v1/transfers/$tid" >/dev/null
+assert_eq "$(status)" 401 "forged secret"
+curl -sS --cacert "$DATA/tls/cert.pem" -H "Authorization: Basic YTpi" -o /dev/null -w '%{http_code}' \
+	"$URL/api/v1/transfers/$tid" >"$T/status"
+assert_eq "$(status)" 401 "Basic auth"
+api "$alice" GET "/api/v1/transfers/$tid" >/dev/null
+assert_eq "$(status)" 200 "owner"
+ok "tokens: missing, malformed and forged are 401"
+
+api "$bob" GET "/api/v1/transfers/$tid" >/dev/null
+assert_eq "$(status)" 404 "other user's transfer"
+assert_eq "$(json 'j["error"]')" "no such transfer" "same answer as missing"
+api "$bob" GET "/api/v1/transfers/$tid/files/$fid" >/dev/null
+assert_eq "$(status)" 404 "other user's file"
+api "$bob" PUT "/api/v1/transfers/$tid/files/b.txt" --data-binary "@$T/f" >/dev/null
+assert_eq "$(status)" 404 "upload into another user's transfer"
+api "$alice" GET "/api/v1/transfers/0123456789abcdef0123456789abcdef" >/dev/null
+assert_eq "$(status)" 404 "unknown transfer"
+api "$alice" GET "/api/v1/transfers/not-an-id" >/dev/null
+assert_eq "$(status)" 404 "malformed transfer id"
+api "$alice" GET "/api/v1/transfers/$tid/files/0123456789abcdef0123456789abcdef" >/dev/null
+assert_eq "$(status)" 404 "unknown file"
+api "$root" GET "/api/v1/transfers/$tid" >/dev/null
+assert_eq "$(status)" 200 "admin sees any transfer"
+ok "only the owner or an admin sees a transfer"
+
+api "$alice" DELETE "/api/v1/transfers" >/dev/null
+assert_eq "$(status)" 405 "wrong method"
+api "$alice" GET "/api/v1/nothing" >/dev/null
+assert_eq "$(status)" 404 "unknown path"
+assert_eq "$(json 'j["error"]')" "not found" "404 body"
+curl -sS --cacert "$DATA/tls/cert.pem" -X POST -o /dev/null -w '%{http_code}' "$URL/healthz" >"$T/status"
+assert_eq "$(status)" 405 "POST /healthz"
+ok "unknown paths and methods"
+okuru_stop
