@@ -243,10 +243,15 @@ conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 	STR("public_url", NULL, 0, public_url);
 	if (c->public_url == NULL) {
 		size_t n = strlen(c->listen_host) + 32;
+		int v6 = strchr(c->listen_host, ':') != NULL; /* "[::1]" in a URL */
 		c->public_url = malloc(n);
-		snprintf(c->public_url, n, "https://%s:%d",
+		if (c->public_url == NULL) {
+			conf_fail(err, errlen, c->path, NULL, "out of memory");
+			goto out;
+		}
+		snprintf(c->public_url, n, "https://%s%s%s:%d", v6 ? "[" : "",
 			 strcmp(c->listen_host, "127.0.0.1") == 0 ? "localhost" : c->listen_host,
-			 c->listen_port);
+			 v6 ? "]" : "", c->listen_port);
 	} else if (strncmp(c->public_url, "https://", 8) != 0) {
 		conf_fail(err, errlen, c->path, config_lookup(&cf, "public_url"),
 			  "public_url must start with https://");

@@ -71,8 +71,10 @@ keys_load(const char *path, struct keyring **out, char *err, size_t errlen)
 		return -1;
 	}
 	if (util_read_small_file(path, buf, sizeof(buf), &len) != 0) {
+		int saved = errno;
+		sodium_memzero(buf, sizeof(buf)); /* EFBIG comes after 16 keys were read */
 		snprintf(err, errlen, "master key %s: %s", path,
-			 errno == EFBIG ? "more than 16 keys" : strerror(errno));
+			 saved == EFBIG ? "more than 16 keys" : strerror(saved));
 		return -1;
 	}
 	if (len == 0 || len % KEYS_KEYBYTES != 0) {

@@ -38,7 +38,7 @@ try:
         print("complete")
     elif mode == "body":
         hdr = ("PUT %s HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer %s\r\n"
-               "Content-Length: 1000000\r\n\r\n" % (path, token)).encode()
+               "Content-Length: 90000\r\n\r\n" % (path, token)).encode()
         s.sendall(hdr)
         while time.monotonic() - start < 60:
             s.send(b"x" * 25)
