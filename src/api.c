@@ -394,10 +394,11 @@ api_upload_finish(struct server *srv, struct MHD_Connection *c, struct req *rq)
 		return http_error(c, up->fail_status, up->fail_msg);
 	if (store_seal_final(&up->seal) != 0 ||
 	    blob_commit(srv->conf.storage_dir, up->fd, up->staging, up->f.id) != 0) {
+		int e = errno;
 		log_event(LOG_LVL_ERR, "upload.commit_failed", "transfer=%s error=\"%s\"",
-			  up->f.transfer_id, strerror(errno));
+			  up->f.transfer_id, strerror(e));
 		up->failed = 1;
-		return http_error(c, errno == ENOSPC ? 507 : 503, "storage write failed");
+		return http_error(c, e == ENOSPC ? 507 : 503, "storage write failed");
 	}
 	up->staging[0] = '\0'; /* renamed: nothing to unlink any more */
 	crypto_hash_sha256_final(&up->sha, digest);
@@ -453,16 +454,28 @@ api_download_read(void *cls, uint64_t pos, char *buf, size_t max)
 		return MHD_CONTENT_READER_END_OF_STREAM;
 	if (max > d->len - pos)
 		max = (size_t)(d->len - pos);
-	r = store_open_read(&d->o, d->start + pos, buf, max);
-	if (r <= 0) {
-		/* Headers are gone already: cutting the connection is the only
-		 * honest answer; the client sees a short body, never wrong bytes. */
-		log_event(LOG_LVL_ERR, "download.integrity_failed", "file=%s offset=%" PRIu64
-			  " error=\"%s\"", d->file_id, d->start + pos,
-			  r < 0 ? strerror(errno) : "short blob");
-		return MHD_CONTENT_READER_END_WITH_ERROR;
+	/* Chunk by chunk, so the verified bytes before a damaged chunk still go out. */
+	size_t got = 0;
+	while (got < max) {
+		uint64_t off = d->start + pos + got;
+		size_t want = STORE_CHUNKBYTES - (size_t)(off & (STORE_CHUNKBYTES - 1));
+		if (want > max - got)
+			want = max - got;
+		r = store_open_read(&d->o, off, buf + got, want);
+		if (r <= 0) {
+			/* Headers are gone already: cutting the connection is the
+			 * only honest answer; the client sees a short body, never
+			 * wrong bytes. */
+			log_event(LOG_LVL_ERR, "download.integrity_failed",
+				  "file=%s chunk=%" PRIu64 " error=\"%s\"", d->file_id,
+				  off >> STORE_CHUNK_SHIFT, r < 0 ? strerror(errno) : "short blob");
+			break;
+		}
+		got += (size_t)r;
 	}
-	return r;
+	if (got == 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	return (ssize_t)got;
 }
 
 static void
@@ -626,7 +639,6 @@ api_download(struct server *srv, struct MHD_Connection *c, struct req *rq, const
 			resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
 			snprintf(cr, sizeof(cr), "bytes */%" PRId64, f.size);
 			MHD_add_response_header(resp, "Content-Range", cr);
-			MHD_add_response_header(resp, "Content-Type", "application/json");
 			return http_send(c, 416, resp);
 		}
 		if (r > 0) {
@@ -796,6 +808,11 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 		}
 		rq->user_ok = 1;
 	}
+	/* Auditors read; they never create or upload. */
+	if (!is_get && strcmp(rq->user.role, "auditor") == 0) {
+		http_body_done(rq);
+		return http_error(c, 403, "the auditor role is read-only");
+	}
 
 	/* /api/v1/transfers */
 	if (url[strlen(API_PREFIX)] == '\0') {
@@ -806,9 +823,17 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 		if (first) {
 			const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 								     MHD_HTTP_HEADER_CONTENT_TYPE);
+			const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+								     MHD_HTTP_HEADER_CONTENT_LENGTH);
+			struct limits l;
+			http_limits(srv, &l);
 			if (ct != NULL && strncasecmp(ct, "application/json", 16) != 0) {
 				http_body_done(rq);
 				return http_error(c, 415, "Content-Type must be application/json");
+			}
+			if (cl != NULL && strtoull(cl, NULL, 10) > (unsigned long long)l.max_json_bytes) {
+				http_body_done(rq);
+				return http_error(c, 413, "JSON body too large");
 			}
 			return MHD_YES;
 		}

@@ -52,6 +52,9 @@ blob_init_dirs(const char *root, char *err, size_t errlen)
 	snprintf(p, sizeof(p), "%s/tmp", root);
 	if (blob_mkdir(p) != 0)
 		goto fail;
+	snprintf(p, sizeof(p), "%s/orphans", root);
+	if (blob_mkdir(p) != 0)
+		goto fail;
 	snprintf(p, sizeof(p), "%s/blobs", root);
 	if (blob_mkdir(p) != 0)
 		goto fail;
@@ -192,19 +195,31 @@ blob_check_row(const struct db_file *f, void *arg)
 	return 0;
 }
 
+/*
+ * blob_sweep_dir - staging files are deleted (never acknowledged, and their
+ * data key died with the process). A committed blob that no row names is
+ * moved to orphans/ rather than deleted: normally it is an upload that
+ * crashed between rename and commit, but it may also mean okurud was started
+ * against an older copy of the database, and then deleting would destroy
+ * files a restored database could still open. orphans/ is never served.
+ */
 static int
-blob_sweep_dir(const char *dir, struct db *db, int staging, int *removed)
+blob_sweep_dir(const char *root, const char *dir, struct db *db, int staging, int *removed)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	char p[PATH_MAX];
+	char p[PATH_MAX], to[PATH_MAX], q[600];
+	int r;
 
 	if (d == NULL)
 		return -1;
 	while ((e = readdir(d)) != NULL) {
 		if (e->d_name[0] == '.')
 			continue;
-		if (!staging) {
+		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+		if (staging) {
+			r = unlink(p);
+		} else {
 			int has = util_id_valid(e->d_name) ? db_file_exists(db, e->d_name) : 0;
 			if (has < 0) {
 				closedir(d);
@@ -212,13 +227,14 @@ blob_sweep_dir(const char *dir, struct db *db, int staging, int *removed)
 			}
 			if (has)
 				continue;
+			snprintf(to, sizeof(to), "%s/orphans/%s", root, e->d_name);
+			r = rename(p, to);
 		}
-		snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
-		if (unlink(p) == 0) {
+		if (r == 0) {
 			(*removed)++;
-			log_event(LOG_LVL_WARN, staging ? "recover.staging_removed"
-							: "recover.orphan_removed",
-				  "file=%s", util_id_valid(e->d_name) ? e->d_name : "(unnamed)");
+			log_event(LOG_LVL_WARN,
+				  staging ? "recover.staging_removed" : "recover.orphan_moved",
+				  "file=%s", log_quote(q, sizeof(q), e->d_name));
 		}
 	}
 	closedir(d);
@@ -237,14 +253,20 @@ blob_recover(const char *root, struct db *db, struct blob_recovery *rec)
 	struct blob_rowcheck rc = {.root = root, .db = db};
 
 	memset(rec, 0, sizeof(*rec));
+	snprintf(p, sizeof(p), "%s/orphans", root);
+	if (blob_mkdir(p) != 0)
+		return -1;
 	snprintf(p, sizeof(p), "%s/tmp", root);
-	if (blob_sweep_dir(p, db, 1, &rec->staging_removed) != 0)
+	if (blob_sweep_dir(root, p, db, 1, &rec->staging_removed) != 0)
 		return -1;
 	for (int i = 0; i < 256; i++) {
 		snprintf(p, sizeof(p), "%s/blobs/%02x", root, i);
-		if (blob_sweep_dir(p, db, 0, &rec->orphans_removed) != 0)
+		if (blob_sweep_dir(root, p, db, 0, &rec->orphans_moved) != 0)
 			return -1;
 	}
+	snprintf(p, sizeof(p), "%s/orphans", root);
+	if (rec->orphans_moved > 0 && util_fsync_dir(p) != 0)
+		return -1;
 	if (db_file_all(db, blob_check_row, &rc) != DB_OK || rc.err) {
 		free(rc.broken);
 		return -1;

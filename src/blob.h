@@ -3,6 +3,7 @@
  * and start-up recovery. Blobs are named only by server-generated file ids:
  *   STORAGE/tmp/<random>.part       being written
  *   STORAGE/blobs/<id[0..1]>/<id>    committed (fsynced, renamed, dir fsynced)
+ *   STORAGE/orphans/<id>             committed blobs no row named at start-up
  */
 #ifndef OKURU_BLOB_H
 #define OKURU_BLOB_H
@@ -14,7 +15,7 @@ struct db;
 
 struct blob_recovery {
 	int staging_removed;
-	int orphans_removed;
+	int orphans_moved;
 	int rows_broken;
 };
 

@@ -155,8 +155,52 @@ conf_int(config_t *cf, const char *key, int64_t def, int64_t min, int64_t max,
 	return 0;
 }
 
-/* conf_listen - "host:port" or "[v6]:port" */
+/*
+ * conf_size - a byte count: an integer, or a string with a binary unit
+ * ("10G", "512K"). libconfig 1.5 reads an integer literal above 2^31-1
+ * without the L suffix as a wrapped 32-bit value, which no range check can
+ * see; the string form has no such trap, so the man page recommends it.
+ */
 static int
+conf_size(config_t *cf, const char *key, int64_t def, int64_t min, int64_t max, int64_t *out,
+	  const char *file, char *err, size_t errlen)
+{
+	config_setting_t *s = config_lookup(cf, key);
+	const char *v;
+	char *end;
+	unsigned long long n;
+	int shift = 0;
+
+	if (s == NULL || config_setting_type(s) != CONFIG_TYPE_STRING)
+		return conf_int(cf, key, def, min, max, out, file, err, errlen);
+	v = config_setting_get_string(s);
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (v[0] < '0' || v[0] > '9' || errno != 0)
+		goto bad;
+	switch (*end) {
+	case '\0': break;
+	case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	case 'T': shift = 40; end++; break;
+	default: goto bad;
+	}
+	if (*end != '\0' || n > ((unsigned long long)max >> shift))
+		goto bad;
+	*out = (int64_t)(n << shift);
+	if (*out < min)
+		goto bad;
+	return 0;
+bad:
+	return conf_fail(err, errlen, file, s,
+			 "%s must be a byte count between %lld and %lld, as an integer or a "
+			 "string like \"10G\" (units K, M, G, T)",
+			 key, (long long)min, (long long)max);
+}
+
+/* conf_listen - "host:port" or "[v6]:port" into c->listen_host, c->listen_port */
+int
 conf_listen(const char *v, struct conf *c)
 {
 	const char *colon;
@@ -280,13 +324,20 @@ conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 		}
 	}
 	STR("tls.priorities", CONF_DEFAULT_PRIORITIES, 0, tls_priorities);
-	INT("limits.max_file_size", 10LL << 30, 1, 1LL << 44, max_file_size);
+	if (conf_size(&cf, "limits.max_file_size", 10LL << 30, 1, 1LL << 44, &v, c->path, err,
+		      errlen) != 0)
+		goto out;
+	c->max_file_size = v;
 	INT("limits.max_files_per_transfer", 100, 1, 10000, max_files_per_transfer);
 	INT("limits.max_connections", 256, 4, 10000, max_connections);
-	INT("limits.max_connections_per_ip", 32, 1, 10000, max_per_ip);
+	INT("limits.max_connections_per_ip", c->max_connections < 32 ? c->max_connections : 32, 1,
+	    10000, max_per_ip);
 	INT("limits.header_timeout", 10, 1, 600, header_timeout);
 	INT("limits.idle_timeout", 60, 5, 3600, idle_timeout);
-	INT("limits.min_body_rate", 4096, 0, 1LL << 30, min_body_rate);
+	if (conf_size(&cf, "limits.min_body_rate", 4096, 0, 1LL << 30, &v, c->path, err,
+		      errlen) != 0)
+		goto out;
+	c->min_body_rate = v;
 	INT("limits.rate_window", 20, 2, 600, rate_window);
 	INT("limits.max_json_bytes", 65536, 1024, 1 << 20, max_json_bytes);
 	INT("limits.max_header_bytes", 16384, 4096, 1 << 20, max_header_bytes);

@@ -46,11 +46,19 @@ struct conf {
 #define CONF_DEFAULT_PRIORITIES                                                 \
 	"NONE:+VERS-TLS1.3:+VERS-TLS1.2:+AES-256-GCM:+AES-128-GCM:"             \
 	"+CHACHA20-POLY1305:+AEAD:+ECDHE-ECDSA:+ECDHE-RSA:+GROUP-X25519:"       \
-	"+GROUP-SECP256R1:+GROUP-SECP384R1:+SIGN-ALL:+COMP-NULL:+CTYPE-X509:"   \
-	"%SERVER_PRECEDENCE"
+	"+GROUP-SECP256R1:+GROUP-SECP384R1:"                                   \
+	"+SIGN-ECDSA-SECP256R1-SHA256:+SIGN-ECDSA-SECP384R1-SHA384:"            \
+	"+SIGN-ECDSA-SECP521R1-SHA512:+SIGN-ECDSA-SHA256:+SIGN-ECDSA-SHA384:"   \
+	"+SIGN-ECDSA-SHA512:+SIGN-EDDSA-ED25519:+SIGN-RSA-PSS-RSAE-SHA256:"     \
+	"+SIGN-RSA-PSS-RSAE-SHA384:+SIGN-RSA-PSS-RSAE-SHA512:"                  \
+	"+SIGN-RSA-PSS-SHA256:+SIGN-RSA-PSS-SHA384:+SIGN-RSA-PSS-SHA512:"       \
+	"+SIGN-RSA-SHA256:+SIGN-RSA-SHA384:+SIGN-RSA-SHA512:+COMP-NULL:"        \
+	"+CTYPE-X509:%SERVER_PRECEDENCE"
 
 int conf_load(const char *path, struct conf *c, char *err, size_t errlen);
 void conf_free(struct conf *c);
+
+int conf_listen(const char *v, struct conf *c);
 
 /* conf_quote_ok - can s be written inside a libconfig "..." string as is */
 int conf_quote_ok(const char *s);

@@ -586,7 +586,7 @@ db_file_iter(struct db *db, sqlite3_stmt *st, db_file_cb cb, void *arg)
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		db_file_row(st, &f);
 		if (cb(&f, arg) != 0) {
-			r = SQLITE_DONE;
+			r = SQLITE_ABORT; /* callbacks stop only on failure */
 			break;
 		}
 	}

@@ -389,7 +389,6 @@ http_start(struct server *srv, char *err, size_t errlen)
 		MHD_OPTION_UNESCAPE_CALLBACK, http_unescape, srv,
 		MHD_OPTION_EXTERNAL_LOGGER, http_mhd_log, srv,
 		MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-		MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
 		MHD_OPTION_THREAD_STACK_SIZE, (size_t)srv->conf.threads_stack_kib * 1024,
 		MHD_OPTION_END);
 	freeaddrinfo(ai);
@@ -490,6 +489,9 @@ http_reload(struct server *srv, const char *confpath)
 			{"limits.max_connections_per_ip", nc.max_per_ip == srv->conf.max_per_ip},
 			{"limits.idle_timeout", nc.idle_timeout == srv->conf.idle_timeout},
 			{"log.target", nc.log_syslog == srv->conf.log_syslog},
+			{"limits.max_header_bytes", nc.max_header_bytes == srv->conf.max_header_bytes},
+			{"limits.thread_stack_kib", nc.threads_stack_kib == srv->conf.threads_stack_kib},
+			{"public_url", strcmp(nc.public_url, srv->conf.public_url) == 0},
 		};
 		for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 			if (!fixed[i].same)
@@ -504,7 +506,12 @@ http_reload(struct server *srv, const char *confpath)
 	srv->creds->retired_next = srv->retired;
 	srv->retired = srv->creds;
 	srv->creds = creds;
-	http_limits_from_conf(&srv->limits, &nc);
+	{
+		/* Sized into MHD's connection pools at start: keep the old value. */
+		int mhb = srv->limits.max_header_bytes;
+		http_limits_from_conf(&srv->limits, &nc);
+		srv->limits.max_header_bytes = mhb;
+	}
 	pthread_rwlock_unlock(&srv->lock);
 	log_set_level(nc.log_level);
 	conf_free(&nc);

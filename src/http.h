@@ -59,7 +59,6 @@ struct req {
 	size_t bodylen;
 	int body_too_big;
 	struct upload *up;
-	int status_hint;
 };
 
 int http_start(struct server *srv, char *err, size_t errlen);

@@ -59,24 +59,51 @@ keys_load(const char *path, struct keyring **out, char *err, size_t errlen)
 	struct keyring *kr;
 	struct stat st;
 	size_t len;
+	int fd;
 
-	if (stat(path, &st) != 0) {
+	/* Check the mode on the file we read, not on whatever the path named earlier. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0 || fstat(fd, &st) != 0) {
 		snprintf(err, errlen, "master key %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
 		return -1;
 	}
 	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
 		snprintf(err, errlen,
-			 "master key %s: must be a regular file with mode 0600 (is %04o)",
+			 "master key %s: must be a regular file only its owner can read, mode 0600 "
+			 "or 0400 (is %04o)",
 			 path, (unsigned)(st.st_mode & 07777));
+		close(fd);
 		return -1;
 	}
-	if (util_read_small_file(path, buf, sizeof(buf), &len) != 0) {
-		int saved = errno;
-		sodium_memzero(buf, sizeof(buf)); /* EFBIG comes after 16 keys were read */
-		snprintf(err, errlen, "master key %s: %s", path,
-			 saved == EFBIG ? "more than 16 keys" : strerror(saved));
-		return -1;
+	len = 0;
+	for (;;) {
+		ssize_t r = read(fd, buf + len, sizeof(buf) - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int saved = errno;
+			close(fd);
+			sodium_memzero(buf, sizeof(buf));
+			snprintf(err, errlen, "master key %s: %s", path, strerror(saved));
+			return -1;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+		if (len == sizeof(buf)) {
+			char extra;
+			if (read(fd, &extra, 1) != 0) {
+				close(fd);
+				sodium_memzero(buf, sizeof(buf));
+				snprintf(err, errlen, "master key %s: more than 16 keys", path);
+				return -1;
+			}
+			break;
+		}
 	}
+	close(fd);
 	if (len == 0 || len % KEYS_KEYBYTES != 0) {
 		sodium_memzero(buf, sizeof(buf));
 		snprintf(err, errlen, "master key %s: size %zu is not a multiple of 32 bytes",

@@ -127,6 +127,7 @@ cmd_init(int argc, char **argv)
 	const char *clamav = "/var/lib/clamav", *smtp = "", *ca = "", *from = "";
 	const char *cert = NULL, *key = NULL;
 	char absdir[PATH_MAX], p[PATH_MAX], p2[PATH_MAX], err[1024], text[4096];
+	char certabs[PATH_MAX], keyabs[PATH_MAX];
 	struct db *db;
 	struct conf c;
 	int ch, e;
@@ -157,6 +158,31 @@ cmd_init(int argc, char **argv)
 	check_value("--mail-from", from);
 	check_value("--tls-cert", cert);
 	check_value("--tls-key", key);
+	{
+		struct conf lc;
+		memset(&lc, 0, sizeof(lc));
+		if (conf_listen(listen, &lc) != 0) {
+			free(lc.listen_host);
+			die("--listen must be ADDRESS:PORT or [IPV6]:PORT");
+		}
+		free(lc.listen_host);
+	}
+	if (url != NULL && strncmp(url, "https://", 8) != 0)
+		die("--public-url must start with https://");
+	if (smtp[0] != '\0' && strncmp(smtp, "smtps://", 8) != 0 && strncmp(smtp, "smtp://", 7) != 0)
+		die("--smtp-url must be smtps://HOST[:PORT] or smtp://HOST[:PORT]");
+	if (cert != NULL) {
+		struct tls_creds *tc;
+		if (realpath(cert, certabs) == NULL)
+			die("%s: %s", cert, strerror(errno));
+		if (realpath(key, keyabs) == NULL)
+			die("%s: %s", key, strerror(errno));
+		if (tls_creds_load(certabs, keyabs, &tc, err, sizeof(err)) != 0)
+			die("%s", err);
+		tls_creds_free(tc);
+		cert = certabs;
+		key = keyabs;
+	}
 
 	mkdir_parents(dir);
 	if (mkdir(dir, 0700) != 0) {
@@ -190,11 +216,12 @@ cmd_init(int argc, char **argv)
 			h = url + 8;
 			n = strcspn(h, ":/");
 		}
-		if (n == 0 || n >= sizeof(host) || h[0] == '[' || strncmp(h, "0.0.0.0", n) == 0 ||
-		    strncmp(h, "127.0.0.1", n) == 0)
+		if (n >= sizeof(host))
+			n = 0;
+		snprintf(host, sizeof(host), "%.*s", (int)n, h);
+		if (n == 0 || host[0] == '[' || strcmp(host, "0.0.0.0") == 0 ||
+		    strcmp(host, "127.0.0.1") == 0)
 			snprintf(host, sizeof(host), "localhost");
-		else
-			snprintf(host, sizeof(host), "%.*s", (int)n, h);
 		join(p, absdir, "tls");
 		if (mkdir(p, 0700) != 0)
 			die("%s: %s", p, strerror(errno));
@@ -220,7 +247,7 @@ cmd_init(int argc, char **argv)
 		     "};\n"
 		     "\n"
 		     "limits = {\n"
-		     "  max_file_size = 10737418240L;   # 10 GiB\n"
+		     "  max_file_size = \"10G\";         # units K, M, G, T (binary)\n"
 		     "  max_files_per_transfer = 100;\n"
 		     "  max_connections = 256;\n"
 		     "  max_connections_per_ip = 32;\n"

@@ -113,8 +113,8 @@ main(int argc, char **argv)
 		fatal("error=%s", log_quote(q, sizeof(q), err));
 	if (blob_recover(srv.conf.storage_dir, srv.db, &rec) != 0)
 		fatal("error=\"storage recovery failed\"");
-	log_event(LOG_LVL_INFO, "recover.done", "staging_removed=%d orphans_removed=%d rows_broken=%d",
-		  rec.staging_removed, rec.orphans_removed, rec.rows_broken);
+	log_event(LOG_LVL_INFO, "recover.done", "staging_removed=%d orphans_moved=%d rows_broken=%d",
+		  rec.staging_removed, rec.orphans_moved, rec.rows_broken);
 	if (http_start(&srv, err, sizeof(err)) != 0)
 		fatal("error=%s", log_quote(q, sizeof(q), err));
 	log_event(LOG_LVL_INFO, "okurud.started", "listen=%s:%d public_url=%s storage_cipher=%s version=%s",

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "store.h"
 #include "util.h"
 
@@ -163,6 +164,7 @@ store_seal_update(struct store_seal *s, const void *data, size_t len)
 		return -1;
 	}
 	while (len > 0) {
+		OKURU_ASSERT(s->buflen <= STORE_CHUNKBYTES);
 		if (s->buflen == STORE_CHUNKBYTES) {
 			store_chunk_seal(s->cipher, s->key, s->counter, 0, s->buf, s->buflen);
 			if (util_write_all(s->fd, s->buf, STORE_SEALED) != 0)

@@ -115,6 +115,22 @@ tls_write_datum(const char *path, const gnutls_datum_t *d, mode_t mode, char *er
 	return 0;
 }
 
+/* tls_san_host - host as an IP address entry if it is one, else a DNS name */
+static int
+tls_san_host(gnutls_x509_crt_t crt, const char *host)
+{
+	unsigned char ip[16];
+
+	if (inet_pton(AF_INET, host, ip) == 1)
+		return gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, ip, 4,
+							    GNUTLS_FSAN_APPEND);
+	if (inet_pton(AF_INET6, host, ip) == 1)
+		return gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_IPADDRESS, ip, 16,
+							    GNUTLS_FSAN_APPEND);
+	return gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, host,
+						    (unsigned)strlen(host), GNUTLS_FSAN_APPEND);
+}
+
 /*
  * tls_selfsigned_create - an ECDSA P-256 key and a certificate for host,
  * "localhost" and 127.0.0.1, valid for 398 days (the browser maximum).
@@ -143,8 +159,7 @@ tls_selfsigned_create(const char *certfile, const char *keyfile, const char *hos
 					       (unsigned)strlen(host))) < 0 ||
 	    (r = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_ORGANIZATION_NAME, 0,
 					       "okuru self-signed", 17)) < 0 ||
-	    (r = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, host,
-						      (unsigned)strlen(host), GNUTLS_FSAN_APPEND)) < 0 ||
+	    (r = tls_san_host(crt, host)) < 0 ||
 	    (strcmp(host, "localhost") != 0 &&
 	     (r = gnutls_x509_crt_set_subject_alt_name(crt, GNUTLS_SAN_DNSNAME, "localhost", 9,
 						       GNUTLS_FSAN_APPEND)) < 0) ||

@@ -7,6 +7,7 @@ okuru_init
 alice=$(okuru_user alice sender)
 bob=$(okuru_user bob sender)
 root=$(okuru_user root admin)
+audit=$(okuru_user audit auditor)
 okuru_start
 tid=$(new_transfer "$alice")
 printf 'secret report' >"$T/f"
@@ -46,7 +47,9 @@ api "$alice" GET "/api/v1/transfers/$tid/files/0123456789abcdef0123456789abcdef"
 assert_eq "$(status)" 404 "unknown file"
 api "$root" GET "/api/v1/transfers/$tid" >/dev/null
 assert_eq "$(status)" 200 "admin sees any transfer"
-ok "only the owner or an admin sees a transfer"
+api "$audit" POST /api/v1/transfers >/dev/null
+assert_eq "$(status)" 403 "auditor cannot create"
+ok "only the owner or an admin sees a transfer; auditors are read-only"
 
 api "$alice" DELETE "/api/v1/transfers" >/dev/null
 assert_eq "$(status)" 405 "wrong method"

@@ -24,10 +24,10 @@ ok "re-running init refuses and changes nothing"
 
 "$OKURUD" -c "$CONF" -t >/dev/null || fail "okurud -t rejects a fresh config"
 cp "$CONF" "$T/good.conf"
-conf_set limits max_file_size '"big"'
+conf_set limits max_connections '"many"'
 if "$OKURUD" -c "$CONF" -t 2>"$T/err"; then fail "okurud -t accepted a bad type"; fi
-line=$(grep -n 'max_file_size' "$CONF" | cut -d: -f1)
-assert_contains "$(cat "$T/err")" "okuru.conf:$line: limits.max_file_size must be an integer" "bad type with line"
+line=$(grep -n "max_connections = " "$CONF" | cut -d: -f1)
+assert_contains "$(cat "$T/err")" "okuru.conf:$line: limits.max_connections must be an integer" "bad type with line"
 cp "$T/good.conf" "$CONF"
 conf_set limits max_filesize 5
 if "$OKURUD" -c "$CONF" -t 2>"$T/err"; then fail "okurud -t accepted an unknown setting"; fi
@@ -69,3 +69,19 @@ api "$tok2" POST /api/v1/transfers >/dev/null
 assert_eq "$(status)" 201 "second token works"
 okuru_stop
 ok "users and tokens"
+
+# A size given as a string with a unit, and a garbled one.
+conf_set limits max_file_size '"10G"'
+"$OKURUD" -c "$CONF" -t >/dev/null || fail "\"10G\" refused"
+conf_set limits max_file_size '"10Q"'
+if "$OKURUD" -c "$CONF" -t 2>"$T/err"; then fail "\"10Q\" accepted"; fi
+assert_contains "$(cat "$T/err")" "byte count" "unit error"
+cp "$T/good.conf" "$CONF"
+ok "byte counts with units"
+
+# Bad options are refused before anything is created.
+if "$OKURUCTL" init --data-dir "$T/other" --listen nonsense 2>"$T/err"; then fail "bad --listen accepted"; fi
+[ ! -e "$T/other/master.key" ] || fail "files created despite a bad --listen"
+if "$OKURUCTL" init --data-dir "$T/other2" --public-url http://x 2>/dev/null; then fail "http public URL accepted"; fi
+[ ! -e "$T/other2/master.key" ] || fail "files created despite a bad --public-url"
+ok "init checks its options before creating anything"
