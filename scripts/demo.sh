@@ -1,0 +1,81 @@
+#!/bin/bash
+# demo.sh - install what is needed, build okuru, and start a demo gateway on
+# https://localhost:8443 with embedded defaults: SQLite and local storage in
+# ./demo-data, a self-signed certificate, a fresh master key, and a demo
+# user whose API token is printed. Idempotent: a second run keeps the data,
+# restarts the daemon and prints a fresh token.
+#   bash scripts/demo.sh          start (or restart)
+#   bash scripts/demo.sh stop     stop the demo daemon
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+data=${OKURU_DEMO_DIR:-$top/demo-data}
+listen=${OKURU_DEMO_LISTEN:-127.0.0.1:8443}
+port=${listen##*:}
+
+stop() {
+	if [ -f "$data/okurud.pid" ] && kill -0 "$(cat "$data/okurud.pid")" 2>/dev/null; then
+		kill -TERM "$(cat "$data/okurud.pid")"
+		for _ in $(seq 1 100); do
+			kill -0 "$(cat "$data/okurud.pid")" 2>/dev/null || break
+			sleep 0.1
+		done
+	fi
+	rm -f "$data/okurud.pid"
+}
+if [ "${1:-}" = stop ]; then
+	stop
+	echo "demo: stopped"
+	exit 0
+fi
+
+cd "$top"
+bash scripts/deps.sh
+[ -x configure ] && [ configure -nt configure.ac ] && [ configure -nt Makefile.am ] || autoreconf -fi
+build="$top/_build/demo"
+mkdir -p "$build"
+(
+	cd "$build"
+	[ -f config.status ] && [ config.status -nt "$top/configure" ] || "$top/configure" -q
+	make -j2 >/dev/null
+)
+okurud="$build/okurud"
+okuructl="$build/okuructl"
+
+stop
+if [ ! -f "$data/okuru.conf" ]; then
+	"$okuructl" init --data-dir "$data" --listen "$listen" --public-url "https://localhost:$port"
+	out=$("$okuructl" -c "$data/okuru.conf" user add demo --email demo@okuru.example --role sender)
+else
+	out=$("$okuructl" -c "$data/okuru.conf" user token demo)
+fi
+token=$(printf '%s\n' "$out" | tail -n 1)
+
+nohup "$okurud" -c "$data/okuru.conf" >>"$data/okurud.log" 2>&1 &
+echo $! >"$data/okurud.pid"
+for _ in $(seq 1 100); do
+	curl -s -o /dev/null --cacert "$data/tls/cert.pem" "https://localhost:$port/healthz" && break
+	sleep 0.1
+done
+curl -sf -o /dev/null --cacert "$data/tls/cert.pem" "https://localhost:$port/healthz" || {
+	tail -n 20 "$data/okurud.log"
+	echo "demo: okurud did not start" >&2
+	exit 1
+}
+cat <<TXT
+
+okuru demo gateway is running on https://localhost:$port  (pid $(cat "$data/okurud.pid"))
+  data:        $data   (SQLite, encrypted storage, master key, self-signed certificate)
+  log:         $data/okurud.log
+  certificate: $data/tls/cert.pem
+  stop:        bash scripts/demo.sh stop
+
+Try it:
+  export OKURU_TOKEN=$token
+  C="curl -sS --cacert $data/tls/cert.pem -H 'Authorization: Bearer \$OKURU_TOKEN'"
+  eval \$C -X POST https://localhost:$port/api/v1/transfers        # -> {"id": ...}
+  eval \$C -T report.pdf https://localhost:$port/api/v1/transfers/ID/files/report.pdf
+  eval \$C https://localhost:$port/api/v1/transfers/ID
+
+Demo user "demo" API token (shown once):
+$token
+TXT

@@ -1,0 +1,39 @@
+#!/bin/bash
+# test.sh - install what is needed, build okuru with ASan/UBSan and run the
+# whole test suite (cmocka units + integration tests against the real
+# okurud on loopback), then `make distcheck`. Idempotent. Run as root on
+# Debian 12. Ends with "N passed, N failed".
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+bash scripts/deps.sh
+
+[ -x configure ] && [ configure -nt configure.ac ] && [ configure -nt Makefile.am ] || autoreconf -fi
+build="$top/_build/test"
+mkdir -p "$build"
+cd "$build"
+if [ ! -f config.status ] || [ "$top/configure" -nt config.status ]; then
+	"$top/configure" -q --enable-sanitizers
+fi
+make -j2 >/dev/null
+status=0
+make check -j1 || status=$?
+
+pass=$(grep -h '^:test-result: PASS' $(find . -name '*.trs') | wc -l)
+fail=$(grep -h '^:test-result: \(FAIL\|ERROR\|XPASS\)' $(find . -name '*.trs') | wc -l)
+if [ "$status" -ne 0 ]; then
+	for log in $(grep -l '^:test-result: \(FAIL\|ERROR\)' $(find . -name '*.trs') | sed 's/\.trs$/.log/'); do
+		echo "===== $log"
+		tail -n 60 "$log"
+	done
+fi
+if [ "$status" -eq 0 ] && [ "${OKURU_SKIP_DISTCHECK:-0}" != 1 ]; then
+	echo "test.sh: make distcheck"
+	make distcheck >"$build/distcheck.log" 2>&1 || {
+		tail -n 80 "$build/distcheck.log"
+		status=1
+		fail=$((fail + 1))
+	}
+fi
+echo "$pass passed, $fail failed"
+exit "$status"
