@@ -19,10 +19,11 @@ make -j2 >/dev/null
 status=0
 make check -j1 || status=$?
 
-pass=$(grep -h '^:test-result: PASS' $(find . -name '*.trs') | wc -l)
-fail=$(grep -h '^:test-result: \(FAIL\|ERROR\|XPASS\)' $(find . -name '*.trs') | wc -l)
+count() { find . -name '*.trs' -exec cat {} + 2>/dev/null | grep -c "^:test-result: $1" || true; }
+pass=$(count 'PASS')
+fail=$(count '\(FAIL\|ERROR\|XPASS\)')
 if [ "$status" -ne 0 ]; then
-	for log in $(grep -l '^:test-result: \(FAIL\|ERROR\)' $(find . -name '*.trs') | sed 's/\.trs$/.log/'); do
+	for log in $(find . -name '*.trs' -exec grep -l '^:test-result: \(FAIL\|ERROR\)' {} + | sed 's/\.trs$/.log/'); do
 		echo "===== $log"
 		tail -n 60 "$log"
 	done

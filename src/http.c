@@ -302,6 +302,15 @@ http_access(void *cls, struct MHD_Connection *c, const char *url, const char *me
 			return http_error(c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
 					  "request headers too large");
 		}
+		/*
+		 * libmicrohttpd 0.9.75 closes the connection after a response
+		 * queued in the first call, since it cannot know the body was
+		 * read. Requests without a body answer on the second call, so
+		 * keep-alive works; uploads still answer early (and close) when
+		 * refused before their body.
+		 */
+		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+			return MHD_YES;
 	}
 	return api_handle(srv, c, rq, url, method, data, data_size);
 }

@@ -41,6 +41,11 @@ curl -sS --cacert "$DATA/tls/cert.pem" -D "$T/hdr" -o /dev/null "$URL/api/v1/tra
 assert_contains "$(tr -d '\r' <"$T/hdr")" "Strict-Transport-Security" "HSTS on a 401"
 ok "security headers, no banner"
 
+# Keep-alive: two requests on one connection.
+curl -sS -v --cacert "$DATA/tls/cert.pem" -o /dev/null -o /dev/null "$URL/healthz" "$URL/healthz" 2>"$T/v"
+grep -q "Re-using existing connection" "$T/v" || fail "keep-alive not used"
+ok "keep-alive"
+
 # Plain HTTP on the TLS port gets no HTTP answer.
 if curl -sS --max-time 5 "http://127.0.0.1:$PORT/healthz" -o "$T/plain" 2>/dev/null; then
 	grep -q '"status"' "$T/plain" && fail "plain HTTP was answered"
