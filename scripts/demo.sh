@@ -69,12 +69,12 @@ okuru demo gateway is running on https://localhost:$port  (pid $(cat "$data/okur
   certificate: $data/tls/cert.pem
   stop:        bash scripts/demo.sh stop
 
-Try it:
-  export OKURU_TOKEN=$token
-  C="curl -sS --cacert $data/tls/cert.pem -H 'Authorization: Bearer \$OKURU_TOKEN'"
-  eval \$C -X POST https://localhost:$port/api/v1/transfers        # -> {"id": ...}
-  eval \$C -T report.pdf https://localhost:$port/api/v1/transfers/ID/files/report.pdf
-  eval \$C https://localhost:$port/api/v1/transfers/ID
+Try it (the token is printed below):
+  TOKEN=<token below>; CA=$data/tls/cert.pem; U=https://localhost:$port
+  curl --cacert \$CA -H "Authorization: Bearer \$TOKEN" -X POST \$U/api/v1/transfers
+  curl --cacert \$CA -H "Authorization: Bearer \$TOKEN" -T report.pdf \$U/api/v1/transfers/ID/files/report.pdf
+  curl --cacert \$CA -H "Authorization: Bearer \$TOKEN" \$U/api/v1/transfers/ID
+  curl --cacert \$CA -H "Authorization: Bearer \$TOKEN" -OJ \$U/api/v1/transfers/ID/files/FILE_ID
 
 Demo user "demo" API token (shown once):
 $token
