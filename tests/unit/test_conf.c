@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,6 +26,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "tmpdir.h"
 
 struct fixture {
 	char dir[256];		/* as created */
@@ -36,23 +36,22 @@ struct fixture {
 	struct conf c;
 };
 
+/* fx_setup - a fresh temporary directory per test, and the file's name in it */
 static int
 fx_setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	const char *tmp = getenv("TMPDIR");
 
 	if (fx == NULL)
 		return -1;
-	if (tmp == NULL || tmp[0] == '\0')
-		tmp = "/tmp";
-	snprintf(fx->dir, sizeof(fx->dir), "%s/okuru-test-conf-XXXXXX", tmp);
-	if (mkdtemp(fx->dir) == NULL || realpath(fx->dir, fx->real) == NULL) {
+	if (tmpdir_make(fx->dir, sizeof(fx->dir), "conf") != 0) {
 		free(fx);
 		return -1;
 	}
-	if (snprintf(fx->path, sizeof(fx->path), "%s/okuru.conf", fx->dir) >=
-	    (int)sizeof(fx->path)) {
+	if (realpath(fx->dir, fx->real) == NULL ||
+	    snprintf(fx->path, sizeof(fx->path), "%s/okuru.conf", fx->dir) >=
+		(int)sizeof(fx->path)) {
+		tmpdir_remove(fx->dir);
 		free(fx);
 		return -1;
 	}
@@ -60,21 +59,14 @@ fx_setup(void **state)
 	return 0;
 }
 
+/* fx_teardown - free the loaded configuration, remove everything the test made */
 static int
 fx_teardown(void **state)
 {
 	struct fixture *fx = *state;
-	DIR *d = opendir(fx->dir);
-	struct dirent *e;
 
 	conf_free(&fx->c);
-	if (d != NULL) {
-		while ((e = readdir(d)) != NULL)
-			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-				unlinkat(dirfd(d), e->d_name, 0);
-		closedir(d);
-	}
-	rmdir(fx->dir);
+	tmpdir_remove(fx->dir);
 	free(fx);
 	return 0;
 }

@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,6 +26,7 @@
 #include <unistd.h>
 
 #include "keys.h"
+#include "tmpdir.h"
 #include "util.h"
 
 static const char file_a[] = "0123456789abcdef0123456789abcdef";
@@ -42,14 +42,10 @@ static int
 fx_setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	const char *tmp = getenv("TMPDIR");
 
 	if (fx == NULL)
 		return -1;
-	if (tmp == NULL || tmp[0] == '\0')
-		tmp = "/tmp";
-	snprintf(fx->dir, sizeof(fx->dir), "%s/okuru-test-keys-XXXXXX", tmp);
-	if (mkdtemp(fx->dir) == NULL) {
+	if (tmpdir_make(fx->dir, sizeof(fx->dir), "keys") != 0) {
 		free(fx);
 		return -1;
 	}
@@ -57,24 +53,13 @@ fx_setup(void **state)
 	return 0;
 }
 
-/* fx_teardown - remove everything the test made (files and directories one level deep) */
+/* fx_teardown - remove everything the test made */
 static int
 fx_teardown(void **state)
 {
 	struct fixture *fx = *state;
-	DIR *d = opendir(fx->dir);
-	struct dirent *e;
 
-	if (d != NULL) {
-		while ((e = readdir(d)) != NULL) {
-			if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-				continue;
-			if (unlinkat(dirfd(d), e->d_name, 0) != 0)
-				unlinkat(dirfd(d), e->d_name, AT_REMOVEDIR);
-		}
-		closedir(d);
-	}
-	rmdir(fx->dir);
+	tmpdir_remove(fx->dir);
 	free(fx);
 	return 0;
 }
@@ -111,6 +96,42 @@ assert_is_key_id(const char *id)
 	assert_int_equal(strlen(id), KEYS_IDLEN);
 	for (size_t i = 0; i < KEYS_IDLEN; i++)
 		assert_non_null(strchr("0123456789abcdef", id[i]));
+}
+
+/* ring_new - generate master.key in the test's directory and load it */
+static struct keyring *
+ring_new(struct fixture *fx)
+{
+	char path[PATH_MAX];
+	struct keyring *kr = NULL;
+
+	fx_path(fx, "master.key", path);
+	assert_int_equal(keys_generate_file(path, fx->err, sizeof(fx->err)), 0);
+	assert_int_equal(keys_load(path, &kr, fx->err, sizeof(fx->err)), 0);
+	return kr;
+}
+
+/* ring_wrapped - ring_new(), and a new data key dk wrapped under it for file_a */
+static struct keyring *
+ring_wrapped(struct fixture *fx, unsigned char dk[KEYS_KEYBYTES],
+	     unsigned char w[KEYS_WRAPPEDBYTES], char id[KEYS_IDLEN + 1])
+{
+	struct keyring *kr = ring_new(fx);
+
+	keys_data_key_new(dk);
+	assert_int_equal(keys_wrap(kr, file_a, dk, w, id), 0);
+	return kr;
+}
+
+/* assert_unwraps - the wrapped key w still opens to dk, under id and file_a */
+static void
+assert_unwraps(const struct keyring *kr, const char *id, const unsigned char w[KEYS_WRAPPEDBYTES],
+	       const unsigned char dk[KEYS_KEYBYTES])
+{
+	unsigned char got[KEYS_KEYBYTES];
+
+	assert_int_equal(keys_unwrap(kr, id, file_a, w, KEYS_WRAPPEDBYTES, got), 0);
+	assert_memory_equal(got, dk, KEYS_KEYBYTES);
 }
 
 /* test_generate_load - a new keyring is one 32-byte key, mode 0600, and loads */
@@ -157,14 +178,10 @@ static void
 test_roundtrip(void **state)
 {
 	struct fixture *fx = *state;
-	char path[PATH_MAX], id[KEYS_IDLEN + 1];
+	char id[KEYS_IDLEN + 1];
 	unsigned char dk[KEYS_KEYBYTES], dk2[KEYS_KEYBYTES], got[KEYS_KEYBYTES];
 	unsigned char w1[KEYS_WRAPPEDBYTES], w2[KEYS_WRAPPEDBYTES];
-	struct keyring *kr;
-
-	fx_path(fx, "master.key", path);
-	assert_int_equal(keys_generate_file(path, fx->err, sizeof(fx->err)), 0);
-	assert_int_equal(keys_load(path, &kr, fx->err, sizeof(fx->err)), 0);
+	struct keyring *kr = ring_new(fx);
 
 	keys_data_key_new(dk);
 	keys_data_key_new(dk2);
@@ -193,15 +210,9 @@ static void
 test_unwrap_other_file(void **state)
 {
 	struct fixture *fx = *state;
-	char path[PATH_MAX], id[KEYS_IDLEN + 1];
+	char id[KEYS_IDLEN + 1];
 	unsigned char dk[KEYS_KEYBYTES], got[KEYS_KEYBYTES], w[KEYS_WRAPPEDBYTES];
-	struct keyring *kr;
-
-	fx_path(fx, "master.key", path);
-	assert_int_equal(keys_generate_file(path, fx->err, sizeof(fx->err)), 0);
-	assert_int_equal(keys_load(path, &kr, fx->err, sizeof(fx->err)), 0);
-	keys_data_key_new(dk);
-	assert_int_equal(keys_wrap(kr, file_a, dk, w, id), 0);
+	struct keyring *kr = ring_wrapped(fx, dk, w, id);
 
 	memset(got, 0xaa, sizeof(got));
 	assert_int_equal(keys_unwrap(kr, id, file_b, w, sizeof(w), got), -1);
@@ -212,8 +223,7 @@ test_unwrap_other_file(void **state)
 	assert_int_equal(
 		keys_unwrap(kr, id, "0123456789abcdef0123456789abcdef0", w, sizeof(w), got), -1);
 	assert_int_equal(keys_unwrap(kr, id, "", w, sizeof(w), got), -1);
-	assert_int_equal(keys_unwrap(kr, id, file_a, w, sizeof(w), got), 0);
-	assert_memory_equal(got, dk, sizeof(dk));
+	assert_unwraps(kr, id, w, dk);
 	keys_free(kr);
 }
 
@@ -222,15 +232,10 @@ static void
 test_unwrap_flipped(void **state)
 {
 	struct fixture *fx = *state;
-	char path[PATH_MAX], id[KEYS_IDLEN + 1];
+	char id[KEYS_IDLEN + 1];
 	unsigned char dk[KEYS_KEYBYTES], got[KEYS_KEYBYTES], w[KEYS_WRAPPEDBYTES];
-	struct keyring *kr;
+	struct keyring *kr = ring_wrapped(fx, dk, w, id);
 
-	fx_path(fx, "master.key", path);
-	assert_int_equal(keys_generate_file(path, fx->err, sizeof(fx->err)), 0);
-	assert_int_equal(keys_load(path, &kr, fx->err, sizeof(fx->err)), 0);
-	keys_data_key_new(dk);
-	assert_int_equal(keys_wrap(kr, file_a, dk, w, id), 0);
 	for (size_t i = 0; i < sizeof(w); i++) {
 		w[i] ^= 0x01;
 		memset(got, 0xaa, sizeof(got));
@@ -241,8 +246,7 @@ test_unwrap_flipped(void **state)
 	/* wrong lengths */
 	assert_int_equal(keys_unwrap(kr, id, file_a, w, sizeof(w) - 1, got), -1);
 	assert_int_equal(keys_unwrap(kr, id, file_a, w, 0, got), -1);
-	assert_int_equal(keys_unwrap(kr, id, file_a, w, sizeof(w), got), 0);
-	assert_memory_equal(got, dk, sizeof(dk));
+	assert_unwraps(kr, id, w, dk);
 	keys_free(kr);
 }
 
@@ -251,15 +255,9 @@ static void
 test_unwrap_unknown_id(void **state)
 {
 	struct fixture *fx = *state;
-	char path[PATH_MAX], id[KEYS_IDLEN + 1], bad[KEYS_IDLEN + 2];
+	char id[KEYS_IDLEN + 1], bad[KEYS_IDLEN + 2];
 	unsigned char dk[KEYS_KEYBYTES], got[KEYS_KEYBYTES], w[KEYS_WRAPPEDBYTES];
-	struct keyring *kr;
-
-	fx_path(fx, "master.key", path);
-	assert_int_equal(keys_generate_file(path, fx->err, sizeof(fx->err)), 0);
-	assert_int_equal(keys_load(path, &kr, fx->err, sizeof(fx->err)), 0);
-	keys_data_key_new(dk);
-	assert_int_equal(keys_wrap(kr, file_a, dk, w, id), 0);
+	struct keyring *kr = ring_wrapped(fx, dk, w, id);
 
 	snprintf(bad, sizeof(bad), "%s", id);
 	bad[0] = bad[0] == '0' ? '1' : '0';
@@ -271,8 +269,7 @@ test_unwrap_unknown_id(void **state)
 	snprintf(bad, sizeof(bad), "%s0", id);
 	assert_int_equal(keys_unwrap(kr, bad, file_a, w, sizeof(w), got), -1);
 	assert_int_equal(keys_unwrap(kr, "", file_a, w, sizeof(w), got), -1);
-	assert_int_equal(keys_unwrap(kr, id, file_a, w, sizeof(w), got), 0);
-	assert_memory_equal(got, dk, sizeof(dk));
+	assert_unwraps(kr, id, w, dk);
 	keys_free(kr);
 }
 

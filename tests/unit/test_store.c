@@ -58,19 +58,28 @@ rng_below(size_t n)
 	return (size_t)(rng_next() % n);
 }
 
-/* tmp_fd - a read-write temporary file, already unlinked */
+/* tmp_file - a new read-write temporary file; its name in path */
 static int
-tmp_fd(void)
+tmp_file(char path[PATH_MAX])
 {
-	char path[PATH_MAX];
 	const char *dir = getenv("TMPDIR");
 	int fd;
 
 	if (dir == NULL || dir[0] == '\0')
 		dir = "/tmp";
-	snprintf(path, sizeof(path), "%s/okuru-test-store-XXXXXX", dir);
+	snprintf(path, PATH_MAX, "%s/okuru-test-store-XXXXXX", dir);
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
+	return fd;
+}
+
+/* tmp_fd - a read-write temporary file, already unlinked */
+static int
+tmp_fd(void)
+{
+	char path[PATH_MAX];
+	int fd = tmp_file(path);
+
 	assert_int_equal(unlink(path), 0);
 	return fd;
 }
@@ -551,24 +560,35 @@ chunk_bits(int cipher)
 	free(p);
 }
 
+/* swap_chunks - exchange the sealed chunks i and j, both full ones */
+static void
+swap_chunks(int fd, uint64_t i, uint64_t j)
+{
+	unsigned char *a = malloc(SEALED), *b = malloc(SEALED);
+
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_int_equal(pread(fd, a, SEALED, chunk_off(i)), (ssize_t)SEALED);
+	assert_int_equal(pread(fd, b, SEALED, chunk_off(j)), (ssize_t)SEALED);
+	assert_int_equal(pwrite(fd, b, SEALED, chunk_off(i)), (ssize_t)SEALED);
+	assert_int_equal(pwrite(fd, a, SEALED, chunk_off(j)), (ssize_t)SEALED);
+	free(a);
+	free(b);
+}
+
 /* swapped - two chunks exchanged, including the last one */
 static void
 swapped(int cipher)
 {
 	unsigned char dk[STORE_KEYBYTES];
-	unsigned char *p = plaintext(3 * CHUNK + 1000, 6), *a = malloc(SEALED), *b = malloc(SEALED);
+	unsigned char *p = plaintext(3 * CHUNK + 1000, 6);
 	int fd;
 
-	assert_non_null(a);
-	assert_non_null(b);
 	randombytes_buf(dk, sizeof(dk));
 
 	/* chunks 0 and 1 of four */
 	fd = make_blob(cipher, dk, p, 3 * CHUNK + 1000);
-	assert_int_equal(pread(fd, a, SEALED, chunk_off(0)), (ssize_t)SEALED);
-	assert_int_equal(pread(fd, b, SEALED, chunk_off(1)), (ssize_t)SEALED);
-	assert_int_equal(pwrite(fd, b, SEALED, chunk_off(0)), (ssize_t)SEALED);
-	assert_int_equal(pwrite(fd, a, SEALED, chunk_off(1)), (ssize_t)SEALED);
+	swap_chunks(fd, 0, 1);
 	read_fails(fd, dk, 0, 1);
 	read_fails(fd, dk, CHUNK, 1);
 	stream_fails(fd, dk, p, 3 * CHUNK + 1000);
@@ -577,18 +597,13 @@ swapped(int cipher)
 
 	/* chunks 1 and 2 of three full ones: the last moves forward */
 	fd = make_blob(cipher, dk, p, 3 * CHUNK);
-	assert_int_equal(pread(fd, a, SEALED, chunk_off(1)), (ssize_t)SEALED);
-	assert_int_equal(pread(fd, b, SEALED, chunk_off(2)), (ssize_t)SEALED);
-	assert_int_equal(pwrite(fd, b, SEALED, chunk_off(1)), (ssize_t)SEALED);
-	assert_int_equal(pwrite(fd, a, SEALED, chunk_off(2)), (ssize_t)SEALED);
+	swap_chunks(fd, 1, 2);
 	read_fails(fd, dk, CHUNK, 1);
 	read_fails(fd, dk, 2 * CHUNK, 1);
 	read_fails(fd, dk, 3 * CHUNK - 1, 1);
 	stream_fails(fd, dk, p, 3 * CHUNK);
 	read_ok(fd, dk, p, 3 * CHUNK, 0, CHUNK);
 	close(fd);
-	free(a);
-	free(b);
 	free(p);
 }
 
@@ -905,14 +920,9 @@ test_seal_misuse(void **state)
 	/* A read-only descriptor: the header cannot be written. */
 	{
 		char path[PATH_MAX];
-		const char *dir = getenv("TMPDIR");
 		int rfd;
 
-		if (dir == NULL || dir[0] == '\0')
-			dir = "/tmp";
-		snprintf(path, sizeof(path), "%s/okuru-test-store-XXXXXX", dir);
-		fd = mkstemp(path);
-		assert_true(fd >= 0);
+		fd = tmp_file(path);
 		rfd = open(path, O_RDONLY);
 		assert_int_equal(unlink(path), 0);
 		assert_true(rfd >= 0);

@@ -15,7 +15,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -27,24 +26,22 @@
 #include <unistd.h>
 
 #include "jsonutil.h"
+#include "tmpdir.h"
 #include "util.h"
 
 struct fixture {
 	char dir[256];
 };
 
+/* fx_setup - a fresh temporary directory per test */
 static int
 fx_setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	const char *tmp = getenv("TMPDIR");
 
 	if (fx == NULL)
 		return -1;
-	if (tmp == NULL || tmp[0] == '\0')
-		tmp = "/tmp";
-	snprintf(fx->dir, sizeof(fx->dir), "%s/okuru-test-util-XXXXXX", tmp);
-	if (mkdtemp(fx->dir) == NULL) {
+	if (tmpdir_make(fx->dir, sizeof(fx->dir), "util") != 0) {
 		free(fx);
 		return -1;
 	}
@@ -52,20 +49,13 @@ fx_setup(void **state)
 	return 0;
 }
 
+/* fx_teardown - remove everything the test made */
 static int
 fx_teardown(void **state)
 {
 	struct fixture *fx = *state;
-	DIR *d = opendir(fx->dir);
-	struct dirent *e;
 
-	if (d != NULL) {
-		while ((e = readdir(d)) != NULL)
-			if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-				unlinkat(dirfd(d), e->d_name, 0);
-		closedir(d);
-	}
-	rmdir(fx->dir);
+	tmpdir_remove(fx->dir);
 	free(fx);
 	return 0;
 }
