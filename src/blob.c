@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -39,6 +40,32 @@ blob_mkdir(const char *path)
 	if (mkdir(path, 0700) != 0 && errno != EEXIST)
 		return -1;
 	return 0;
+}
+
+/*
+ * blob_lock - hold STORAGE/.lock for the life of the process. A second
+ * okurud on the same storage would otherwise run start-up recovery and
+ * delete the first one's staging files before failing to bind.
+ */
+int
+blob_lock(const char *root, char *err, size_t errlen)
+{
+	char p[PATH_MAX];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/.lock", root);
+	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "storage lock %s: %s", p, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		snprintf(err, errlen, "storage %s is in use by another okurud (%s is locked)", root,
+			 p);
+		close(fd);
+		return -1;
+	}
+	return fd; /* deliberately kept open: the lock ends with the process */
 }
 
 /* blob_init_dirs - create the storage tree (okuructl init) */

@@ -19,6 +19,7 @@ struct blob_recovery {
 	int rows_broken;
 };
 
+int blob_lock(const char *root, char *err, size_t errlen);
 int blob_init_dirs(const char *root, char *err, size_t errlen);
 int blob_check_dirs(const char *root, char *err, size_t errlen);
 int blob_staging_open(const char *root, char path[PATH_MAX]);

@@ -54,6 +54,7 @@ main(int argc, char **argv)
 	struct server srv;
 	struct blob_recovery rec;
 	sigset_t sigs;
+	int lockfd;
 
 	while ((ch = getopt(argc, argv, "c:th")) != -1) {
 		switch (ch) {
@@ -111,6 +112,9 @@ main(int argc, char **argv)
 		fatal("error=%s", log_quote(q, sizeof(q), err));
 	if (blob_check_dirs(srv.conf.storage_dir, err, sizeof(err)) != 0)
 		fatal("error=%s", log_quote(q, sizeof(q), err));
+	lockfd = blob_lock(srv.conf.storage_dir, err, sizeof(err));
+	if (lockfd < 0)
+		fatal("error=%s", log_quote(q, sizeof(q), err));
 	if (blob_recover(srv.conf.storage_dir, srv.db, &rec) != 0)
 		fatal("error=\"storage recovery failed\"");
 	log_event(LOG_LVL_INFO, "recover.done", "staging_removed=%d orphans_moved=%d rows_broken=%d",
@@ -137,6 +141,7 @@ main(int argc, char **argv)
 	http_drain_and_stop(&srv);
 	db_close(srv.db);
 	keys_free(srv.keys);
+	close(lockfd);
 	log_event(LOG_LVL_INFO, "shutdown.done", "status=clean");
 	conf_free(&srv.conf);
 	return 0;

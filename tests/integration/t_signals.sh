@@ -70,3 +70,17 @@ api "$tok" GET "/api/v1/transfers/$tid" >/dev/null
 assert_eq "$(json '[f["sha256"] for f in j["files"] if f["name"]=="slow.bin"][0]')" "$(sha "$T/slow")" "drained upload stored"
 ok "SIGTERM drains an upload in flight and exits 0"
 okuru_stop
+
+# A second okurud on the same storage refuses to start and touches nothing.
+okuru_start
+head -c 2000000 /dev/urandom >"$T/slow2"
+curl -sS --cacert "$DATA/tls/cert.pem" -H "Authorization: Bearer $tok" --limit-rate 500K \
+	-T "$T/slow2" -o /dev/null -w '%{http_code}' "$URL/api/v1/transfers/$tid/files/slow2.bin" >"$T/upstatus" &
+cpid=$!
+sleep 1
+if "$OKURUD" -c "$CONF" 2>"$T/second.err"; then fail "second okurud started"; fi
+assert_contains "$(cat "$T/second.err")" "in use by another okurud" "second instance message"
+wait "$cpid" || true
+assert_eq "$(cat "$T/upstatus")" 201 "upload of the first daemon survived the second start"
+okuru_stop
+ok "a second okurud on the same storage refuses to start"
