@@ -16,7 +16,7 @@
 # that is removed on exit, and both daemons are stopped on exit.
 #
 # Usage: bash bench/transfer.sh [--bin DIR] [--runs N] [--size-mib N]
-#                               [--big-gib N] [--keep]
+#                               [--big-gib N] [--no-pin] [--keep]
 # See bench/README.md.
 set -euo pipefail
 
@@ -25,6 +25,7 @@ SIZE_MIB=1024
 BIG_GIB=4
 BIN=""
 KEEP=0
+PIN=1
 
 usage() {
 	sed -n '/^# Usage:/,/^# See/p' "$0" | sed 's/^# \{0,1\}//'
@@ -38,6 +39,7 @@ while [ $# -gt 0 ]; do
 	--size-mib) SIZE_MIB=${2:?}; shift 2 ;;
 	--big-gib) BIG_GIB=${2:?}; shift 2 ;;
 	--keep) KEEP=1; shift ;;
+	--no-pin) PIN=0; shift ;;
 	-h | --help) usage 0 ;;
 	*) echo "transfer.sh: unknown argument: $1" >&2; usage 2 ;;
 	esac
@@ -77,6 +79,18 @@ case "$NGINX_V" in *--with-http_ssl_module*) ;; *) die "nginx lacks http_ssl_mod
 case "$NGINX_V" in *--with-http_dav_module*) ;; *) die "nginx lacks http_dav_module" ;; esac
 [ "$(id -u)" -eq 0 ] || die "run as root (nginx runs as root with a private prefix)"
 command -v python3 >/dev/null 2>&1 || die "python3 is needed (free port, JSON)"
+
+# Pinning: the server (okurud, or nginx's master and worker) on CPU 0, the
+# client (curl) on CPU 1, so that each gets one core and the scheduler does
+# not move them about; --no-pin leaves placement to the kernel.
+SRV_PFX=()
+CLI_PFX=()
+PINDESC="not pinned"
+if [ "$PIN" -eq 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
+	SRV_PFX=(taskset -c 0)
+	CLI_PFX=(taskset -c 1)
+	PINDESC="server pinned to CPU 0, curl to CPU 1"
+fi
 
 # ---- work directory, clean-up ------------------------------------------
 
@@ -182,16 +196,18 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# cpu_ticks PID... - utime+stime of the processes, in clock ticks
+# cpu_ticks PID... - "utime stime" of the processes (all threads), in clock ticks
 cpu_ticks() {
-	local t=0 p f
+	local u=0 s=0 p f
 	for p in "$@"; do
 		f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
 		f=${f##*) } # fields from 3 on; comm may contain spaces
+		# shellcheck disable=SC2086 # split into fields on purpose
 		set -- $f
-		t=$((t + ${12} + ${13}))
+		u=$((u + ${12}))
+		s=$((s + ${13}))
 	done
-	echo "$t"
+	echo "$u $s"
 }
 
 vm_kib() { # PID FIELD
@@ -213,9 +229,12 @@ stats() {
 		printf "%.1f %.1f\n", v[NR], m }'
 }
 
-# per_gib TICKS BYTES -> CPU seconds per GiB
+# per_gib "U0 S0" "U1 S1" BYTES -> "total/user/sys" CPU seconds per GiB
 per_gib() {
-	awk -v c="$1" -v hz="$HZ" -v s="$2" 'BEGIN { printf "%.2f", c / hz / (s / 1073741824) }'
+	awk -v a="$1" -v b="$2" -v hz="$HZ" -v s="$3" 'BEGIN {
+		split(a, x, " "); split(b, y, " "); g = s / 1073741824
+		u = (y[1] - x[1]) / hz / g; k = (y[2] - x[2]) / hz / g
+		printf "%.2f/%.2f/%.2f", u + k, u, k }'
 }
 
 ratio() {
@@ -229,7 +248,7 @@ timed_curl() {
 	local pre=$1
 	shift
 	local TIMEFORMAT='%U %S'
-	{ time curl -sS --max-time 900 -w '%{http_code} %{size_upload} %{size_download} %{time_total}\n' \
+	{ time "${CLI_PFX[@]}" curl -sS --max-time 900 -w '%{http_code} %{size_upload} %{size_download} %{time_total}\n' \
 		"$@" >"$pre.w" 2>"$pre.err"; } 2>"$pre.time" || {
 		cat "$pre.err" >&2
 		die "curl failed: $*"
@@ -258,7 +277,7 @@ TOKEN=$("$OKURUCTL" -c "$CONF" user add bench --email bench@bench.example --role
 AUTH=(-H "Authorization: Bearer $TOKEN")
 
 start_okurud() {
-	"$OKURUD" -c "$CONF" >>"$W/okurud.log" 2>&1 &
+	"${SRV_PFX[@]}" "$OKURUD" -c "$CONF" >>"$W/okurud.log" 2>&1 &
 	OKPID=$!
 	for _ in $(seq 1 100); do
 		if curl -s -o /dev/null --cacert "$CERT" "$OKURL/healthz" 2>/dev/null; then
@@ -346,7 +365,8 @@ EOF
 start_nginx() {
 	"$NGINX" -t -q -e "$NG/logs/error.log" -p "$NG/" -c "$NG/nginx.conf" ||
 		die "nginx -t failed for $NG/nginx.conf"
-	"$NGINX" -e "$NG/logs/error.log" -p "$NG/" -c "$NG/nginx.conf" || die "nginx did not start"
+	"${SRV_PFX[@]}" "$NGINX" -e "$NG/logs/error.log" -p "$NG/" -c "$NG/nginx.conf" ||
+		die "nginx did not start"
 	for _ in $(seq 1 50); do
 		if curl -s -o /dev/null --cacert "$CERT" "$NGURL/" 2>/dev/null; then
 			return 0
@@ -408,19 +428,21 @@ for run in $(seq 1 "$RUNS"); do
 	[ "$(json_get sha256 <"$R.body")" = "$SRC_SHA" ] || die "okurud upload: sha256 differs"
 	FID=$(json_get id <"$R.body")
 	OK_UP+=("$(mbps "$SIZE" "$t")")
-	OK_UP_CPU+=("$(per_gib $((c1 - c0)) "$SIZE")")
+	OK_UP_CPU+=("$(per_gib "$c0" "$c1" "$SIZE")")
 	CL_OK_UP+=("$(awk -v c="$(cat "$R.cpu")" -v s="$SIZE" 'BEGIN { printf "%.2f", c / (s / 1073741824) }')")
 
 	# nginx upload
 	ws=$(nginx_workers)
+	# shellcheck disable=SC2086 # one or more PIDs
 	c0=$(cpu_ticks $ws)
 	timed_curl "$R" --cacert "$CERT" -T "$SRC" -o "$R.body" "$NGURL/put/src.bin"
+	# shellcheck disable=SC2086
 	c1=$(cpu_ticks $ws)
 	read -r code up _ t <"$R.w"
 	case "$code" in 201 | 204) ;; *) die "nginx upload: HTTP $code" ;; esac
 	[ "$up" -eq "$SIZE" ] || die "nginx upload: sent $up bytes"
 	NG_UP+=("$(mbps "$SIZE" "$t")")
-	NG_UP_CPU+=("$(per_gib $((c1 - c0)) "$SIZE")")
+	NG_UP_CPU+=("$(per_gib "$c0" "$c1" "$SIZE")")
 	CL_NG_UP+=("$(awk -v c="$(cat "$R.cpu")" -v s="$SIZE" 'BEGIN { printf "%.2f", c / (s / 1073741824) }')")
 
 	# okurud download
@@ -432,19 +454,21 @@ for run in $(seq 1 "$RUNS"); do
 	[ "$code" = 200 ] || die "okurud download: HTTP $code"
 	[ "$down" -eq "$SIZE" ] || die "okurud download: got $down bytes"
 	OK_DOWN+=("$(mbps "$SIZE" "$t")")
-	OK_DOWN_CPU+=("$(per_gib $((c1 - c0)) "$SIZE")")
+	OK_DOWN_CPU+=("$(per_gib "$c0" "$c1" "$SIZE")")
 	CL_OK_DOWN+=("$(awk -v c="$(cat "$R.cpu")" -v s="$SIZE" 'BEGIN { printf "%.2f", c / (s / 1073741824) }')")
 
 	# nginx download
 	ws=$(nginx_workers)
+	# shellcheck disable=SC2086 # one or more PIDs
 	c0=$(cpu_ticks $ws)
 	timed_curl "$R" --cacert "$CERT" -o /dev/null "$NGURL/files/src.bin"
+	# shellcheck disable=SC2086
 	c1=$(cpu_ticks $ws)
 	read -r code _ down t <"$R.w"
 	[ "$code" = 200 ] || die "nginx download: HTTP $code"
 	[ "$down" -eq "$SIZE" ] || die "nginx download: got $down bytes"
 	NG_DOWN+=("$(mbps "$SIZE" "$t")")
-	NG_DOWN_CPU+=("$(per_gib $((c1 - c0)) "$SIZE")")
+	NG_DOWN_CPU+=("$(per_gib "$c0" "$c1" "$SIZE")")
 	CL_NG_DOWN+=("$(awk -v c="$(cat "$R.cpu")" -v s="$SIZE" 'BEGIN { printf "%.2f", c / (s / 1073741824) }')")
 done
 
@@ -489,7 +513,7 @@ if [ "$BIG_GIB" -gt 0 ]; then
 	[ "$(json_get size <"$R.body")" -eq "$BIG" ] || die "okurud big upload: wrong size"
 	BIGFID=$(json_get id <"$R.body")
 	BIG_UP=$(mbps "$BIG" "$t")
-	BIG_UP_CPU=$(per_gib $((c1 - c0)) "$BIG")
+	BIG_UP_CPU=$(per_gib "$c0" "$c1" "$BIG")
 	OK_HWM_BIGUP=$(vm_kib "$OKPID" VmHWM)
 	c0=$(cpu_ticks "$OKPID")
 	timed_curl "$R" --cacert "$CERT" "${AUTH[@]}" -o /dev/null \
@@ -498,7 +522,7 @@ if [ "$BIG_GIB" -gt 0 ]; then
 	read -r code _ down t <"$R.w"
 	[ "$code" = 200 ] && [ "$down" -eq "$BIG" ] || die "okurud big download: HTTP $code, $down bytes"
 	BIG_DOWN=$(mbps "$BIG" "$t")
-	BIG_DOWN_CPU=$(per_gib $((c1 - c0)) "$BIG")
+	BIG_DOWN_CPU=$(per_gib "$c0" "$c1" "$BIG")
 	OK_HWM_BIGDOWN=$(vm_kib "$OKPID" VmHWM)
 fi
 
@@ -508,9 +532,12 @@ read -r oub oum <<<"$(stats "${OK_UP[@]}")"
 read -r nub num <<<"$(stats "${NG_UP[@]}")"
 read -r odb odm <<<"$(stats "${OK_DOWN[@]}")"
 read -r ndb ndm <<<"$(stats "${NG_DOWN[@]}")"
-med() { stats "$@" | awk '{ print $2 }'; }
 med2() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
 	m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.2f\n", m }'; }
+# medcpu "T/U/S"... -> "T (user U, sys S)" of the run with the median total
+medcpu() { printf '%s\n' "$@" | sort -t/ -g -k1,1 | awk -F/ '{ v[NR] = $0 } END {
+	split(v[int((NR + 1) / 2)], x, "/"); printf "%5.2f (user %5.2f, sys %5.2f)", x[1], x[2], x[3] }'; }
+fmtcpu() { awk -F/ '{ printf "%.2f CPU s/GiB: user %.2f, sys %.2f", $1, $2, $3 }' <<<"$1"; }
 
 echo
 say "okuru transfer benchmark - $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -522,6 +549,7 @@ say "TLS:     okurud $ok_cipher; nginx $ng_cipher"
 say "sendfile: $KTLS_NOTE"
 say "file:    $SIZE bytes (${SIZE_MIB} MiB) from /dev/urandom, page-cached; $RUNS runs each, interleaved"
 say "disk:    dd write + fsync of the file: ${FSYNC_S} s (okurud fsyncs before its 201; nginx does not)"
+say "placing: $PINDESC"
 say "units:   MB/s = 10^6 bytes per second, over curl's time_total (connect, TLS, body, final response)"
 echo
 printf '%-10s %12s %12s %12s %12s %10s %10s\n' operation "okurud best" "okurud med" "nginx best" "nginx med" "ratio best" "ratio med"
@@ -535,8 +563,8 @@ say "  okurud download: ${OK_DOWN[*]}"
 say "  nginx download:  ${NG_DOWN[*]}"
 echo
 say "server CPU seconds (user+sys) per GiB, median:"
-printf '  %-10s okurud %6s   nginx worker %6s\n' upload "$(med2 "${OK_UP_CPU[@]}")" "$(med2 "${NG_UP_CPU[@]}")"
-printf '  %-10s okurud %6s   nginx worker %6s\n' download "$(med2 "${OK_DOWN_CPU[@]}")" "$(med2 "${NG_DOWN_CPU[@]}")"
+printf '  %-9s okurud %s   nginx worker %s\n' upload "$(medcpu "${OK_UP_CPU[@]}")" "$(medcpu "${NG_UP_CPU[@]}")"
+printf '  %-9s okurud %s   nginx worker %s\n' download "$(medcpu "${OK_DOWN_CPU[@]}")" "$(medcpu "${NG_DOWN_CPU[@]}")"
 say "client (curl) CPU seconds per GiB, median: upload to okurud $(med2 "${CL_OK_UP[@]}"), to nginx $(med2 "${CL_NG_UP[@]}"); download from okurud $(med2 "${CL_OK_DOWN[@]}"), from nginx $(med2 "${CL_NG_DOWN[@]}")"
 echo
 say "download target (median okurud >= 0.9 x nginx): $(awk -v a="$odm" -v b="$ndm" 'BEGIN { print (a >= 0.9 * b) ? "met" : "NOT met" }')"
@@ -546,8 +574,8 @@ say "  okurud VmHWM after the ${SIZE_MIB} MiB runs ($((RUNS * 2 + 1)) transfers)
 say "  nginx worker VmHWM after the same runs: $NG_HWM KiB"
 if [ "$BIG_GIB" -gt 0 ]; then
 	say "  fresh okurud VmHWM at start:                 $OK_HWM0 KiB"
-	say "  fresh okurud VmHWM after ${BIG_GIB} GiB chunked upload: $OK_HWM_BIGUP KiB ($BIG_UP MB/s, $BIG_UP_CPU CPU s/GiB)"
-	say "  fresh okurud VmHWM after ${BIG_GIB} GiB download:       $OK_HWM_BIGDOWN KiB ($BIG_DOWN MB/s, $BIG_DOWN_CPU CPU s/GiB)"
+	say "  fresh okurud VmHWM after ${BIG_GIB} GiB chunked upload: $OK_HWM_BIGUP KiB ($BIG_UP MB/s, $(fmtcpu "$BIG_UP_CPU"))"
+	say "  fresh okurud VmHWM after ${BIG_GIB} GiB download:       $OK_HWM_BIGDOWN KiB ($BIG_DOWN MB/s, $(fmtcpu "$BIG_DOWN_CPU"))"
 	say "  peak RSS target (< 64 MiB, flat in file size): $(awk -v a="$OK_HWM1" -v b="$OK_HWM_BIGDOWN" -v big="$BIG_GIB" -v small="$SIZE_MIB" 'BEGIN {
 		m = (a > b) ? a : b
 		printf "%s (largest VmHWM %.1f MiB); %s GiB file vs %s MiB files: %+.1f MiB",
