@@ -77,31 +77,13 @@ keys_load(const char *path, struct keyring **out, char *err, size_t errlen)
 		close(fd);
 		return -1;
 	}
-	len = 0;
-	for (;;) {
-		ssize_t r = read(fd, buf + len, sizeof(buf) - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			int saved = errno;
-			close(fd);
-			sodium_memzero(buf, sizeof(buf));
-			snprintf(err, errlen, "master key %s: %s", path, strerror(saved));
-			return -1;
-		}
-		if (r == 0)
-			break;
-		len += (size_t)r;
-		if (len == sizeof(buf)) {
-			char extra;
-			if (read(fd, &extra, 1) != 0) {
-				close(fd);
-				sodium_memzero(buf, sizeof(buf));
-				snprintf(err, errlen, "master key %s: more than 16 keys", path);
-				return -1;
-			}
-			break;
-		}
+	if (util_read_small_fd(fd, buf, sizeof(buf), &len) != 0) {
+		int saved = errno;
+		close(fd);
+		sodium_memzero(buf, sizeof(buf)); /* EFBIG comes after 16 keys were read */
+		snprintf(err, errlen, "master key %s: %s", path,
+			 saved == EFBIG ? "more than 16 keys" : strerror(saved));
+		return -1;
 	}
 	close(fd);
 	if (len == 0 || len % KEYS_KEYBYTES != 0) {

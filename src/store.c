@@ -216,7 +216,6 @@ store_seal_update(struct store_seal *s, const void *data, size_t len)
 			take = len;
 		memcpy(s->buf + s->buflen, p, take);
 		s->buflen += take;
-		s->total += take;
 		p += take;
 		len -= take;
 	}

@@ -44,7 +44,6 @@ struct store_seal {
 	int fd;
 	int cipher;
 	uint64_t counter;	/* index of the chunk in buf */
-	uint64_t total;		/* plaintext bytes accepted */
 	size_t buflen;		/* plaintext bytes in buf */
 	unsigned char *buf;	/* STORE_CHUNKBYTES + STORE_TAGBYTES, wiped */
 	gnutls_aead_cipher_hd_t aes; /* AES-256-GCM only */

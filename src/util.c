@@ -157,23 +157,17 @@ util_write_new_file(const char *path, const void *data, size_t len, mode_t mode)
 	return util_fsync_dir(dirname(dirbuf));
 }
 
-/* util_read_small_file - read a whole file of at most max bytes */
+/* util_read_small_fd - read fd to its end, at most max bytes (EFBIG beyond) */
 int
-util_read_small_file(const char *path, unsigned char *buf, size_t max,
-		     size_t *len)
+util_read_small_fd(int fd, unsigned char *buf, size_t max, size_t *len)
 {
-	int fd;
 	size_t n = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
 	for (;;) {
 		ssize_t r = read(fd, buf + n, max - n);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			close(fd);
 			return -1;
 		}
 		if (r == 0)
@@ -182,14 +176,28 @@ util_read_small_file(const char *path, unsigned char *buf, size_t max,
 		if (n == max) {
 			char extra;
 			if (read(fd, &extra, 1) != 0) {
-				close(fd);
 				errno = EFBIG;
 				return -1;
 			}
 			break;
 		}
 	}
-	close(fd);
 	*len = n;
 	return 0;
+}
+
+/* util_read_small_file - read a whole file of at most max bytes */
+int
+util_read_small_file(const char *path, unsigned char *buf, size_t max, size_t *len)
+{
+	int fd, r, saved;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = util_read_small_fd(fd, buf, max, len);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return r;
 }

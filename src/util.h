@@ -21,6 +21,7 @@ void util_time_iso(int64_t t, char out[32]);
 int util_fsync_dir(const char *dir);
 int util_write_new_file(const char *path, const void *data, size_t len,
 			mode_t mode);
+int util_read_small_fd(int fd, unsigned char *buf, size_t max, size_t *len);
 int util_read_small_file(const char *path, unsigned char *buf, size_t max,
 			 size_t *len);
 int util_write_all(int fd, const void *buf, size_t len);

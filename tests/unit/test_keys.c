@@ -32,45 +32,17 @@
 static const char file_a[] = "0123456789abcdef0123456789abcdef";
 static const char file_b[] = "fedcba9876543210fedcba9876543210";
 
-struct fixture {
-	char dir[256];
-	char err[512];
-};
 
-/* fx_setup - a fresh temporary directory per test */
 static int
 fx_setup(void **state)
 {
-	struct fixture *fx = calloc(1, sizeof(*fx));
-
-	if (fx == NULL)
-		return -1;
-	if (tmpdir_make(fx->dir, sizeof(fx->dir), "keys") != 0) {
-		free(fx);
-		return -1;
-	}
-	*state = fx;
-	return 0;
+	return tmpdir_fixture_setup(state, "keys");
 }
 
-/* fx_teardown - remove everything the test made */
 static int
 fx_teardown(void **state)
 {
-	struct fixture *fx = *state;
-
-	tmpdir_remove(fx->dir);
-	free(fx);
-	return 0;
-}
-
-static const char *
-fx_path(struct fixture *fx, const char *name, char out[PATH_MAX])
-{
-	int n = snprintf(out, PATH_MAX, "%s/%s", fx->dir, name);
-
-	assert_true(n > 0 && n < PATH_MAX);
-	return out;
+	return tmpdir_fixture_teardown(state);
 }
 
 /* write_keys - a key file of len raw bytes with the given mode */
@@ -100,12 +72,12 @@ assert_is_key_id(const char *id)
 
 /* ring_new - generate master.key in the test's directory and load it */
 static struct keyring *
-ring_new(struct fixture *fx)
+ring_new(struct tmpdir_fixture *fx)
 {
 	char path[PATH_MAX];
 	struct keyring *kr = NULL;
 
-	fx_path(fx, "master.key", path);
+	tmpdir_fixture_path(fx, "master.key", path);
 	assert_int_equal(keys_generate_file(path, fx->err, sizeof(fx->err)), 0);
 	assert_int_equal(keys_load(path, &kr, fx->err, sizeof(fx->err)), 0);
 	return kr;
@@ -113,7 +85,7 @@ ring_new(struct fixture *fx)
 
 /* ring_wrapped - ring_new(), and a new data key dk wrapped under it for file_a */
 static struct keyring *
-ring_wrapped(struct fixture *fx, unsigned char dk[KEYS_KEYBYTES],
+ring_wrapped(struct tmpdir_fixture *fx, unsigned char dk[KEYS_KEYBYTES],
 	     unsigned char w[KEYS_WRAPPEDBYTES], char id[KEYS_IDLEN + 1])
 {
 	struct keyring *kr = ring_new(fx);
@@ -138,13 +110,13 @@ assert_unwraps(const struct keyring *kr, const char *id, const unsigned char w[K
 static void
 test_generate_load(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir_fixture *fx = *state;
 	char path[PATH_MAX], id[KEYS_IDLEN + 1];
 	unsigned char raw[64];
 	struct keyring *kr = NULL, *again = NULL;
 	struct stat st;
 
-	fx_path(fx, "master.key", path);
+	tmpdir_fixture_path(fx, "master.key", path);
 	assert_int_equal(keys_generate_file(path, fx->err, sizeof(fx->err)), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_true(S_ISREG(st.st_mode));
@@ -165,7 +137,7 @@ test_generate_load(void **state)
 	keys_free(kr);
 
 	/* Another generated key has another id. */
-	fx_path(fx, "other.key", path);
+	tmpdir_fixture_path(fx, "other.key", path);
 	assert_int_equal(keys_generate_file(path, fx->err, sizeof(fx->err)), 0);
 	assert_int_equal(keys_load(path, &kr, fx->err, sizeof(fx->err)), 0);
 	assert_string_not_equal(keys_current_id(kr), id);
@@ -177,7 +149,7 @@ test_generate_load(void **state)
 static void
 test_roundtrip(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir_fixture *fx = *state;
 	char id[KEYS_IDLEN + 1];
 	unsigned char dk[KEYS_KEYBYTES], dk2[KEYS_KEYBYTES], got[KEYS_KEYBYTES];
 	unsigned char w1[KEYS_WRAPPEDBYTES], w2[KEYS_WRAPPEDBYTES];
@@ -209,7 +181,7 @@ test_roundtrip(void **state)
 static void
 test_unwrap_other_file(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir_fixture *fx = *state;
 	char id[KEYS_IDLEN + 1];
 	unsigned char dk[KEYS_KEYBYTES], got[KEYS_KEYBYTES], w[KEYS_WRAPPEDBYTES];
 	struct keyring *kr = ring_wrapped(fx, dk, w, id);
@@ -231,7 +203,7 @@ test_unwrap_other_file(void **state)
 static void
 test_unwrap_flipped(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir_fixture *fx = *state;
 	char id[KEYS_IDLEN + 1];
 	unsigned char dk[KEYS_KEYBYTES], got[KEYS_KEYBYTES], w[KEYS_WRAPPEDBYTES];
 	struct keyring *kr = ring_wrapped(fx, dk, w, id);
@@ -254,7 +226,7 @@ test_unwrap_flipped(void **state)
 static void
 test_unwrap_unknown_id(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir_fixture *fx = *state;
 	char id[KEYS_IDLEN + 1], bad[KEYS_IDLEN + 2];
 	unsigned char dk[KEYS_KEYBYTES], got[KEYS_KEYBYTES], w[KEYS_WRAPPEDBYTES];
 	struct keyring *kr = ring_wrapped(fx, dk, w, id);
@@ -281,7 +253,7 @@ test_unwrap_unknown_id(void **state)
 static void
 test_rotation(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir_fixture *fx = *state;
 	char oldpath[PATH_MAX], newpath[PATH_MAX], ringpath[PATH_MAX];
 	char oldid[KEYS_IDLEN + 1], newid[KEYS_IDLEN + 1], id[KEYS_IDLEN + 1];
 	unsigned char ring[3 * KEYS_KEYBYTES], raw[KEYS_KEYBYTES];
@@ -289,9 +261,9 @@ test_rotation(void **state)
 	unsigned char w1[KEYS_WRAPPEDBYTES], w2[KEYS_WRAPPEDBYTES];
 	struct keyring *oldkr, *newkr, *onlynew;
 
-	fx_path(fx, "old.key", oldpath);
-	fx_path(fx, "new.key", newpath);
-	fx_path(fx, "ring.key", ringpath);
+	tmpdir_fixture_path(fx, "old.key", oldpath);
+	tmpdir_fixture_path(fx, "new.key", newpath);
+	tmpdir_fixture_path(fx, "ring.key", ringpath);
 	assert_int_equal(keys_generate_file(oldpath, fx->err, sizeof(fx->err)), 0);
 	assert_int_equal(keys_generate_file(newpath, fx->err, sizeof(fx->err)), 0);
 	assert_int_equal(keys_load(oldpath, &oldkr, fx->err, sizeof(fx->err)), 0);
@@ -345,11 +317,11 @@ static void
 test_refuse_mode(void **state)
 {
 	static const mode_t bad[] = {0644, 0640, 0604, 0620, 0602, 0660, 0610, 0601};
-	struct fixture *fx = *state;
+	struct tmpdir_fixture *fx = *state;
 	char path[PATH_MAX];
 	struct keyring *kr = NULL;
 
-	fx_path(fx, "master.key", path);
+	tmpdir_fixture_path(fx, "master.key", path);
 	assert_int_equal(keys_generate_file(path, fx->err, sizeof(fx->err)), 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		assert_int_equal(chmod(path, bad[i]), 0);
@@ -372,45 +344,45 @@ test_refuse_mode(void **state)
 static void
 test_refuse_size(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir_fixture *fx = *state;
 	unsigned char buf[(KEYS_MAX + 1) * KEYS_KEYBYTES];
 	char path[PATH_MAX];
 	struct keyring *kr = NULL;
 
 	randombytes_buf(buf, sizeof(buf));
 
-	write_keys(fx_path(fx, "33.key", path), buf, 33, 0600);
+	write_keys(tmpdir_fixture_path(fx, "33.key", path), buf, 33, 0600);
 	assert_int_equal(keys_load(path, &kr, fx->err, sizeof(fx->err)), -1);
 	assert_null(kr);
 	assert_non_null(strstr(fx->err, "size 33"));
 
-	write_keys(fx_path(fx, "31.key", path), buf, 31, 0600);
+	write_keys(tmpdir_fixture_path(fx, "31.key", path), buf, 31, 0600);
 	assert_int_equal(keys_load(path, &kr, fx->err, sizeof(fx->err)), -1);
 	assert_null(kr);
 
-	write_keys(fx_path(fx, "empty.key", path), buf, 0, 0600);
+	write_keys(tmpdir_fixture_path(fx, "empty.key", path), buf, 0, 0600);
 	assert_int_equal(keys_load(path, &kr, fx->err, sizeof(fx->err)), -1);
 	assert_null(kr);
 	assert_non_null(strstr(fx->err, "size 0"));
 
-	write_keys(fx_path(fx, "17.key", path), buf, (KEYS_MAX + 1) * KEYS_KEYBYTES, 0600);
+	write_keys(tmpdir_fixture_path(fx, "17.key", path), buf, (KEYS_MAX + 1) * KEYS_KEYBYTES, 0600);
 	assert_int_equal(keys_load(path, &kr, fx->err, sizeof(fx->err)), -1);
 	assert_null(kr);
 	assert_non_null(strstr(fx->err, "more than 16 keys"));
 
 	/* 16 keys is the most, and is fine */
-	write_keys(fx_path(fx, "16.key", path), buf, KEYS_MAX * KEYS_KEYBYTES, 0600);
+	write_keys(tmpdir_fixture_path(fx, "16.key", path), buf, KEYS_MAX * KEYS_KEYBYTES, 0600);
 	assert_int_equal(keys_load(path, &kr, fx->err, sizeof(fx->err)), 0);
 	keys_free(kr);
 	kr = NULL;
 
 	/* missing, and not a regular file */
-	assert_int_equal(keys_load(fx_path(fx, "missing.key", path), &kr, fx->err,
+	assert_int_equal(keys_load(tmpdir_fixture_path(fx, "missing.key", path), &kr, fx->err,
 				   sizeof(fx->err)),
 			 -1);
 	assert_null(kr);
 	assert_non_null(strstr(fx->err, "No such file"));
-	assert_int_equal(mkdir(fx_path(fx, "dir.key", path), 0700), 0);
+	assert_int_equal(mkdir(tmpdir_fixture_path(fx, "dir.key", path), 0700), 0);
 	assert_int_equal(keys_load(path, &kr, fx->err, sizeof(fx->err)), -1);
 	assert_null(kr);
 	sodium_memzero(buf, sizeof(buf));
@@ -420,12 +392,12 @@ test_refuse_size(void **state)
 static void
 test_generate_no_overwrite(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir_fixture *fx = *state;
 	char path[PATH_MAX], link[PATH_MAX], target[PATH_MAX];
 	unsigned char before[KEYS_KEYBYTES], after[KEYS_KEYBYTES + 1];
 	struct stat st;
 
-	fx_path(fx, "master.key", path);
+	tmpdir_fixture_path(fx, "master.key", path);
 	assert_int_equal(keys_generate_file(path, fx->err, sizeof(fx->err)), 0);
 	assert_int_equal(read_keys(path, before, sizeof(before)), KEYS_KEYBYTES);
 	fx->err[0] = '\0';
@@ -437,8 +409,8 @@ test_generate_no_overwrite(void **state)
 	assert_memory_equal(before, after, KEYS_KEYBYTES);
 
 	/* nor is a symbolic link followed to create one elsewhere */
-	fx_path(fx, "link.key", link);
-	fx_path(fx, "target.key", target);
+	tmpdir_fixture_path(fx, "link.key", link);
+	tmpdir_fixture_path(fx, "target.key", target);
 	assert_int_equal(symlink(target, link), 0);
 	assert_int_equal(keys_generate_file(link, fx->err, sizeof(fx->err)), -1);
 	assert_int_equal(lstat(target, &st), -1);

@@ -29,44 +29,17 @@
 #include "tmpdir.h"
 #include "util.h"
 
-struct fixture {
-	char dir[256];
-};
 
-/* fx_setup - a fresh temporary directory per test */
 static int
 fx_setup(void **state)
 {
-	struct fixture *fx = calloc(1, sizeof(*fx));
-
-	if (fx == NULL)
-		return -1;
-	if (tmpdir_make(fx->dir, sizeof(fx->dir), "util") != 0) {
-		free(fx);
-		return -1;
-	}
-	*state = fx;
-	return 0;
+	return tmpdir_fixture_setup(state, "util");
 }
 
-/* fx_teardown - remove everything the test made */
 static int
 fx_teardown(void **state)
 {
-	struct fixture *fx = *state;
-
-	tmpdir_remove(fx->dir);
-	free(fx);
-	return 0;
-}
-
-static const char *
-fx_path(struct fixture *fx, const char *name, char out[PATH_MAX])
-{
-	int n = snprintf(out, PATH_MAX, "%s/%s", fx->dir, name);
-
-	assert_true(n > 0 && n < PATH_MAX);
-	return out;
+	return tmpdir_fixture_teardown(state);
 }
 
 static void
@@ -119,14 +92,14 @@ test_id_valid(void **state)
 static void
 test_write_new_file(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir_fixture *fx = *state;
 	char path[PATH_MAX], link[PATH_MAX], target[PATH_MAX];
 	unsigned char buf[64];
 	size_t len = 0;
 	struct stat st;
 	mode_t old;
 
-	fx_path(fx, "a", path);
+	tmpdir_fixture_path(fx, "a", path);
 	assert_int_equal(util_write_new_file(path, "hello", 5, 0600), 0);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0600);
@@ -146,27 +119,27 @@ test_write_new_file(void **state)
 
 	/* The mode is applied whatever the umask says. */
 	old = umask(077);
-	assert_int_equal(util_write_new_file(fx_path(fx, "b", path), "x", 1, 0644), 0);
+	assert_int_equal(util_write_new_file(tmpdir_fixture_path(fx, "b", path), "x", 1, 0644), 0);
 	umask(old);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0644);
 	old = umask(0);
-	assert_int_equal(util_write_new_file(fx_path(fx, "c", path), "", 0, 0640), 0);
+	assert_int_equal(util_write_new_file(tmpdir_fixture_path(fx, "c", path), "", 0, 0640), 0);
 	umask(old);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 07777, 0640);
 	assert_int_equal(st.st_size, 0);
 
 	/* A symbolic link is not followed, even a dangling one. */
-	fx_path(fx, "link", link);
-	fx_path(fx, "target", target);
+	tmpdir_fixture_path(fx, "link", link);
+	tmpdir_fixture_path(fx, "target", target);
 	assert_int_equal(symlink(target, link), 0);
 	assert_int_equal(util_write_new_file(link, "x", 1, 0600), -1);
 	assert_int_equal(lstat(target, &st), -1);
 
 	/* a missing directory */
 	errno = 0;
-	assert_int_equal(util_write_new_file(fx_path(fx, "no/such", path), "x", 1, 0600), -1);
+	assert_int_equal(util_write_new_file(tmpdir_fixture_path(fx, "no/such", path), "x", 1, 0600), -1);
 	assert_int_equal(errno, ENOENT);
 }
 
@@ -174,12 +147,12 @@ test_write_new_file(void **state)
 static void
 test_read_small_file(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir_fixture *fx = *state;
 	char path[PATH_MAX];
 	unsigned char buf[16];
 	size_t len = 99;
 
-	fx_path(fx, "ten", path);
+	tmpdir_fixture_path(fx, "ten", path);
 	assert_int_equal(util_write_new_file(path, "0123456789", 10, 0600), 0);
 	assert_int_equal(util_read_small_file(path, buf, sizeof(buf), &len), 0);
 	assert_int_equal(len, 10);
@@ -196,13 +169,13 @@ test_read_small_file(void **state)
 	assert_int_equal(util_read_small_file(path, buf, 1, &len), -1);
 	assert_int_equal(errno, EFBIG);
 
-	fx_path(fx, "empty", path);
+	tmpdir_fixture_path(fx, "empty", path);
 	assert_int_equal(util_write_new_file(path, "", 0, 0600), 0);
 	assert_int_equal(util_read_small_file(path, buf, sizeof(buf), &len), 0);
 	assert_int_equal(len, 0);
 
 	errno = 0;
-	assert_int_equal(util_read_small_file(fx_path(fx, "missing", path), buf, sizeof(buf), &len),
+	assert_int_equal(util_read_small_file(tmpdir_fixture_path(fx, "missing", path), buf, sizeof(buf), &len),
 			 -1);
 	assert_int_equal(errno, ENOENT);
 }
@@ -211,13 +184,13 @@ test_read_small_file(void **state)
 static void
 test_io_all(void **state)
 {
-	struct fixture *fx = *state;
+	struct tmpdir_fixture *fx = *state;
 	char path[PATH_MAX];
 	unsigned char big[100000], back[100000];
 	int fd;
 
 	randombytes_buf(big, sizeof(big));
-	fx_path(fx, "io", path);
+	tmpdir_fixture_path(fx, "io", path);
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
 	assert_true(fd >= 0);
 	assert_int_equal(util_write_all(fd, big, sizeof(big)), 0);

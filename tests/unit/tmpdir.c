@@ -17,6 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <cmocka.h>
+
 #include "tmpdir.h"
 
 /* how many levels of subdirectories tmpdir_remove() goes down */
@@ -80,4 +85,41 @@ tmpdir_remove(const char *dir)
 	if (fd >= 0)
 		tmpdir_empty(fd, TMPDIR_DEPTH);
 	rmdir(dir);
+}
+
+/* tmpdir_fixture_setup - a fresh fixture with its own directory, for cmocka setup */
+int
+tmpdir_fixture_setup(void **state, const char *tag)
+{
+	struct tmpdir_fixture *fx = calloc(1, sizeof(*fx));
+
+	if (fx == NULL)
+		return -1;
+	if (tmpdir_make(fx->dir, sizeof(fx->dir), tag) != 0) {
+		free(fx);
+		return -1;
+	}
+	*state = fx;
+	return 0;
+}
+
+/* tmpdir_fixture_teardown - remove everything the test made */
+int
+tmpdir_fixture_teardown(void **state)
+{
+	struct tmpdir_fixture *fx = *state;
+
+	tmpdir_remove(fx->dir);
+	free(fx);
+	return 0;
+}
+
+/* tmpdir_fixture_path - dir/name into out */
+const char *
+tmpdir_fixture_path(struct tmpdir_fixture *fx, const char *name, char out[PATH_MAX])
+{
+	int n = snprintf(out, PATH_MAX, "%s/%s", fx->dir, name);
+
+	assert_true(n > 0 && n < PATH_MAX);
+	return out;
 }
