@@ -31,6 +31,7 @@
 #include "jsonutil.h"
 #include "keys.h"
 #include "log.h"
+#include "scanner.h"
 #include "store.h"
 #include "util.h"
 
@@ -192,15 +193,48 @@ api_transfer_create(struct server *srv, struct MHD_Connection *c, struct req *rq
 	}
 }
 
+/*
+ * api_scan_json - the latest scan of a file, or null while it waits.
+ * "signature" names what libclamav matched (a virus, or the heuristic that
+ * made the file unscannable); "message" explains an error.
+ */
+static json_t *
+api_scan_json(const struct db_file *f)
+{
+	char when[32];
+	json_t *o;
+	int sig;
+
+	if (f->scanned_at == 0)
+		return json_null();
+	util_time_iso(f->scanned_at, when);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:I}", "verdict", f->state, "engine", f->scan_engine,
+		      "signatures", f->scan_db_version, "scanned", when, "duration_ms",
+		      (json_int_t)f->scan_ms);
+	if (o == NULL)
+		return NULL;
+	sig = strcmp(f->state, "infected") == 0 || strcmp(f->state, "unscannable") == 0;
+	if (f->scan_reason[0] != '\0')
+		json_object_set_new(o, "reason", json_string(f->scan_reason));
+	if (f->scan_detail[0] != '\0')
+		json_object_set_new(o, sig ? "signature" : "message", json_string(f->scan_detail));
+	if (f->shredded)
+		json_object_set_new(o, "content", json_string("destroyed"));
+	return o;
+}
+
 static json_t *
 api_file_json(const struct db_file *f)
 {
 	char created[32];
+	json_t *scan = api_scan_json(f);
 
+	if (scan == NULL)
+		return NULL;
 	util_time_iso(f->created, created);
-	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s}", "id", f->id, "name", f->name, "size",
-			 (json_int_t)f->size, "sha256", f->sha256, "state", f->state, "created",
-			 created);
+	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:o}", "id", f->id, "name", f->name,
+			 "size", (json_int_t)f->size, "sha256", f->sha256, "state", f->state,
+			 "created", created, "scan", scan);
 }
 
 static int
@@ -433,6 +467,7 @@ api_upload_finish(struct server *srv, struct MHD_Connection *c, struct req *rq)
 		return http_error(c, 503, "database unavailable");
 	}
 	up->committed = 1;
+	scanner_kick(srv->scanner); /* durable: the scan can start */
 	log_event(LOG_LVL_INFO, "upload.stored", "transfer=%s file=%s user=%s size=%" PRId64
 		  " sha256=%s name=%s", up->f.transfer_id, up->f.id, rq->user.name, up->f.size,
 		  up->f.sha256, log_quote(qname, sizeof(qname), up->f.name));
@@ -616,6 +651,22 @@ api_download(struct server *srv, struct MHD_Connection *c, struct req *rq, const
 		return http_error(c, 503, "database unavailable");
 	if (strcmp(f.state, "broken") == 0)
 		return http_error(c, 410, "the stored file is damaged or missing");
+	if (strcmp(f.state, "clean") != 0) {
+		/* Nothing leaves okuru that the scanner has not passed. */
+		char msg[DB_SCAN_DETAILMAX + 128];
+		if (strcmp(f.state, "uploaded") == 0 || strcmp(f.state, "scanning") == 0)
+			snprintf(msg, sizeof(msg), "the file is waiting for its virus scan");
+		else if (strcmp(f.state, "infected") == 0)
+			snprintf(msg, sizeof(msg), "the file is infected (%s)%s", f.scan_detail,
+				 f.shredded ? " and its content was destroyed" : "");
+		else if (strcmp(f.state, "unscannable") == 0)
+			snprintf(msg, sizeof(msg), "the file cannot be scanned (%s: %s) and is blocked",
+				 f.scan_reason, f.scan_detail);
+		else
+			snprintf(msg, sizeof(msg), "the virus scan failed (%s); the file is blocked",
+				 f.scan_reason);
+		return http_error(c, 409, msg);
+	}
 	snprintf(etag, sizeof(etag), "\"%s\"", f.id);
 	inm = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
 	if (inm != NULL && (strcmp(inm, etag) == 0 || strcmp(inm, "*") == 0)) {
@@ -684,16 +735,38 @@ api_download(struct server *srv, struct MHD_Connection *c, struct req *rq, const
 
 /* ---- routing ------------------------------------------------------------ */
 
+/*
+ * api_health - for load balancers and monitoring. 503 when the database or
+ * storage is unusable; 200 with "degraded" when only the scanner is down
+ * (downloads of clean files still work, new files wait in the queue).
+ */
 static enum MHD_Result
 api_health(struct server *srv, struct MHD_Connection *c)
 {
-	char err[256];
+	char err[256], loaded[32];
+	struct scanner_info si;
+	int queued = -1;
 	int db_ok = db_ping(srv->db) == DB_OK;
 	int st_ok = blob_check_dirs(srv->conf.storage_dir, err, sizeof(err)) == 0;
-	json_t *o = json_pack("{s:s, s:s, s:s}", "status", db_ok && st_ok ? "ok" : "unavailable",
-			      "database", db_ok ? "ok" : "unavailable", "storage",
-			      st_ok ? "ok" : "unavailable");
+	json_t *o, *sc;
 
+	scanner_info(srv->scanner, &si);
+	if (db_ok && db_file_queued(srv->db, &queued) != DB_OK)
+		queued = -1;
+	util_time_iso(si.loaded_at, loaded);
+	sc = json_pack("{s:s, s:i, s:i, s:i, s:i, s:s, s:I, s:s, s:s, s:s, s:s, s:b}", "status",
+		       si.ok ? "ok" : "degraded", "workers", si.workers_ready, "busy",
+		       si.workers_busy, "target", si.workers_target, "queued", queued, "engine",
+		       si.engine, "signatures", (json_int_t)si.signatures, "version", si.db_version,
+		       "database", si.official ? "official" : "test", "loaded", loaded, "sandbox",
+		       si.landlock ? "seccomp+landlock" : "seccomp", "test_signatures",
+		       !si.official);
+	if (sc != NULL && si.last_error[0] != '\0')
+		json_object_set_new(sc, "last_error", json_string(si.last_error));
+	o = json_pack("{s:s, s:s, s:s, s:o*}", "status",
+		      !(db_ok && st_ok) ? "unavailable" : si.ok ? "ok" : "degraded", "database",
+		      db_ok ? "ok" : "unavailable", "storage", st_ok ? "ok" : "unavailable",
+		      "scanner", sc);
 	return api_json(c, db_ok && st_ok ? 200 : 503, o);
 }
 

@@ -206,6 +206,13 @@ blob_check_row(const struct db_file *f, void *arg)
 		return 0;
 	if (blob_path(rc->root, f->id, p) != 0)
 		return 0;
+	if (f->shredded) {
+		/* Its key is gone: the ciphertext is noise. A crash between the
+		 * commit that erased the key and the unlink leaves it here. */
+		if (stat(p, &st) == 0 && blob_remove(rc->root, f->id) == 0)
+			log_event(LOG_LVL_INFO, "recover.shredded_removed", "file=%s", f->id);
+		return 0;
+	}
 	if (stat(p, &st) == 0 && (uint64_t)st.st_size == store_blob_size((uint64_t)f->size))
 		return 0;
 	if (rc->nbroken == rc->cap) {

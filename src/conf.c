@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "log.h"
@@ -24,7 +25,8 @@ struct conf_known {
 static const struct conf_known conf_known[] = {
 	{NULL, "listen"}, {NULL, "public_url"}, {NULL, "data_dir"},
 	{NULL, "database"}, {NULL, "storage_dir"}, {NULL, "master_key_file"},
-	{NULL, "tls"}, {NULL, "limits"}, {NULL, "log"}, {NULL, "clamav"}, {NULL, "smtp"},
+	{NULL, "tls"}, {NULL, "limits"}, {NULL, "log"}, {NULL, "clamav"}, {NULL, "scanner"},
+	{NULL, "smtp"},
 	{"tls", "certificate"}, {"tls", "key"}, {"tls", "priorities"},
 	{"limits", "max_file_size"}, {"limits", "max_files_per_transfer"},
 	{"limits", "max_connections"}, {"limits", "max_connections_per_ip"},
@@ -33,7 +35,12 @@ static const struct conf_known conf_known[] = {
 	{"limits", "max_json_bytes"}, {"limits", "max_header_bytes"},
 	{"limits", "drain_timeout"}, {"limits", "thread_stack_kib"},
 	{"log", "target"}, {"log", "level"},
-	{"clamav", "database"},
+	{"clamav", "database"}, {"clamav", "allow_test_signatures"},
+	{"clamav", "max_scan_size"}, {"clamav", "max_file_size"}, {"clamav", "max_recursion"},
+	{"clamav", "max_files"}, {"clamav", "check_interval"},
+	{"scanner", "workers"}, {"scanner", "timeout"}, {"scanner", "load_timeout"},
+	{"scanner", "memory_limit"}, {"scanner", "cpu_limit"}, {"scanner", "tmpdir"},
+	{"scanner", "program"}, {"scanner", "infected"},
 	{"smtp", "url"}, {"smtp", "ca_file"}, {"smtp", "from"},
 };
 
@@ -71,7 +78,7 @@ conf_known_name(const char *group, const char *name)
 static int
 conf_is_group_name(const char *name)
 {
-	static const char *const groups[] = {"tls", "limits", "log", "clamav", "smtp"};
+	static const char *const groups[] = {"tls", "limits", "log", "clamav", "scanner", "smtp"};
 
 	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
 		if (strcmp(name, groups[g]) == 0)
@@ -152,6 +159,21 @@ conf_int(config_t *cf, const char *key, int64_t def, int64_t min, int64_t max,
 				 "%s must be between %lld and %lld (is %lld)", key,
 				 (long long)min, (long long)max, (long long)v);
 	*out = v;
+	return 0;
+}
+
+static int
+conf_bool(config_t *cf, const char *key, int def, int *out, const char *file, char *err,
+	  size_t errlen)
+{
+	config_setting_t *s = config_lookup(cf, key);
+
+	*out = def;
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return conf_fail(err, errlen, file, s, "%s must be true or false", key);
+	*out = config_setting_get_bool(s);
 	return 0;
 }
 
@@ -248,15 +270,30 @@ conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 	int rc = -1;
 
 	memset(c, 0, sizeof(*c));
+	config_init(&cf);
+	if (path == NULL) {
+		/* Built-in defaults only (okuructl scan without -c). */
+		if (getcwd(base, sizeof(base)) == NULL) {
+			snprintf(err, errlen, "getcwd: %s", strerror(errno));
+			config_destroy(&cf);
+			return -1;
+		}
+		c->path = strdup("(built-in defaults)");
+		if (c->path == NULL || config_read_string(&cf, "") != CONFIG_TRUE) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+		goto parse;
+	}
 	if (realpath(path, tmp) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		config_destroy(&cf);
 		return -1;
 	}
 	c->path = strdup(tmp);
 	snprintf(base, sizeof(base), "%s", tmp);
 	dirname(base);
 
-	config_init(&cf);
 	if (config_read_file(&cf, c->path) != CONFIG_TRUE) {
 		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
 			snprintf(err, errlen, "%s: cannot read file", c->path);
@@ -266,6 +303,7 @@ conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 				 config_error_line(&cf), config_error_text(&cf));
 		goto out;
 	}
+parse:
 	if (conf_check_names(config_root_setting(&cf), NULL, c->path, err, errlen) != 0)
 		goto out;
 
@@ -370,6 +408,51 @@ conf_load(const char *path, struct conf *c, char *err, size_t errlen)
 		goto out;
 	}
 	STR("clamav.database", "/var/lib/clamav", 1, clamav_db);
+	if (conf_bool(&cf, "clamav.allow_test_signatures", 0, &c->clamav_allow_test, c->path, err,
+		      errlen) != 0)
+		goto out;
+	/* libclamav takes sizes below 4 GiB (32-bit internally in places). */
+	if (conf_size(&cf, "clamav.max_scan_size", 4000LL << 20, 1 << 20, 4000LL << 20, &v,
+		      c->path, err, errlen) != 0)
+		goto out;
+	c->clamav_max_scan_size = v;
+	if (conf_size(&cf, "clamav.max_file_size", 2000LL << 20, 1 << 10, 4000LL << 20, &v,
+		      c->path, err, errlen) != 0)
+		goto out;
+	c->clamav_max_file_size = v;
+	INT("clamav.max_recursion", 17, 1, 100, clamav_max_recursion);
+	INT("clamav.max_files", 10000, 1, 1000000, clamav_max_files);
+	INT("clamav.check_interval", 60, 1, 86400, clamav_check_interval);
+	INT("scanner.workers", 1, 1, SCANNER_WORKERS_MAX, scanner_workers);
+	INT("scanner.timeout", 600, 1, 86400, scanner_timeout);
+	INT("scanner.load_timeout", 600, 1, 86400, scanner_load_timeout);
+	if (conf_size(&cf, "scanner.memory_limit", 4LL << 30, 0, 1LL << 40, &v, c->path, err,
+		      errlen) != 0)
+		goto out;
+	if (v != 0 && v < (256LL << 20)) {
+		conf_fail(err, errlen, c->path, config_lookup(&cf, "scanner.memory_limit"),
+			  "scanner.memory_limit must be 0 (none) or at least 256M");
+		goto out;
+	}
+	c->scanner_memory_limit = v;
+	INT("scanner.cpu_limit", 3600, 10, 1000000, scanner_cpu_limit);
+	STR("scanner.tmpdir", "/dev/shm", 1, scanner_tmpdir);
+	STR("scanner.program", PKGLIBEXECDIR "/okuru-scanner", 1, scanner_program);
+	free(s);
+	s = NULL;
+	if (conf_str(&cf, "scanner.infected", "destroy", 0, base, &s, c->path, err, errlen) != 0)
+		goto out;
+	if (strcmp(s, "destroy") == 0)
+		c->scanner_quarantine = 0;
+	else if (strcmp(s, "quarantine") == 0)
+		c->scanner_quarantine = 1;
+	else {
+		conf_fail(err, errlen, c->path, config_lookup(&cf, "scanner.infected"),
+			  "scanner.infected must be \"destroy\" or \"quarantine\"");
+		goto out;
+	}
+	free(s);
+	s = NULL;
 	STR("smtp.url", "", 0, smtp_url);
 	STR("smtp.ca_file", "", 1, smtp_ca_file);
 	STR("smtp.from", "", 0, mail_from);
@@ -398,7 +481,7 @@ conf_free(struct conf *c)
 	char *strs[] = {c->path, c->listen_host, c->public_url, c->data_dir, c->database,
 			c->storage_dir, c->master_key_file, c->tls_cert, c->tls_key,
 			c->tls_priorities, c->clamav_db, c->smtp_url, c->smtp_ca_file,
-			c->mail_from};
+			c->mail_from, c->scanner_tmpdir, c->scanner_program};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(strs[i]);
 	memset(c, 0, sizeof(*c));

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define SCANNER_WORKERS_MAX 32
+
 struct conf {
 	char *path;
 	char *listen_host;
@@ -38,6 +40,20 @@ struct conf {
 	int log_syslog;
 	int log_level;
 	char *clamav_db;
+	int clamav_allow_test;
+	int64_t clamav_max_scan_size;
+	int64_t clamav_max_file_size;
+	int clamav_max_recursion;
+	int clamav_max_files;
+	int clamav_check_interval;
+	int scanner_workers;
+	int scanner_timeout;
+	int scanner_load_timeout;
+	int64_t scanner_memory_limit;
+	int scanner_cpu_limit;
+	char *scanner_tmpdir;
+	char *scanner_program;
+	int scanner_quarantine;
 	char *smtp_url;
 	char *smtp_ca_file;
 	char *mail_from;
@@ -55,6 +71,7 @@ struct conf {
 	"+SIGN-RSA-SHA256:+SIGN-RSA-SHA384:+SIGN-RSA-SHA512:+COMP-NULL:"        \
 	"+CTYPE-X509:%SERVER_PRECEDENCE"
 
+/* conf_load - path NULL gives the built-in defaults, relative to the cwd */
 int conf_load(const char *path, struct conf *c, char *err, size_t errlen);
 void conf_free(struct conf *c);
 

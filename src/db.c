@@ -57,6 +57,27 @@ static const char *const db_migrations[] = {
 	"  wrapped_key BLOB NOT NULL,"
 	"  created INTEGER NOT NULL,"
 	"  UNIQUE (transfer_id, name));",
+	/* 2: scan verdicts on files, every scan attempt in scans, crypto-shredding */
+	"ALTER TABLE files ADD COLUMN scan_reason TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE files ADD COLUMN scan_detail TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE files ADD COLUMN scan_engine TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE files ADD COLUMN scan_db_version TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE files ADD COLUMN scanned_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE files ADD COLUMN scan_ms INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE files ADD COLUMN shredded INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX files_state ON files(state, created);"
+	"CREATE TABLE scans ("
+	"  id INTEGER PRIMARY KEY,"
+	"  file_id TEXT NOT NULL REFERENCES files(id),"
+	"  verdict TEXT NOT NULL"
+	"    CHECK (verdict IN ('clean','infected','unscannable','error')),"
+	"  reason TEXT NOT NULL,"
+	"  detail TEXT NOT NULL,"
+	"  engine TEXT NOT NULL,"
+	"  db_version TEXT NOT NULL,"
+	"  finished INTEGER NOT NULL,"
+	"  ms INTEGER NOT NULL);"
+	"CREATE INDEX scans_file ON scans(file_id);",
 };
 #define DB_NMIGRATIONS ((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 
@@ -130,6 +151,7 @@ db_migrate(struct db *db, char *err, size_t errlen)
 		/* PRAGMA takes no bound parameters; the number is ours, not input. */
 		static const char *const set_version[] = {
 			"PRAGMA user_version = 1",
+			"PRAGMA user_version = 2",
 		};
 		_Static_assert(sizeof(set_version) / sizeof(set_version[0]) == DB_NMIGRATIONS,
 			       "one user_version statement per migration");
@@ -430,6 +452,8 @@ db_transfer_free(struct db_transfer *t)
 }
 
 #define DB_FILE_COLS "id, transfer_id, name, size, sha256, state, key_id, wrapped_key, created"
+#define DB_FILE_SCAN_COLS                                                      \
+	", scan_reason, scan_detail, scan_engine, scan_db_version, scanned_at, scan_ms, shredded"
 
 static void
 db_file_row(sqlite3_stmt *st, struct db_file *f)
@@ -445,6 +469,15 @@ db_file_row(sqlite3_stmt *st, struct db_file *f)
 	if (sqlite3_column_bytes(st, 7) == KEYS_WRAPPEDBYTES)
 		memcpy(f->wrapped, sqlite3_column_blob(st, 7), KEYS_WRAPPEDBYTES);
 	f->created = sqlite3_column_int64(st, 8);
+	if (sqlite3_column_count(st) < 16)
+		return;
+	db_copy_text(f->scan_reason, sizeof(f->scan_reason), st, 9);
+	db_copy_text(f->scan_detail, sizeof(f->scan_detail), st, 10);
+	db_copy_text(f->scan_engine, sizeof(f->scan_engine), st, 11);
+	db_copy_text(f->scan_db_version, sizeof(f->scan_db_version), st, 12);
+	f->scanned_at = sqlite3_column_int64(st, 13);
+	f->scan_ms = sqlite3_column_int64(st, 14);
+	f->shredded = sqlite3_column_int(st, 15);
 }
 
 /*
@@ -515,7 +548,7 @@ db_file_get(struct db *db, const char *transfer_id, const char *file_id, struct 
 	int r;
 
 	db_lock(db);
-	st = db_prepare(db, "SELECT " DB_FILE_COLS " FROM files "
+	st = db_prepare(db, "SELECT " DB_FILE_COLS DB_FILE_SCAN_COLS " FROM files "
 			    "WHERE id = ?1 AND transfer_id = ?2");
 	if (st == NULL) {
 		db_unlock(db);
@@ -603,8 +636,8 @@ db_file_list(struct db *db, const char *transfer_id, db_file_cb cb, void *arg)
 	int r;
 
 	db_lock(db);
-	st = db_prepare(db, "SELECT " DB_FILE_COLS " FROM files WHERE transfer_id = ?1 "
-			    "ORDER BY created, rowid");
+	st = db_prepare(db, "SELECT " DB_FILE_COLS DB_FILE_SCAN_COLS " FROM files "
+			    "WHERE transfer_id = ?1 ORDER BY created, rowid");
 	if (st == NULL) {
 		db_unlock(db);
 		return DB_ERROR;
@@ -623,7 +656,7 @@ db_file_all(struct db *db, db_file_cb cb, void *arg)
 	int r;
 
 	db_lock(db);
-	st = db_prepare(db, "SELECT " DB_FILE_COLS " FROM files ORDER BY rowid");
+	st = db_prepare(db, "SELECT " DB_FILE_COLS DB_FILE_SCAN_COLS " FROM files ORDER BY rowid");
 	if (st == NULL) {
 		db_unlock(db);
 		return DB_ERROR;
@@ -671,6 +704,162 @@ db_file_exists(struct db *db, const char *file_id)
 	r = sqlite3_step(st);
 	r = r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
 	sqlite3_finalize(st);
+	db_unlock(db);
+	return r;
+}
+
+/* db_file_scan_requeue - files left "scanning" by a stopped okurud go back in the queue */
+int
+db_file_scan_requeue(struct db *db, int *n)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(db, "UPDATE files SET state = 'uploaded' WHERE state = 'scanning'");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	r = db_step_done(db, st);
+	*n = r == DB_OK ? sqlite3_changes(db->h) : 0;
+	db_unlock(db);
+	return r;
+}
+
+/* db_file_scan_claim - the oldest file waiting for a scan, now marked "scanning" */
+int
+db_file_scan_claim(struct db *db, struct db_file *f)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	if (db_exec_locked(db, "BEGIN IMMEDIATE") != DB_OK) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	st = db_prepare(db, "SELECT " DB_FILE_COLS DB_FILE_SCAN_COLS " FROM files "
+			    "WHERE state = 'uploaded' ORDER BY created, rowid LIMIT 1");
+	if (st == NULL) {
+		r = DB_ERROR;
+		goto rollback;
+	}
+	r = sqlite3_step(st);
+	if (r != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		r = r == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR;
+		goto rollback;
+	}
+	db_file_row(st, f);
+	sqlite3_finalize(st);
+	st = db_prepare(db, "UPDATE files SET state = 'scanning' WHERE id = ?1");
+	if (st == NULL) {
+		r = DB_ERROR;
+		goto rollback;
+	}
+	sqlite3_bind_text(st, 1, f->id, -1, SQLITE_TRANSIENT);
+	if ((r = db_step_done(db, st)) != DB_OK)
+		goto rollback;
+	if (db_exec_locked(db, "COMMIT") != DB_OK) {
+		r = DB_ERROR;
+		goto rollback;
+	}
+	snprintf(f->state, sizeof(f->state), "scanning");
+	db_unlock(db);
+	return DB_OK;
+rollback:
+	db_exec_locked(db, "ROLLBACK");
+	db_unlock(db);
+	return r;
+}
+
+/*
+ * db_file_scan_done - record a verdict: one row in scans (the history
+ * auditors read) and the file's current state, in one transaction. With
+ * shred, the wrapped data key is erased in the same commit: from then on
+ * the blob cannot be decrypted by anyone, whether or not it is removed.
+ */
+int
+db_file_scan_done(struct db *db, const struct db_scan *sc, int shred)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	if (db_exec_locked(db, "BEGIN IMMEDIATE") != DB_OK) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	st = db_prepare(db, "INSERT INTO scans (file_id, verdict, reason, detail, engine, "
+			    "db_version, finished, ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+	if (st == NULL) {
+		r = DB_ERROR;
+		goto rollback;
+	}
+	sqlite3_bind_text(st, 1, sc->file_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, sc->verdict, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, sc->reason, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, sc->detail, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, sc->engine, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, sc->db_version, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 7, sc->finished);
+	sqlite3_bind_int64(st, 8, sc->ms);
+	if ((r = db_step_done(db, st)) != DB_OK)
+		goto rollback;
+	st = db_prepare(db, "UPDATE files SET state = ?2, scan_reason = ?3, scan_detail = ?4, "
+			    "scan_engine = ?5, scan_db_version = ?6, scanned_at = ?7, scan_ms = ?8, "
+			    "shredded = ?9, "
+			    "wrapped_key = CASE WHEN ?9 THEN x'' ELSE wrapped_key END, "
+			    "key_id = CASE WHEN ?9 THEN '' ELSE key_id END "
+			    "WHERE id = ?1 AND state = 'scanning'");
+	if (st == NULL) {
+		r = DB_ERROR;
+		goto rollback;
+	}
+	sqlite3_bind_text(st, 1, sc->file_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, sc->verdict, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, sc->reason, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, sc->detail, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, sc->engine, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, sc->db_version, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 7, sc->finished);
+	sqlite3_bind_int64(st, 8, sc->ms);
+	sqlite3_bind_int(st, 9, shred ? 1 : 0);
+	if ((r = db_step_done(db, st)) != DB_OK)
+		goto rollback;
+	if (sqlite3_changes(db->h) != 1) {
+		r = DB_NOTFOUND;
+		goto rollback;
+	}
+	if (db_exec_locked(db, "COMMIT") != DB_OK) {
+		r = DB_ERROR;
+		goto rollback;
+	}
+	db_unlock(db);
+	return DB_OK;
+rollback:
+	db_exec_locked(db, "ROLLBACK");
+	db_unlock(db);
+	return r;
+}
+
+/* db_file_queued - how many files wait for a scan */
+int
+db_file_queued(struct db *db, int *n)
+{
+	sqlite3_stmt *st;
+	int r = DB_ERROR;
+
+	db_lock(db);
+	st = db_prepare(db, "SELECT count(*) FROM files WHERE state IN ('uploaded','scanning')");
+	if (st != NULL) {
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			*n = sqlite3_column_int(st, 0);
+			r = DB_OK;
+		}
+		sqlite3_finalize(st);
+	}
 	db_unlock(db);
 	return r;
 }

@@ -24,6 +24,8 @@ enum db_rc {
 
 #define DB_NAMEMAX 64
 #define DB_EMAILMAX 254
+#define DB_SCAN_DETAILMAX 256
+#define DB_SCAN_VERSIONMAX 512
 
 struct db;
 
@@ -53,6 +55,26 @@ struct db_file {
 	char key_id[KEYS_IDLEN + 1];
 	unsigned char wrapped[KEYS_WRAPPEDBYTES];
 	int64_t created;
+	/* the latest scan (empty until one finishes) */
+	char scan_reason[16];
+	char scan_detail[DB_SCAN_DETAILMAX];
+	char scan_engine[32];
+	char scan_db_version[DB_SCAN_VERSIONMAX];
+	int64_t scanned_at;
+	int64_t scan_ms;
+	int shredded; /* data key erased: the content is gone for good */
+};
+
+/* One scan attempt, as recorded in the scans table. */
+struct db_scan {
+	const char *file_id;
+	const char *verdict; /* clean, infected, unscannable, error */
+	const char *reason;
+	const char *detail;
+	const char *engine;
+	const char *db_version;
+	int64_t finished;
+	int64_t ms;
 };
 
 typedef int (*db_file_cb)(const struct db_file *f, void *arg);
@@ -83,5 +105,10 @@ int db_file_list(struct db *db, const char *transfer_id, db_file_cb cb, void *ar
 int db_file_all(struct db *db, db_file_cb cb, void *arg);
 int db_file_set_state(struct db *db, const char *file_id, const char *state);
 int db_file_exists(struct db *db, const char *file_id);
+
+int db_file_scan_requeue(struct db *db, int *n);
+int db_file_scan_claim(struct db *db, struct db_file *f);
+int db_file_scan_done(struct db *db, const struct db_scan *sc, int shred);
+int db_file_queued(struct db *db, int *n);
 
 #endif

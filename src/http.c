@@ -27,6 +27,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "scanner.h"
 #include "tls.h"
 #include "util.h"
 
@@ -523,6 +524,9 @@ http_reload(struct server *srv, const char *confpath)
 	}
 	pthread_rwlock_unlock(&srv->lock);
 	log_set_level(nc.log_level);
+	/* New scanner settings and signatures: the pool swaps its workers. */
+	if (srv->scanner != NULL)
+		scanner_reload(srv->scanner, &nc);
 	conf_free(&nc);
 	log_event(LOG_LVL_INFO, "reload.ok", "config=%s", srv->conf.path);
 	return 0;

@@ -15,6 +15,7 @@
 #include "db.h"
 
 struct keyring;
+struct scanner;
 struct tls_creds;
 struct conn_track;
 struct upload;
@@ -35,6 +36,7 @@ struct server {
 	struct conf conf; /* as loaded at start; reloadable parts copied below */
 	struct db *db;
 	struct keyring *keys;
+	struct scanner *scanner;
 	struct MHD_Daemon *mhd;
 
 	pthread_rwlock_t lock; /* guards limits, creds */

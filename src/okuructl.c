@@ -3,6 +3,7 @@
  *   okuructl init --data-dir DIR [options]      create a new installation
  *   okuructl -c CONF user add NAME --email ADDR --role ROLE
  *   okuructl -c CONF user token NAME             issue another API token
+ *   okuructl [-c CONF] scan [options] FILE...    scan local files as okurud would
  * Errors are one line on stderr and exit status 1 (2 for usage).
  */
 #include "config.h"
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +27,7 @@
 #include "db.h"
 #include "keys.h"
 #include "log.h"
+#include "scan_worker.h"
 #include "tls.h"
 #include "util.h"
 
@@ -48,7 +51,9 @@ usage(void)
 	      "                     [--clamav-db DIR] [--smtp-url URL] [--smtp-ca-file FILE]\n"
 	      "                     [--mail-from ADDR] [--tls-cert FILE --tls-key FILE]\n"
 	      "       okuructl -c CONF user add NAME --email ADDR --role sender|approver|auditor|admin\n"
-	      "       okuructl -c CONF user token NAME\n",
+	      "       okuructl -c CONF user token NAME\n"
+	      "       okuructl [-c CONF] scan [--database DIR] [--allow-test-signatures]\n"
+	      "                     [--scanner PROGRAM] FILE...\n",
 	      stderr);
 	exit(2);
 }
@@ -400,6 +405,137 @@ cmd_user(const char *confpath, int argc, char **argv)
 	conf_free(&c);
 }
 
+static int
+scan_start(struct scan_worker *w, const char *program, const struct scan_msg_config *cfg,
+	   int timeout_ms, struct scan_msg_ready *ready)
+{
+	char err[SCAN_DETAILMAX + 64];
+	union scan_msg m;
+	int r;
+
+	if (scan_worker_spawn(program, cfg, w, err, sizeof(err)) != 0)
+		die("%s", err);
+	r = scan_worker_recv(w, timeout_ms, &m);
+	if (r == 1 && m.type == SCAN_MSG_READY) {
+		*ready = m.ready;
+		ready->engine[sizeof(ready->engine) - 1] = '\0';
+		ready->db_version[sizeof(ready->db_version) - 1] = '\0';
+		return 0;
+	}
+	if (r == 1 && m.type == SCAN_MSG_LOADFAIL) {
+		m.loadfail.reason[sizeof(m.loadfail.reason) - 1] = '\0';
+		scan_worker_stop(w, 0);
+		die("%s", m.loadfail.reason);
+	}
+	{
+		char ex[64];
+		int st = scan_worker_stop(w, r == 0 ? 0 : 1000);
+		scan_worker_describe_exit(st, ex, sizeof(ex));
+		die("the scanner %s did not start (%s)", program,
+		    r == 0 ? "loading took longer than scanner.load_timeout" : ex);
+	}
+}
+
+/*
+ * cmd_scan - the engine, limits and sandbox okurud uses, on local files:
+ * one line per file, "NAME: clean|infected|unscannable|error [reason] [detail]".
+ * Exit 0 when every file is clean, 1 when any is infected or unscannable,
+ * 2 when any could not be scanned at all.
+ */
+static int
+cmd_scan(const char *confpath, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"database", required_argument, NULL, 'd'},
+		{"allow-test-signatures", no_argument, NULL, 't'},
+		{"scanner", required_argument, NULL, 's'},
+		{NULL, 0, NULL, 0},
+	};
+	struct conf c;
+	struct scan_msg_config cfg;
+	struct scan_msg_ready ready;
+	struct scan_worker w;
+	char err[1024];
+	const char *db = NULL, *program = NULL;
+	int allow_test = 0, ch, worst = 0;
+	uint64_t id = 0;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'd')
+			db = optarg;
+		else if (ch == 't')
+			allow_test = 1;
+		else if (ch == 's')
+			program = optarg;
+		else
+			usage();
+	}
+	if (optind >= argc)
+		usage();
+	if (conf_load(confpath, &c, err, sizeof(err)) != 0)
+		die("%s", err);
+	scan_worker_config(&c, LOG_LVL_WARN, &cfg);
+	if (db != NULL)
+		scan_strlcpy(cfg.database, db, sizeof(cfg.database));
+	if (allow_test)
+		cfg.allow_test_signatures = 1;
+	if (program == NULL)
+		program = c.scanner_program;
+	scan_start(&w, program, &cfg, c.scanner_load_timeout * 1000, &ready);
+	fprintf(stderr, "okuructl: %s, %u signatures from %s (%s)\n", ready.engine,
+		ready.signatures, cfg.database, ready.db_version);
+	if (!ready.official)
+		fprintf(stderr, "okuructl: WARNING: TEST SIGNATURE DATABASE - real malware "
+				"will not be detected\n");
+
+	for (int i = optind; i < argc; i++) {
+		const char *path = argv[i];
+		union scan_msg m;
+		struct stat st;
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), r;
+
+		if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			printf("%s: error (%s)\n", path, fd < 0 ? strerror(errno) : "not a regular file");
+			if (fd >= 0)
+				close(fd);
+			worst = 2;
+			continue;
+		}
+		r = scan_worker_send_job(&w, ++id, fd, (uint64_t)st.st_size, NULL);
+		close(fd);
+		r = r == 0 ? scan_worker_recv(&w, c.scanner_timeout * 1000, &m) : -1;
+		if (r == 1 && m.type == SCAN_MSG_RESULT && m.result.id == id) {
+			m.result.detail[sizeof(m.result.detail) - 1] = '\0';
+			printf("%s: %s", path, scan_verdict_name(m.result.verdict));
+			if (m.result.reason != SCAN_REASON_NONE)
+				printf(" (%s)", scan_reason_name(m.result.reason));
+			if (m.result.detail[0] != '\0')
+				printf(" %s", m.result.detail);
+			putchar('\n');
+			if (m.result.verdict == SCAN_ERROR)
+				worst = 2;
+			else if (m.result.verdict != SCAN_CLEAN && worst < 1)
+				worst = 1;
+			continue;
+		}
+		/* Timed out, crashed or broke the protocol: not clean; next file, new worker. */
+		{
+			char ex[64];
+			int stt = scan_worker_stop(&w, 0);
+			scan_worker_describe_exit(stt, ex, sizeof(ex));
+			printf("%s: error (%s) worker %s\n", path, r == 0 ? "timeout" : "crashed", ex);
+			worst = 2;
+			if (i + 1 < argc)
+				scan_start(&w, program, &cfg, c.scanner_load_timeout * 1000, &ready);
+		}
+	}
+	fflush(stdout);
+	scan_worker_stop(&w, 2000);
+	conf_free(&c);
+	return worst;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -423,6 +559,8 @@ main(int argc, char **argv)
 		cmd_init(argc - i, argv + i);
 	else if (strcmp(argv[i], "user") == 0)
 		cmd_user(confpath, argc - i, argv + i);
+	else if (strcmp(argv[i], "scan") == 0)
+		return cmd_scan(confpath, argc - i, argv + i);
 	else
 		usage();
 	return 0;

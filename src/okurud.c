@@ -23,6 +23,7 @@
 #include "http.h"
 #include "keys.h"
 #include "log.h"
+#include "scanner.h"
 #include "store.h"
 #include "tls.h"
 
@@ -119,6 +120,13 @@ main(int argc, char **argv)
 		fatal("error=\"storage recovery failed\"");
 	log_event(LOG_LVL_INFO, "recover.done", "staging_removed=%d orphans_moved=%d rows_broken=%d",
 		  rec.staging_removed, rec.orphans_moved, rec.rows_broken);
+	{
+		struct scanner_env env = {.db = srv.db, .keys = srv.keys,
+					  .storage_dir = srv.conf.storage_dir,
+					  .log_level = srv.conf.log_level};
+		if (scanner_start(&srv.conf, &env, &srv.scanner, err, sizeof(err)) != 0)
+			fatal("error=%s", log_quote(q, sizeof(q), err));
+	}
 	if (http_start(&srv, err, sizeof(err)) != 0)
 		fatal("error=%s", log_quote(q, sizeof(q), err));
 	log_event(LOG_LVL_INFO, "okurud.started", "listen=%s:%d public_url=%s storage_cipher=%s version=%s",
@@ -139,6 +147,7 @@ main(int argc, char **argv)
 		break;
 	}
 	http_drain_and_stop(&srv);
+	scanner_stop(srv.scanner);
 	db_close(srv.db);
 	keys_free(srv.keys);
 	close(lockfd);
