@@ -48,7 +48,8 @@ static _Noreturn void
 usage(void)
 {
 	fputs("usage: okuructl init --data-dir DIR [--listen ADDR:PORT] [--public-url URL]\n"
-	      "                     [--clamav-db DIR] [--smtp-url URL] [--smtp-ca-file FILE]\n"
+	      "                     [--clamav-db DIR] [--allow-test-signatures]\n"
+	      "                     [--smtp-url URL] [--smtp-ca-file FILE]\n"
 	      "                     [--mail-from ADDR] [--tls-cert FILE --tls-key FILE]\n"
 	      "       okuructl -c CONF user add NAME --email ADDR --role sender|approver|auditor|admin\n"
 	      "       okuructl -c CONF user token NAME\n"
@@ -126,12 +127,14 @@ cmd_init(int argc, char **argv)
 		{"mail-from", required_argument, NULL, 'f'},
 		{"tls-cert", required_argument, NULL, 'T'},
 		{"tls-key", required_argument, NULL, 'K'},
+		{"allow-test-signatures", no_argument, NULL, 'X'},
 		{NULL, 0, NULL, 0},
 	};
+	int allow_test = 0;
 	const char *dir = NULL, *listen = "127.0.0.1:8443", *url = NULL;
 	const char *clamav = "/var/lib/clamav", *smtp = "", *ca = "", *from = "";
 	const char *cert = NULL, *key = NULL;
-	char absdir[PATH_MAX], p[PATH_MAX], p2[PATH_MAX], err[1024], text[4096];
+	char absdir[PATH_MAX], p[PATH_MAX], p2[PATH_MAX], err[1024], text[4 * PATH_MAX + 4096];
 	char certabs[PATH_MAX], keyabs[PATH_MAX];
 	struct db *db;
 	struct conf c;
@@ -149,6 +152,7 @@ cmd_init(int argc, char **argv)
 		case 'f': from = optarg; break;
 		case 'T': cert = optarg; break;
 		case 'K': key = optarg; break;
+		case 'X': allow_test = 1; break;
 		default: usage();
 		}
 	}
@@ -268,7 +272,21 @@ cmd_init(int argc, char **argv)
 		     "};\n"
 		     "\n"
 		     "clamav = {\n"
-		     "  database = \"%s\";\n"
+		     "  database = \"%s\";           # where freshclam writes\n"
+		     "%s"
+		     "  max_file_size = \"2000M\";     # larger files are unscannable (blocked)\n"
+		     "  max_scan_size = \"4000M\";     # bytes scanned per file, archives unpacked\n"
+		     "  max_recursion = 17;\n"
+		     "  max_files = 10000;\n"
+		     "  check_interval = 60;           # seconds between signature update checks\n"
+		     "};\n"
+		     "\n"
+		     "scanner = {\n"
+		     "  workers = 1;                   # each holds its own engine (~1.2 GiB, full set)\n"
+		     "  timeout = 600;                 # seconds per file, then killed: not clean\n"
+		     "  memory_limit = \"4G\";\n"
+		     "  tmpdir = \"/dev/shm\";          # must be tmpfs\n"
+		     "  infected = \"destroy\";         # or \"quarantine\"\n"
 		     "};\n"
 		     "\n"
 		     "smtp = {\n"
@@ -277,7 +295,11 @@ cmd_init(int argc, char **argv)
 		     "  from = \"%s\";\n"
 		     "};\n",
 		     listen, url ? "public_url = \"" : "", url ? url : "", url ? "\";\n" : "",
-		     absdir, cert, key, clamav, smtp, ca, from);
+		     absdir, cert, key, clamav,
+		     allow_test ? "  # DEMO ONLY: a test database; real malware is not detected.\n"
+				  "  allow_test_signatures = true;\n"
+				: "",
+		     smtp, ca, from);
 	if (e < 0 || (size_t)e >= sizeof(text))
 		die("configuration too long");
 	join(p, absdir, "okuru.conf");
@@ -413,7 +435,10 @@ scan_start(struct scan_worker *w, const char *program, const struct scan_msg_con
 	union scan_msg m;
 	int r;
 
-	if (scan_worker_spawn(program, cfg, w, err, sizeof(err)) != 0)
+	char tag[32];
+
+	snprintf(tag, sizeof(tag), "ctl%ld", (long)getpid());
+	if (scan_worker_spawn(program, cfg, tag, w, err, sizeof(err)) != 0)
 		die("%s", err);
 	r = scan_worker_recv(w, timeout_ms, &m);
 	if (r == 1 && m.type == SCAN_MSG_READY) {

@@ -100,8 +100,31 @@ scan_worker_rmtree(const char *dir)
 		nftw(dir, scan_worker_rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
+/* scan_worker_sweep - remove PARENT/okuru-scan.TAG.* (left by a killed owner) */
 int
-scan_worker_spawn(const char *program, const struct scan_msg_config *cfg0,
+scan_worker_sweep(const char *parent, const char *tag)
+{
+	char prefix[128], p[PATH_MAX];
+	DIR *d = opendir(parent);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	snprintf(prefix, sizeof(prefix), "okuru-scan.%s.", tag);
+	while ((e = readdir(d)) != NULL) {
+		if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", parent, e->d_name);
+		scan_worker_rmtree(p);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int
+scan_worker_spawn(const char *program, const struct scan_msg_config *cfg0, const char *tag,
 		  struct scan_worker *w, char *err, size_t errlen)
 {
 	struct scan_msg_config cfg = *cfg0;
@@ -118,7 +141,7 @@ scan_worker_spawn(const char *program, const struct scan_msg_config *cfg0,
 	scan_strlcpy(parent, cfg.tmpdir, sizeof(parent));
 	if (scan_worker_tmpdir_ok(parent, err, errlen) != 0)
 		return -1;
-	if ((size_t)snprintf(w->tmpdir, sizeof(w->tmpdir), "%s/okuru-scan.XXXXXX", parent) >=
+	if ((size_t)snprintf(w->tmpdir, sizeof(w->tmpdir), "%s/okuru-scan.%s.XXXXXX", parent, tag) >=
 		    sizeof(cfg.tmpdir) ||
 	    mkdtemp(w->tmpdir) == NULL) {
 		snprintf(err, errlen, "cannot make a temp directory in %s: %s", parent,

@@ -27,8 +27,15 @@ void scan_worker_config(const struct conf *c, int log_level, struct scan_msg_con
 /* scan_worker_tmpdir_ok - is dir on tmpfs or ramfs (never on a disk) */
 int scan_worker_tmpdir_ok(const char *dir, char *err, size_t errlen);
 
-int scan_worker_spawn(const char *program, const struct scan_msg_config *cfg,
+/*
+ * scan_worker_spawn - start program with cfg. Its temp directory is
+ * cfg->tmpdir/okuru-scan.TAG.XXXXXX; TAG names the owner (one okurud
+ * installation, or one okuructl run) so scan_worker_sweep can remove what
+ * a killed owner left behind without touching anybody else's.
+ */
+int scan_worker_spawn(const char *program, const struct scan_msg_config *cfg, const char *tag,
 		      struct scan_worker *w, char *err, size_t errlen);
+int scan_worker_sweep(const char *parent, const char *tag);
 
 /*
  * scan_worker_recv - wait up to timeout_ms for one message. 1 when one

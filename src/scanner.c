@@ -88,6 +88,7 @@ struct scanner {
 	int64_t next_spawn;
 	int backoff;
 	uint64_t next_job;
+	char tag[13]; /* names this installation's worker temp directories */
 };
 
 static int64_t
@@ -173,7 +174,7 @@ static int
 scanner_spawn(struct scanner *s, struct sworker *sw, char *err, size_t errlen)
 {
 	memset(sw, 0, sizeof(*sw));
-	if (scan_worker_spawn(s->set.program, &s->set.cfg, &sw->w, err, errlen) != 0)
+	if (scan_worker_spawn(s->set.program, &s->set.cfg, s->tag, &sw->w, err, errlen) != 0)
 		return -1;
 	sw->state = W_STARTING;
 	sw->gen = s->gen;
@@ -586,6 +587,17 @@ scanner_start(const struct conf *c, const struct scanner_env *env, struct scanne
 	if (pipe2(s->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
 		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		goto fail;
+	}
+	{
+		/* Only this okurud (it holds the storage lock) uses this tag. */
+		unsigned char h[6];
+		crypto_generichash(h, sizeof(h), (const unsigned char *)env->storage_dir,
+				   strlen(env->storage_dir), NULL, 0);
+		sodium_bin2hex(s->tag, sizeof(s->tag), h, sizeof(h));
+		n = scan_worker_sweep(c->scanner_tmpdir, s->tag);
+		if (n > 0)
+			log_event(LOG_LVL_INFO, "scanner.tmp_swept", "directories=%d", n);
+		n = 0;
 	}
 	if (db_file_scan_requeue(env->db, &n) != DB_OK) {
 		snprintf(err, errlen, "cannot re-queue interrupted scans");

@@ -6,15 +6,20 @@ set -eu
 
 : "${OKURUD:?OKURUD must point at the okurud binary}"
 : "${OKURUCTL:?OKURUCTL must point at the okuructl binary}"
+: "${OKURU_SCANNER:?OKURU_SCANNER must point at the okuru-scanner binary}"
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 LIBDIR=$(cd "$(dirname "${TESTLIB:-$0}")" && pwd)
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/okuru-test.XXXXXX")
+# The scanner's temp directories must be on tmpfs: a private one per test.
+SCANTMP=$(mktemp -d /dev/shm/okuru-test.XXXXXX)
+SIGS="$T/sigs"
 DATA="$T/data"
 CONF="$DATA/okuru.conf"
 LOG="$T/okurud.log"
 PID=""
+EXTRA_PIDS=""
 NAME=$(basename "$0" .sh)
 
 PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -30,7 +35,9 @@ cleanup() {
 		echo "--- last lines of okurud log ---"
 		tail -n 30 "$LOG"
 	fi
-	rm -rf "$T"
+	# Workers a test stopped (SIGSTOP) would wait for ever.
+	for p in ${EXTRA_PIDS:-}; do kill -KILL "$p" 2>/dev/null || true; done
+	rm -rf "$T" "$SCANTMP"
 	exit $rc
 }
 trap cleanup EXIT
@@ -52,8 +59,30 @@ assert_contains() { # haystack needle message
 	case "$1" in *"$2"*) ;; *) fail "$3: '$2' not found in: $1" ;; esac
 }
 
+# eicar - the EICAR test string, assembled at run time so that no file in
+# the repository is itself flagged by a virus scanner.
+eicar() {
+	printf '%s%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$' 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
+}
+
+# make_sigs [DIR] - a small signature database built now, never downloaded:
+# EICAR as a body signature (.ndb) and the MD5 of a marker file (.hdb).
+make_sigs() {
+	d=${1:-$SIGS}
+	mkdir -p "$d"
+	eicar >"$T/eicar.com"
+	echo "Okuru.Test.EICAR:0:*:$(od -An -tx1 -v "$T/eicar.com" | tr -d ' \n')" >"$d/okuru-test.ndb"
+	printf 'OKURU-TEST-MARKER-%.0s' $(seq 1 64) >"$T/marker.bin"
+	sigtool --md5 "$T/marker.bin" | sed 's/:marker.bin$/:Okuru.Test.Marker/' >"$d/okuru-test.hdb"
+	grep -q ':Okuru.Test.Marker$' "$d/okuru-test.hdb" || fail "sigtool did not make a signature"
+}
+
 okuru_init() { # [extra okuructl init args]
-	"$OKURUCTL" init --data-dir "$DATA" --listen "127.0.0.1:$PORT" "$@" >/dev/null
+	[ -d "$SIGS" ] || make_sigs
+	"$OKURUCTL" init --data-dir "$DATA" --listen "127.0.0.1:$PORT" \
+		--clamav-db "$SIGS" --allow-test-signatures "$@" >/dev/null
+	conf_set scanner program "\"$OKURU_SCANNER\""
+	conf_set scanner tmpdir "\"$SCANTMP\""
 }
 
 # conf_set GROUP KEY VALUE - replace or add "KEY = VALUE;" in group GROUP
@@ -133,3 +162,49 @@ new_transfer() { # TOKEN -> id
 }
 
 sha() { sha256sum "$1" | cut -d' ' -f1; }
+
+# upload TOKEN TID NAME FILE [curl args] - prints the new file's id
+upload() {
+	api "$1" PUT "/api/v1/transfers/$2/files/$3" --data-binary "@$4" "${@:5}" >/dev/null
+	[ "$(status)" = 201 ] || fail "upload of $3: status $(status): $(cat "$T/body")"
+	json 'j["id"]'
+}
+
+# file_field TOKEN TID FID EXPR - EXPR on the file's JSON (as f) in the transfer
+file_field() {
+	api "$1" GET "/api/v1/transfers/$2" >/dev/null
+	[ "$(status)" = 200 ] || fail "transfer $2: status $(status)"
+	json "[$4 for f in j['files'] if f['id'] == '$3'][0]"
+}
+
+# wait_scan TOKEN TID FID - wait until the scan is over; prints the state
+wait_scan() {
+	for _ in $(seq 1 600); do
+		st=$(file_field "$1" "$2" "$3" "f['state']")
+		case $st in
+		uploaded | scanning) sleep 0.05 ;;
+		*)
+			echo "$st"
+			return 0
+			;;
+		esac
+	done
+	fail "file $3 not scanned after 30 s"
+}
+
+# upload_clean TOKEN TID NAME FILE - upload, wait for the scan, require clean
+upload_clean() {
+	fid=$(upload "$@")
+	st=$(wait_scan "$1" "$2" "$fid")
+	[ "$st" = clean ] || fail "$3 scanned as $st, expected clean"
+	echo "$fid"
+}
+
+# worker_pids - okurud's scanner workers
+worker_pids() { pgrep -P "$PID" -f okuru-scanner || true; }
+
+# health EXPR - EXPR on /healthz's JSON
+health() {
+	curl -sS --cacert "$DATA/tls/cert.pem" -o "$T/body" "$URL/healthz"
+	json "$1"
+}

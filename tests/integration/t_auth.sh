@@ -11,8 +11,7 @@ audit=$(okuru_user audit auditor)
 okuru_start
 tid=$(new_transfer "$alice")
 printf 'secret report' >"$T/f"
-api "$alice" PUT "/api/v1/transfers/$tid/files/a.txt" --data-binary "@$T/f" >/dev/null
-fid=$(json 'j["id"]')
+fid=$(upload_clean "$alice" "$tid" a.txt "$T/f")
 
 curl -sS --cacert "$DATA/tls/cert.pem" -D "$T/hdr" -o "$T/body" -w '%{http_code}' \
 	"$URL/api/v1/transfers/$tid" >"$T/status"

@@ -52,6 +52,7 @@ while read -r fid name size digest; do
 	i=${name##*-f}
 	assert_eq "$size" "$(stat -c %s "$T/src/f$i")" "listed size of $name"
 	assert_eq "$digest" "$(sha "$T/src/f$i")" "listed sha256 of $name"
+	assert_eq "$(wait_scan "$tok" "$tid" "$fid")" clean "scan of $name after the kills"
 	curl -sS --cacert "$DATA/tls/cert.pem" -H "Authorization: Bearer $tok" -o "$T/back" \
 		"$URL/api/v1/transfers/$tid/files/$fid"
 	assert_eq "$(sha "$T/back")" "$digest" "download of $name"

@@ -18,6 +18,7 @@ head -c 100000 /dev/urandom >"$T/exact"
 api "$tok" PUT "/api/v1/transfers/$tid/files/keep.bin" --data-binary "@$T/exact" >/dev/null
 assert_eq "$(status)" 201 "file of exactly the limit"
 keep=$(json 'j["id"]')
+assert_eq "$(wait_scan "$tok" "$tid" "$keep")" clean "scan of the kept file"
 
 head -c 100001 /dev/urandom >"$T/over"
 api "$tok" PUT "/api/v1/transfers/$tid/files/over.bin" --data-binary "@$T/over" >/dev/null

@@ -8,8 +8,7 @@ okuru_start
 tid=$(new_transfer "$tok")
 size=300000
 head -c $size /dev/urandom >"$T/f"
-api "$tok" PUT "/api/v1/transfers/$tid/files/r.bin" --data-binary "@$T/f" >/dev/null
-fid=$(json 'j["id"]')
+fid=$(upload_clean "$tok" "$tid" r.bin "$T/f")
 etag="\"$fid\""
 path="/api/v1/transfers/$tid/files/$fid"
 
@@ -75,8 +74,8 @@ curl -sS --cacert "$DATA/tls/cert.pem" -H "Authorization: Bearer $tok" -C - -o "
 assert_eq "$(sha "$T/resume")" "$(sha "$T/f")" "resumed download"
 ok "resumed download with curl -C"
 
-api "$tok" PUT "/api/v1/transfers/$tid/files/empty" --data-binary "" >/dev/null
-efid=$(json 'j["id"]')
+: >"$T/empty"
+efid=$(upload_clean "$tok" "$tid" empty "$T/empty")
 path="/api/v1/transfers/$tid/files/$efid"
 get_range "bytes=0-"
 assert_eq "$(status)" 416 "range on an empty file"

@@ -17,6 +17,7 @@ for size in 0 1 65535 65536 65537 131072 3145733; do
 	assert_eq "$(json 'j["size"]')" "$size" "reported size"
 	assert_eq "$(json 'j["sha256"]')" "$(sha "$T/f$i")" "reported sha256 of $size bytes"
 	fid=$(json 'j["id"]')
+	assert_eq "$(wait_scan "$tok" "$tid" "$fid")" clean "scan of $size bytes"
 	curl -sS --cacert "$DATA/tls/cert.pem" -H "Authorization: Bearer $tok" \
 		-o "$T/back$i" "$URL/api/v1/transfers/$tid/files/$fid"
 	assert_eq "$(sha "$T/back$i")" "$(sha "$T/f$i")" "download of $size bytes"
@@ -29,6 +30,7 @@ api "$tok" PUT "/api/v1/transfers/$tid/files/chunked.bin" -H 'Transfer-Encoding:
 	--data-binary "@$T/chunked" >/dev/null
 assert_eq "$(status)" 201 "chunked upload"
 assert_eq "$(json 'j["sha256"]')" "$(sha "$T/chunked")" "chunked sha256"
+assert_eq "$(wait_scan "$tok" "$tid" "$(json 'j["id"]')")" clean "scan of the chunked upload"
 ok "chunked upload"
 
 # Japanese name, percent-encoded in the path, comes back in Content-Disposition.
@@ -39,6 +41,7 @@ api "$tok" PUT "/api/v1/transfers/$tid/files/$enc" --data-binary "@$T/marker.txt
 assert_eq "$(status)" 201 "Japanese name upload"
 assert_eq "$(json 'j["name"]')" "$name" "stored name"
 fid=$(json 'j["id"]')
+assert_eq "$(wait_scan "$tok" "$tid" "$fid")" clean "scan of the Japanese-named file"
 curl -sS --cacert "$DATA/tls/cert.pem" -H "Authorization: Bearer $tok" -D "$T/hdr" -o "$T/jp" \
 	"$URL/api/v1/transfers/$tid/files/$fid"
 assert_contains "$(cat "$T/hdr")" "filename*=UTF-8''$enc" "RFC 5987 filename"
@@ -49,7 +52,7 @@ ok "Japanese file name round trip"
 api "$tok" GET "/api/v1/transfers/$tid" >/dev/null
 assert_eq "$(status)" 200 "transfer show"
 assert_eq "$(json 'len(j["files"])')" 9 "file count"
-assert_eq "$(json 'all(f["state"]=="uploaded" for f in j["files"])')" True "states"
+assert_eq "$(json 'all(f["state"]=="clean" for f in j["files"])')" True "states"
 ok "transfer lists every file with size and hash"
 
 # No plaintext anywhere under the data directory (database included).

@@ -13,6 +13,8 @@ for n in flip cut gone; do
 	api "$tok" PUT "/api/v1/transfers/$tid/files/$n" --data-binary "@$T/f" >/dev/null
 	assert_eq "$(status)" 201 "upload $n"
 	eval "id_$n=$(json 'j["id"]')"
+	eval "st=\$(wait_scan \"\$tok\" \"\$tid\" \"\$id_$n\")"
+	assert_eq "$st" clean "scan of $n"
 done
 okuru_stop
 blob() { echo "$DATA/storage/blobs/${1:0:2}/$1"; }
@@ -67,7 +69,7 @@ ok "a flipped bit is detected; no wrong byte is served"
 api "$tok" GET "/api/v1/transfers/$tid" >/dev/null
 assert_eq "$(json '[f["state"] for f in j["files"] if f["id"]=="'"$id_cut"'"][0]')" broken "truncated blob state"
 assert_eq "$(json '[f["state"] for f in j["files"] if f["id"]=="'"$id_gone"'"][0]')" broken "missing blob state"
-assert_eq "$(json '[f["state"] for f in j["files"] if f["id"]=="'"$id_flip"'"][0]')" uploaded "flipped blob keeps its state until read"
+assert_eq "$(json '[f["state"] for f in j["files"] if f["id"]=="'"$id_flip"'"][0]')" clean "flipped blob keeps its state until read"
 get "$id_cut"
 assert_eq "$(status)" 410 "truncated blob"
 get "$id_gone"
