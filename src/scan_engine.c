@@ -201,6 +201,39 @@ scan_engine_set(struct cl_engine *cl, enum cl_engine_field f, long long v, const
 	return 0;
 }
 
+/*
+ * libclamav cuts an archive member larger than max_file_size down to that
+ * size ("trimming output size to maxfilesize"), scans the part it kept and,
+ * even with CL_SCAN_HEURISTIC_EXCEEDS_MAX, says nothing: a ZIP holding a
+ * 3 GiB member with malware past the cut scans clean. Every inner layer is
+ * seen here; one that reaches the limit was (or may have been) cut, and the
+ * whole file is then unscannable.
+ */
+struct scan_layers {
+	uint64_t max_file_size;
+	int cut;
+};
+
+static cl_error_t
+scan_engine_layer(int fd, const char *type, const char **ancestors, size_t parent_file_size,
+		  const char *file_name, size_t file_size, const char *file_buffer,
+		  uint32_t recursion_level, uint32_t layer_attributes, void *context)
+{
+	struct scan_layers *sl = context;
+
+	(void)fd;
+	(void)type;
+	(void)ancestors;
+	(void)parent_file_size;
+	(void)file_name;
+	(void)file_buffer;
+	(void)layer_attributes;
+	if (sl != NULL && recursion_level > 0 && sl->max_file_size > 0 &&
+	    (uint64_t)file_size >= sl->max_file_size)
+		sl->cut = 1;
+	return CL_CLEAN;
+}
+
 int
 scan_engine_load(const struct scan_msg_config *cfg, struct scan_engine **out,
 		 struct scan_msg_ready *ready, char *err, size_t errlen)
@@ -265,6 +298,7 @@ scan_engine_load(const struct scan_msg_config *cfg, struct scan_engine **out,
 		snprintf(err, errlen, "no signatures loaded from %s (run freshclam)", cfg->database);
 		goto fail;
 	}
+	cl_engine_set_clcb_file_inspection(e->cl, scan_engine_layer);
 	r = cl_engine_compile(e->cl);
 	if (r != CL_SUCCESS) {
 		snprintf(err, errlen, "cannot compile the signatures: %s", cl_strerror(r));
@@ -306,6 +340,7 @@ scan_engine_scan(struct scan_engine *e, void *handle, size_t len, scan_engine_re
 	struct cl_scan_options opt;
 	const char *virname = NULL;
 	unsigned long scanned = 0;
+	struct scan_layers sl = {.max_file_size = e->max_file_size, .cut = 0};
 	cl_fmap_t *map;
 	cl_error_t r;
 
@@ -329,7 +364,7 @@ scan_engine_scan(struct scan_engine *e, void *handle, size_t len, scan_engine_re
 		scan_engine_set_result(res, SCAN_ERROR, SCAN_REASON_ENGINE, "cannot map the file");
 		return;
 	}
-	r = cl_scanmap_callback(map, NULL, &virname, &scanned, e->cl, &opt, NULL);
+	r = cl_scanmap_callback(map, NULL, &virname, &scanned, e->cl, &opt, &sl);
 	cl_fmap_close(map);
 	if (*read_failed) {
 		scan_engine_set_result(res, SCAN_ERROR, SCAN_REASON_INTEGRITY,
@@ -338,7 +373,11 @@ scan_engine_scan(struct scan_engine *e, void *handle, size_t len, scan_engine_re
 	}
 	switch (r) {
 	case CL_CLEAN:
-		scan_engine_set_result(res, SCAN_CLEAN, SCAN_REASON_NONE, "");
+		if (sl.cut)
+			scan_engine_set_result(res, SCAN_UNSCANNABLE, SCAN_REASON_LIMIT,
+					       "Heuristics.Limits.Exceeded.MaxFileSize (inner file)");
+		else
+			scan_engine_set_result(res, SCAN_CLEAN, SCAN_REASON_NONE, "");
 		return;
 	case CL_VIRUS:
 		if (virname == NULL)
