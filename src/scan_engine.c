@@ -96,6 +96,28 @@ scan_engine_is_sigfile(const char *name)
 	return 0;
 }
 
+/* scan_engine_count - signature files in dir (databases and local sets), -1 */
+static int
+scan_engine_count(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		const char *dot = strrchr(e->d_name, '.');
+		if (e->d_name[0] == '.' || dot == NULL)
+			continue;
+		if (strcmp(dot, ".cvd") == 0 || strcmp(dot, ".cld") == 0 ||
+		    scan_engine_is_sigfile(e->d_name))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
 /* A short digest of a local signature file, so its version is auditable too. */
 static int
 scan_engine_file_digest(const char *path, char hex[13])
@@ -281,6 +303,18 @@ scan_engine_load(const struct scan_msg_config *cfg, struct scan_engine **out,
 	    scan_engine_set(e->cl, CL_ENGINE_MAX_SCANTIME, cfg->max_scan_time_ms, "max_scan_time",
 			    err, errlen) != 0)
 		goto fail;
+	{
+		int n = scan_engine_count(cfg->database);
+		if (n < 0) {
+			snprintf(err, errlen, "signature directory %s: %s", cfg->database,
+				 strerror(errno));
+			goto fail;
+		}
+		if (n == 0) {
+			snprintf(err, errlen, "no signatures in %s: run freshclam", cfg->database);
+			goto fail;
+		}
+	}
 	if (!cfg->allow_test_signatures && !scan_engine_official(cfg->database)) {
 		snprintf(err, errlen,
 			 "%s has no official ClamAV databases (main and daily .cvd/.cld): run "
