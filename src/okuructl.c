@@ -48,7 +48,7 @@ static _Noreturn void
 usage(void)
 {
 	fputs("usage: okuructl init --data-dir DIR [--listen ADDR:PORT] [--public-url URL]\n"
-	      "                     [--clamav-db DIR] [--allow-test-signatures]\n"
+	      "                     [--clamav-db DIR] [--allow-test-signatures] [--scanner PROGRAM]\n"
 	      "                     [--smtp-url URL] [--smtp-ca-file FILE]\n"
 	      "                     [--mail-from ADDR] [--tls-cert FILE --tls-key FILE]\n"
 	      "       okuructl -c CONF user add NAME --email ADDR --role sender|approver|auditor|admin\n"
@@ -128,9 +128,11 @@ cmd_init(int argc, char **argv)
 		{"tls-cert", required_argument, NULL, 'T'},
 		{"tls-key", required_argument, NULL, 'K'},
 		{"allow-test-signatures", no_argument, NULL, 'X'},
+		{"scanner", required_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	int allow_test = 0;
+	const char *scanner = NULL;
 	const char *dir = NULL, *listen = "127.0.0.1:8443", *url = NULL;
 	const char *clamav = "/var/lib/clamav", *smtp = "", *ca = "", *from = "";
 	const char *cert = NULL, *key = NULL;
@@ -153,6 +155,7 @@ cmd_init(int argc, char **argv)
 		case 'T': cert = optarg; break;
 		case 'K': key = optarg; break;
 		case 'X': allow_test = 1; break;
+		case 'S': scanner = optarg; break;
 		default: usage();
 		}
 	}
@@ -162,6 +165,7 @@ cmd_init(int argc, char **argv)
 	check_value("--listen", listen);
 	check_value("--public-url", url);
 	check_value("--clamav-db", clamav);
+	check_value("--scanner", scanner);
 	check_value("--smtp-url", smtp);
 	check_value("--smtp-ca-file", ca);
 	check_value("--mail-from", from);
@@ -287,6 +291,7 @@ cmd_init(int argc, char **argv)
 		     "  memory_limit = \"4G\";\n"
 		     "  tmpdir = \"/dev/shm\";          # must be tmpfs\n"
 		     "  infected = \"destroy\";         # or \"quarantine\"\n"
+		     "%s%s%s"
 		     "};\n"
 		     "\n"
 		     "smtp = {\n"
@@ -299,6 +304,7 @@ cmd_init(int argc, char **argv)
 		     allow_test ? "  # DEMO ONLY: a test database; real malware is not detected.\n"
 				  "  allow_test_signatures = true;\n"
 				: "",
+		     scanner ? "  program = \"" : "", scanner ? scanner : "", scanner ? "\";\n" : "",
 		     smtp, ca, from);
 	if (e < 0 || (size_t)e >= sizeof(text))
 		die("configuration too long");
