@@ -23,6 +23,7 @@
 #include "http.h"
 #include "keys.h"
 #include "log.h"
+#include "scan_worker.h"
 #include "scanner.h"
 #include "store.h"
 #include "tls.h"
@@ -92,6 +93,28 @@ main(int argc, char **argv)
 		}
 		tls_creds_free(tc);
 		keys_free(kr);
+		/* The scanner's surroundings; the signatures themselves are
+		 * loaded only by a worker (okurud does not link libclamav). */
+		if (access(srv.conf.scanner_program, X_OK) != 0) {
+			fprintf(stderr, "okurud: scanner.program %s: %s\n", srv.conf.scanner_program,
+				strerror(errno));
+			conf_free(&srv.conf);
+			return 1;
+		}
+		if (scan_worker_tmpdir_ok(srv.conf.scanner_tmpdir, err, sizeof(err)) != 0) {
+			fprintf(stderr, "okurud: %s\n", err);
+			conf_free(&srv.conf);
+			return 1;
+		}
+		{
+			unsigned char fp[32];
+			if (scan_db_fingerprint(srv.conf.clamav_db, fp) != 0) {
+				fprintf(stderr, "okurud: clamav.database %s: %s\n", srv.conf.clamav_db,
+					strerror(errno));
+				conf_free(&srv.conf);
+				return 1;
+			}
+		}
 		printf("okurud: configuration %s is valid\n", srv.conf.path);
 		conf_free(&srv.conf);
 		return 0;

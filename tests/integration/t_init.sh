@@ -79,6 +79,17 @@ assert_contains "$(cat "$T/err")" "byte count" "unit error"
 cp "$T/good.conf" "$CONF"
 ok "byte counts with units"
 
+# -t checks the scanner's surroundings too.
+conf_set scanner program '"/nonexistent/okuru-scanner"'
+if "$OKURUD" -c "$CONF" -t 2>"$T/err"; then fail "missing scanner program accepted"; fi
+assert_contains "$(cat "$T/err")" "scanner.program /nonexistent/okuru-scanner" "scanner program error"
+cp "$T/good.conf" "$CONF"
+conf_set clamav database "\"$T/no-such-dir\""
+if "$OKURUD" -c "$CONF" -t 2>"$T/err"; then fail "missing signature directory accepted"; fi
+assert_contains "$(cat "$T/err")" "clamav.database $T/no-such-dir" "signature directory error"
+cp "$T/good.conf" "$CONF"
+ok "okurud -t checks the scanner program and the signature directory"
+
 # Bad options are refused before anything is created.
 if "$OKURUCTL" init --data-dir "$T/other" --listen nonsense 2>"$T/err"; then fail "bad --listen accepted"; fi
 [ ! -e "$T/other/master.key" ] || fail "files created despite a bad --listen"
