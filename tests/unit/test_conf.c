@@ -152,6 +152,20 @@ test_defaults(void **state)
 	assert_int_equal(c->log_level, LOG_LVL_INFO);
 	assert_string_equal(c->tls_priorities, CONF_DEFAULT_PRIORITIES);
 	assert_string_equal(c->clamav_db, "/var/lib/clamav");
+	assert_int_equal(c->clamav_allow_test, 0);
+	assert_int_equal(c->clamav_max_file_size, 2000LL << 20);
+	assert_int_equal(c->clamav_max_scan_size, 4000LL << 20);
+	assert_int_equal(c->clamav_max_recursion, 17);
+	assert_int_equal(c->clamav_max_files, 10000);
+	assert_int_equal(c->clamav_check_interval, 60);
+	assert_int_equal(c->scanner_workers, 1);
+	assert_int_equal(c->scanner_timeout, 600);
+	assert_int_equal(c->scanner_load_timeout, 600);
+	assert_int_equal(c->scanner_memory_limit, 4LL << 30);
+	assert_int_equal(c->scanner_cpu_limit, 3600);
+	assert_string_equal(c->scanner_tmpdir, "/dev/shm");
+	assert_string_equal(c->scanner_program, PKGLIBEXECDIR "/okuru-scanner");
+	assert_int_equal(c->scanner_quarantine, 0);
 	assert_string_equal(c->smtp_url, "");
 	assert_string_equal(c->smtp_ca_file, "");
 	assert_string_equal(c->mail_from, "");
@@ -337,6 +351,59 @@ test_out_of_range(void **state)
 		 3, "limits.max_connections_per_ip exceeds limits.max_connections");
 }
 
+/* test_scanner - the clamav and scanner groups: values, refusals, defaults alone */
+static void
+test_scanner(void **state)
+{
+	struct fixture *fx = *state;
+	char p[PATH_MAX];
+	struct conf c0;
+
+	load_ok(fx, "clamav = { allow_test_signatures = true; max_file_size = \"64M\";\n"
+		    "  max_scan_size = \"128M\"; max_recursion = 5; max_files = 50;\n"
+		    "  check_interval = 5; };\n"
+		    "scanner = { workers = 3; timeout = 30; load_timeout = 90;\n"
+		    "  memory_limit = \"2G\"; cpu_limit = 100; tmpdir = \"shm\";\n"
+		    "  program = \"/opt/okuru/scanner\"; infected = \"quarantine\"; };\n");
+	assert_int_equal(fx->c.clamav_allow_test, 1);
+	assert_int_equal(fx->c.clamav_max_file_size, 64LL << 20);
+	assert_int_equal(fx->c.clamav_max_scan_size, 128LL << 20);
+	assert_int_equal(fx->c.clamav_max_recursion, 5);
+	assert_int_equal(fx->c.clamav_max_files, 50);
+	assert_int_equal(fx->c.clamav_check_interval, 5);
+	assert_int_equal(fx->c.scanner_workers, 3);
+	assert_int_equal(fx->c.scanner_timeout, 30);
+	assert_int_equal(fx->c.scanner_load_timeout, 90);
+	assert_int_equal(fx->c.scanner_memory_limit, 2LL << 30);
+	assert_int_equal(fx->c.scanner_cpu_limit, 100);
+	assert_string_equal(fx->c.scanner_tmpdir, joined(fx, "shm", p));
+	assert_string_equal(fx->c.scanner_program, "/opt/okuru/scanner");
+	assert_int_equal(fx->c.scanner_quarantine, 1);
+	load_ok(fx, "scanner = { memory_limit = 0; };\n");
+	assert_int_equal(fx->c.scanner_memory_limit, 0);
+
+	load_bad(fx, "clamav = {\n  allow_test_signatures = 1;\n};\n", 2,
+		 "clamav.allow_test_signatures must be true or false");
+	load_bad(fx, "clamav = {\n  max_file_size = \"5G\";\n};\n", 2,
+		 "clamav.max_file_size must be a byte count");
+	load_bad(fx, "scanner = {\n  workers = 33;\n};\n", 2,
+		 "scanner.workers must be between 1 and 32 (is 33)");
+	load_bad(fx, "scanner = {\n  memory_limit = \"100M\";\n};\n", 2,
+		 "scanner.memory_limit must be 0 (none) or at least 256M");
+	load_bad(fx, "scanner = {\n\n  infected = \"delete\";\n};\n", 3,
+		 "scanner.infected must be \"destroy\" or \"quarantine\"");
+	load_bad(fx, "scanner = {\n  sandbox = false;\n};\n", 2,
+		 "unknown setting \"scanner.sandbox\"");
+
+	/* No file at all: the built-in defaults (okuructl scan without -c). */
+	fx->err[0] = '\0';
+	assert_int_equal(conf_load(NULL, &c0, fx->err, sizeof(fx->err)), 0);
+	assert_string_equal(c0.path, "(built-in defaults)");
+	assert_string_equal(c0.clamav_db, "/var/lib/clamav");
+	assert_int_equal(c0.scanner_timeout, 600);
+	conf_free(&c0);
+}
+
 static void
 test_public_url(void **state)
 {
@@ -421,6 +488,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_setting, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_type, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_out_of_range, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_scanner, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_public_url, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_smtp_url, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_log, fx_setup, fx_teardown),
