@@ -162,8 +162,7 @@ static const int sandbox_allowed[] = {
 	SCMP_SYS(faccessat2), SCMP_SYS(mkdir), SCMP_SYS(mkdirat), SCMP_SYS(rmdir),
 	SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(rename), SCMP_SYS(renameat),
 	SCMP_SYS(renameat2), SCMP_SYS(getdents64), SCMP_SYS(ftruncate),
-	SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(fcntl), SCMP_SYS(dup),
-	SCMP_SYS(dup2), SCMP_SYS(dup3), SCMP_SYS(umask),
+	SCMP_SYS(fsync), SCMP_SYS(fdatasync), SCMP_SYS(umask),
 	SCMP_SYS(getcwd), SCMP_SYS(readlink), SCMP_SYS(readlinkat),
 	SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(madvise), SCMP_SYS(brk),
 	SCMP_SYS(futex), SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres),
@@ -171,7 +170,7 @@ static const int sandbox_allowed[] = {
 	SCMP_SYS(clock_nanosleep), SCMP_SYS(sched_yield), SCMP_SYS(sched_getaffinity),
 	SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getppid), SCMP_SYS(getuid),
 	SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid), SCMP_SYS(getrandom),
-	SCMP_SYS(getrusage), SCMP_SYS(getrlimit), SCMP_SYS(prlimit64), SCMP_SYS(sysinfo),
+	SCMP_SYS(getrusage), SCMP_SYS(getrlimit), SCMP_SYS(sysinfo),
 	SCMP_SYS(uname), SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask),
 	SCMP_SYS(rt_sigreturn), SCMP_SYS(sigaltstack), SCMP_SYS(restart_syscall),
 	SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(exit), SCMP_SYS(exit_group),
@@ -181,7 +180,7 @@ int
 sandbox_seccomp(int channel, char *err, size_t errlen)
 {
 	scmp_filter_ctx ctx;
-	int r = 0;
+	int r;
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
 		snprintf(err, errlen, "PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
@@ -194,6 +193,10 @@ sandbox_seccomp(int channel, char *err, size_t errlen)
 		snprintf(err, errlen, "seccomp_init failed");
 		return -1;
 	}
+	/* Every thread (there should be one), and no other-ABI syscalls. */
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	if (r == 0)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
 	for (size_t i = 0; i < sizeof(sandbox_allowed) / sizeof(sandbox_allowed[0]) && r == 0; i++)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sandbox_allowed[i], 0);
 	/*
@@ -207,6 +210,25 @@ sandbox_seccomp(int channel, char *err, size_t errlen)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fchmodat), 0);
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fchmod), 0);
+	/*
+	 * fcntl: descriptor flags and duplication only. F_SETOWN/F_SETSIG with
+	 * O_ASYNC would let the worker signal okurud (same uid), so O_ASYNC
+	 * cannot be set either. No dup2/dup3: fd 3 must stay okurud's socket.
+	 */
+	{
+		static const int cmds[] = {F_GETFD, F_SETFD, F_GETFL, F_DUPFD, F_DUPFD_CLOEXEC};
+		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]) && r == 0; i++)
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
+					     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)cmds[i]));
+	}
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 2,
+				     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)F_SETFL),
+				     SCMP_A2(SCMP_CMP_MASKED_EQ, O_ASYNC, 0));
+	/* Its own limits, read only: prlimit64(0, res, NULL, old). */
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 2,
+				     SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A2(SCMP_CMP_EQ, 0));
 	/* Talk only over the channel okurud gave us. */
 	if (r == 0)
 		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(recvmsg), 1,

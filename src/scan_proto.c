@@ -95,8 +95,10 @@ scan_proto_recv(int sock, union scan_msg *m, int *fd)
 	do
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return n;
+	if (n < 0)
+		return -1;
+	/* Descriptors first: even an empty packet may carry some (an empty
+	 * SEQPACKET message also reads as 0, like the peer closing). */
 	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) {
 			bad = 1;
@@ -112,7 +114,9 @@ scan_proto_recv(int sock, union scan_msg *m, int *fd)
 				close(got);
 		}
 	}
-	if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || bad || nfds > 1 ||
+	if (n == 0 && nfds == 0 && !bad && (mh.msg_flags & MSG_CTRUNC) == 0)
+		return 0;
+	if (n == 0 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) != 0 || bad || nfds > 1 ||
 	    (size_t)n < sizeof(uint32_t) || (size_t)n != scan_proto_size(m->type) ||
 	    (nfds == 1) != (m->type == SCAN_MSG_JOB)) {
 		if (*fd >= 0)
