@@ -208,12 +208,13 @@ api_scan_json(const struct db_file *f)
 	if (f->scanned_at == 0)
 		return json_null();
 	util_time_iso(f->scanned_at, when);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:I}", "verdict", f->state, "engine", f->scan_engine,
+	o = json_pack("{s:s, s:s, s:s, s:s, s:I}", "verdict", f->scan_verdict, "engine",
+		      f->scan_engine,
 		      "signatures", f->scan_db_version, "scanned", when, "duration_ms",
 		      (json_int_t)f->scan_ms);
 	if (o == NULL)
 		return NULL;
-	sig = strcmp(f->state, "infected") == 0 || strcmp(f->state, "unscannable") == 0;
+	sig = strcmp(f->scan_verdict, "infected") == 0 || strcmp(f->scan_verdict, "unscannable") == 0;
 	if (f->scan_reason[0] != '\0')
 		json_object_set_new(o, "reason", json_string(f->scan_reason));
 	if (f->scan_detail[0] != '\0')

@@ -40,7 +40,7 @@ static const struct conf_known conf_known[] = {
 	{"clamav", "max_files"}, {"clamav", "check_interval"},
 	{"scanner", "workers"}, {"scanner", "timeout"}, {"scanner", "load_timeout"},
 	{"scanner", "memory_limit"}, {"scanner", "cpu_limit"}, {"scanner", "tmpdir"},
-	{"scanner", "program"}, {"scanner", "infected"},
+	{"scanner", "program"}, {"scanner", "infected"}, {"scanner", "require_landlock"},
 	{"smtp", "url"}, {"smtp", "ca_file"}, {"smtp", "from"},
 };
 
@@ -362,7 +362,9 @@ parse:
 		}
 	}
 	STR("tls.priorities", CONF_DEFAULT_PRIORITIES, 0, tls_priorities);
-	if (conf_size(&cf, "limits.max_file_size", 10LL << 30, 1, 1LL << 44, &v, c->path, err,
+	/* The largest file the scanner takes by default: bigger ones could
+	 * never be anything but unscannable (blocked). */
+	if (conf_size(&cf, "limits.max_file_size", 2000LL << 20, 1, 1LL << 44, &v, c->path, err,
 		      errlen) != 0)
 		goto out;
 	c->max_file_size = v;
@@ -438,6 +440,15 @@ parse:
 	INT("scanner.cpu_limit", 3600, 10, 1000000, scanner_cpu_limit);
 	STR("scanner.tmpdir", "/dev/shm", 1, scanner_tmpdir);
 	STR("scanner.program", PKGLIBEXECDIR "/okuru-scanner", 1, scanner_program);
+	if (c->scanner_cpu_limit < 2 * c->scanner_timeout) {
+		/* A worker retires at half its budget: one more scan must fit. */
+		conf_fail(err, errlen, c->path, config_lookup(&cf, "scanner.cpu_limit"),
+			  "scanner.cpu_limit must be at least twice scanner.timeout");
+		goto out;
+	}
+	if (conf_bool(&cf, "scanner.require_landlock", 1, &c->scanner_require_landlock, c->path,
+		      err, errlen) != 0)
+		goto out;
 	free(s);
 	s = NULL;
 	if (conf_str(&cf, "scanner.infected", "destroy", 0, base, &s, c->path, err, errlen) != 0)

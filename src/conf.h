@@ -54,6 +54,7 @@ struct conf {
 	char *scanner_tmpdir;
 	char *scanner_program;
 	int scanner_quarantine;
+	int scanner_require_landlock;
 	char *smtp_url;
 	char *smtp_ca_file;
 	char *mail_from;

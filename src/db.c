@@ -58,6 +58,7 @@ static const char *const db_migrations[] = {
 	"  created INTEGER NOT NULL,"
 	"  UNIQUE (transfer_id, name));",
 	/* 2: scan verdicts on files, every scan attempt in scans, crypto-shredding */
+	"ALTER TABLE files ADD COLUMN scan_verdict TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE files ADD COLUMN scan_reason TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE files ADD COLUMN scan_detail TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE files ADD COLUMN scan_engine TEXT NOT NULL DEFAULT '';"
@@ -453,7 +454,8 @@ db_transfer_free(struct db_transfer *t)
 
 #define DB_FILE_COLS "id, transfer_id, name, size, sha256, state, key_id, wrapped_key, created"
 #define DB_FILE_SCAN_COLS                                                      \
-	", scan_reason, scan_detail, scan_engine, scan_db_version, scanned_at, scan_ms, shredded"
+	", scan_reason, scan_detail, scan_engine, scan_db_version, scanned_at, scan_ms, shredded, " \
+	"scan_verdict"
 
 static void
 db_file_row(sqlite3_stmt *st, struct db_file *f)
@@ -469,7 +471,7 @@ db_file_row(sqlite3_stmt *st, struct db_file *f)
 	if (sqlite3_column_bytes(st, 7) == KEYS_WRAPPEDBYTES)
 		memcpy(f->wrapped, sqlite3_column_blob(st, 7), KEYS_WRAPPEDBYTES);
 	f->created = sqlite3_column_int64(st, 8);
-	if (sqlite3_column_count(st) < 16)
+	if (sqlite3_column_count(st) < 17)
 		return;
 	db_copy_text(f->scan_reason, sizeof(f->scan_reason), st, 9);
 	db_copy_text(f->scan_detail, sizeof(f->scan_detail), st, 10);
@@ -478,6 +480,7 @@ db_file_row(sqlite3_stmt *st, struct db_file *f)
 	f->scanned_at = sqlite3_column_int64(st, 13);
 	f->scan_ms = sqlite3_column_int64(st, 14);
 	f->shredded = sqlite3_column_int(st, 15);
+	db_copy_text(f->scan_verdict, sizeof(f->scan_verdict), st, 16);
 }
 
 /*
@@ -807,7 +810,8 @@ db_file_scan_done(struct db *db, const struct db_scan *sc, int shred)
 	sqlite3_bind_int64(st, 8, sc->ms);
 	if ((r = db_step_done(db, st)) != DB_OK)
 		goto rollback;
-	st = db_prepare(db, "UPDATE files SET state = ?2, scan_reason = ?3, scan_detail = ?4, "
+	st = db_prepare(db, "UPDATE files SET state = ?2, scan_verdict = ?2, scan_reason = ?3, "
+			    "scan_detail = ?4, "
 			    "scan_engine = ?5, scan_db_version = ?6, scanned_at = ?7, scan_ms = ?8, "
 			    "shredded = ?9, "
 			    "wrapped_key = CASE WHEN ?9 THEN x'' ELSE wrapped_key END, "

@@ -56,6 +56,7 @@ struct db_file {
 	unsigned char wrapped[KEYS_WRAPPEDBYTES];
 	int64_t created;
 	/* the latest scan (empty until one finishes) */
+	char scan_verdict[16];
 	char scan_reason[16];
 	char scan_detail[DB_SCAN_DETAILMAX];
 	char scan_engine[32];

@@ -108,6 +108,8 @@ worker_job(struct scan_engine *e, struct scan_msg_job *job, int fd, struct scan_
 		return;
 	}
 	scan_engine_scan(e, &rd, (size_t)job->size, worker_read, &rd.failed, res);
+	if (rd.plain && res->reason == SCAN_REASON_INTEGRITY)
+		scan_strlcpy(res->detail, "the file could not be read", sizeof(res->detail));
 	store_open_free(&rd.o);
 	res->ms = worker_ms_since(&t0);
 }
@@ -171,7 +173,14 @@ main(int argc, char **argv)
 		return 1;
 	}
 	ll = sandbox_landlock(cfg.tmpdir, err, sizeof(err));
-	if (ll < 0 || sandbox_seccomp(SCAN_WORKER_FD, err, sizeof(err)) != 0) {
+	if (ll == 0 && cfg.require_landlock)
+		/* Without it the worker could open master.key by path. */
+		snprintf(err, sizeof(err),
+			 "the kernel has no Landlock (Linux 5.13+, lsm=landlock): a scanner "
+			 "worker could open any file okuru can; set scanner.require_landlock = "
+			 "false to run with seccomp and rlimits only");
+	if (ll < 0 || (ll == 0 && cfg.require_landlock) ||
+	    sandbox_seccomp(SCAN_WORKER_FD, err, sizeof(err)) != 0) {
 		scan_strlcpy(lf.reason, err, sizeof(lf.reason));
 		scan_proto_send(SCAN_WORKER_FD, &lf, sizeof(lf), -1);
 		return 1;

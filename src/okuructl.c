@@ -31,6 +31,9 @@
 #include "tls.h"
 #include "util.h"
 
+/* scan exits 2 on errors (1 means "not clean"); everything else 1 */
+static int die_status = 1;
+
 static _Noreturn void
 die(const char *fmt, ...)
 {
@@ -41,7 +44,22 @@ die(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	exit(1);
+	exit(die_status);
+}
+
+/* absolute - a path given on the command line, made absolute against the cwd */
+static const char *
+absolute(const char *in, char out[PATH_MAX])
+{
+	char cwd[PATH_MAX];
+
+	if (in == NULL || in[0] == '/')
+		return in;
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		die("getcwd: %s", strerror(errno));
+	if ((size_t)snprintf(out, PATH_MAX, "%s/%s", cwd, in) >= PATH_MAX)
+		die("path too long: %s", in);
+	return out;
 }
 
 static _Noreturn void
@@ -137,7 +155,7 @@ cmd_init(int argc, char **argv)
 	const char *clamav = "/var/lib/clamav", *smtp = "", *ca = "", *from = "";
 	const char *cert = NULL, *key = NULL;
 	char absdir[PATH_MAX], p[PATH_MAX], p2[PATH_MAX], err[1024], text[4 * PATH_MAX + 4096];
-	char certabs[PATH_MAX], keyabs[PATH_MAX];
+	char certabs[PATH_MAX], keyabs[PATH_MAX], clamavabs[PATH_MAX], scannerabs[PATH_MAX];
 	struct db *db;
 	struct conf c;
 	int ch, e;
@@ -164,6 +182,9 @@ cmd_init(int argc, char **argv)
 	check_value("--data-dir", dir);
 	check_value("--listen", listen);
 	check_value("--public-url", url);
+	/* Relative paths would be read against the new data directory. */
+	clamav = absolute(clamav, clamavabs);
+	scanner = absolute(scanner, scannerabs);
 	check_value("--clamav-db", clamav);
 	check_value("--scanner", scanner);
 	check_value("--smtp-url", smtp);
@@ -260,7 +281,8 @@ cmd_init(int argc, char **argv)
 		     "};\n"
 		     "\n"
 		     "limits = {\n"
-		     "  max_file_size = \"10G\";         # units K, M, G, T (binary)\n"
+		     "  max_file_size = \"2000M\";       # units K, M, G, T; above clamav.max_file_size\n"
+		     "                                 # files are unscannable (blocked)\n"
 		     "  max_files_per_transfer = 100;\n"
 		     "  max_connections = 256;\n"
 		     "  max_connections_per_ip = 32;\n"
@@ -291,6 +313,7 @@ cmd_init(int argc, char **argv)
 		     "  memory_limit = \"4G\";\n"
 		     "  tmpdir = \"/dev/shm\";          # must be tmpfs\n"
 		     "  infected = \"destroy\";         # or \"quarantine\"\n"
+		     "  require_landlock = true;       # refuse to scan on a kernel without it\n"
 		     "%s%s%s"
 		     "};\n"
 		     "\n"
@@ -491,6 +514,7 @@ cmd_scan(const char *confpath, int argc, char **argv)
 	int allow_test = 0, ch, worst = 0;
 	uint64_t id = 0;
 
+	die_status = 2;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch == 'd')
@@ -524,7 +548,8 @@ cmd_scan(const char *confpath, int argc, char **argv)
 		const char *path = argv[i];
 		union scan_msg m;
 		struct stat st;
-		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), r;
+		/* O_NONBLOCK: a FIFO must not hang us before the regular-file check */
+		int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), r;
 
 		if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
 			printf("%s: error (%s)\n", path, fd < 0 ? strerror(errno) : "not a regular file");
@@ -534,6 +559,12 @@ cmd_scan(const char *confpath, int argc, char **argv)
 			continue;
 		}
 		r = scan_worker_send_job(&w, ++id, fd, (uint64_t)st.st_size, NULL);
+		if (r != 0) {
+			/* The worker retired itself (CPU budget) after the last file. */
+			scan_worker_stop(&w, 1000);
+			scan_start(&w, program, &cfg, c.scanner_load_timeout * 1000, &ready);
+			r = scan_worker_send_job(&w, id, fd, (uint64_t)st.st_size, NULL);
+		}
 		close(fd);
 		r = r == 0 ? scan_worker_recv(&w, c.scanner_timeout * 1000, &m) : -1;
 		if (r == 1 && m.type == SCAN_MSG_RESULT && m.result.id == id) {

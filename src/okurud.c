@@ -115,12 +115,21 @@ main(int argc, char **argv)
 				return 1;
 			}
 		}
+		if (srv.conf.max_file_size > srv.conf.clamav_max_file_size)
+			fprintf(stderr, "okurud: warning: limits.max_file_size is above "
+					"clamav.max_file_size: uploads between the two are stored but "
+					"unscannable, so blocked\n");
 		printf("okurud: configuration %s is valid\n", srv.conf.path);
 		conf_free(&srv.conf);
 		return 0;
 	}
 	log_open("okurud", srv.conf.log_syslog);
 	log_set_level(srv.conf.log_level);
+	if (srv.conf.max_file_size > srv.conf.clamav_max_file_size)
+		log_event(LOG_LVL_WARN, "config.unscannable_sizes",
+			  "limits.max_file_size=%lld clamav.max_file_size=%lld "
+			  "warning=\"uploads between the two are stored but unscannable, so blocked\"",
+			  (long long)srv.conf.max_file_size, (long long)srv.conf.clamav_max_file_size);
 
 	/* Block signals before any thread exists, so all of them inherit it. */
 	sigemptyset(&sigs);

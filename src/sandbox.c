@@ -64,8 +64,14 @@ sandbox_rlimits(const struct sandbox_limits *l, char *err, size_t errlen)
 	if (l->memory > 0 && sandbox_address_limit_ok() &&
 	    sandbox_setrlimit(RLIMIT_AS, l->memory, "RLIMIT_AS", err, errlen) != 0)
 		return -1;
-	if (l->cpu > 0 && sandbox_setrlimit(RLIMIT_CPU, l->cpu, "RLIMIT_CPU", err, errlen) != 0)
-		return -1;
+	if (l->cpu > 0) {
+		/* SIGXCPU at the soft limit says why; SIGKILL 10 s later if ignored. */
+		struct rlimit rl = {(rlim_t)l->cpu, (rlim_t)l->cpu + 10};
+		if (setrlimit(RLIMIT_CPU, &rl) != 0) {
+			snprintf(err, errlen, "setrlimit RLIMIT_CPU: %s", strerror(errno));
+			return -1;
+		}
+	}
 	if (l->file_size > 0 &&
 	    sandbox_setrlimit(RLIMIT_FSIZE, l->file_size, "RLIMIT_FSIZE", err, errlen) != 0)
 		return -1;

@@ -26,6 +26,7 @@
 
 #include "log.h"
 #include "scan_engine.h"
+#include "scan_worker.h"
 
 struct scan_engine {
 	struct cl_engine *cl;
@@ -77,24 +78,6 @@ scan_engine_official(const char *dir)
 	return 1;
 }
 
-static int
-scan_engine_is_sigfile(const char *name)
-{
-	static const char *const ext[] = {
-		"hdb", "hsb", "hdu", "hsu", "mdb", "msb", "mdu", "msu", "ndb", "ndu",
-		"ldb", "ldu", "sdb", "zmd", "rmd", "idb", "fp",	 "sfp", "gdb", "pdb",
-		"wdb", "cbc", "ftm", "cfg", "cdb", "cat", "crb", "imp", "ign", "ign2",
-		"pwdb", "yar", "yara", "info",
-	};
-	const char *dot = strrchr(name, '.');
-
-	if (dot == NULL || name[0] == '.')
-		return 0;
-	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
-		if (strcmp(dot + 1, ext[i]) == 0)
-			return 1;
-	return 0;
-}
 
 /* scan_engine_count - signature files in dir (databases and local sets), -1 */
 static int
@@ -110,8 +93,7 @@ scan_engine_count(const char *dir)
 		const char *dot = strrchr(e->d_name, '.');
 		if (e->d_name[0] == '.' || dot == NULL)
 			continue;
-		if (strcmp(dot, ".cvd") == 0 || strcmp(dot, ".cld") == 0 ||
-		    scan_engine_is_sigfile(e->d_name))
+		if (scan_db_is_sigfile(e->d_name))
 			n++;
 	}
 	closedir(d);
@@ -192,7 +174,7 @@ scan_engine_version(const char *dir, char *out, size_t outsz)
 					 names[i], h->version);
 				cl_cvdfree(h);
 			}
-		} else if (scan_engine_is_sigfile(names[i])) {
+		} else if (scan_db_is_sigfile(names[i])) {
 			char hex[13];
 			if (scan_engine_file_digest(p, hex) == 0)
 				snprintf(item, sizeof(item), "%.200s@%s", names[i], hex);
@@ -318,7 +300,8 @@ scan_engine_load(const struct scan_msg_config *cfg, struct scan_engine **out,
 	if (!cfg->allow_test_signatures && !scan_engine_official(cfg->database)) {
 		snprintf(err, errlen,
 			 "%s has no official ClamAV databases (main and daily .cvd/.cld): run "
-			 "freshclam, or set clamav.allow_test_signatures for a demo only",
+			 "freshclam (a test database needs clamav.allow_test_signatures, or "
+			 "okuructl scan --allow-test-signatures: demo only)",
 			 cfg->database);
 		goto fail;
 	}

@@ -67,7 +67,7 @@ struct scan_msg_config {
 	uint32_t max_scan_time_ms;
 	uint32_t allow_test_signatures;
 	uint32_t log_level;
-	uint32_t pad;
+	uint32_t require_landlock;
 	uint64_t memory_limit; /* RLIMIT_AS, bytes; 0 = none */
 	uint64_t cpu_limit;    /* RLIMIT_CPU over the worker's life, seconds */
 	char database[SCAN_PATHMAX];

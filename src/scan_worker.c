@@ -55,6 +55,7 @@ scan_worker_config(const struct conf *c, int log_level, struct scan_msg_config *
 								 : c->scanner_timeout * 900);
 	m->allow_test_signatures = (uint32_t)c->clamav_allow_test;
 	m->log_level = (uint32_t)log_level;
+	m->require_landlock = (uint32_t)c->scanner_require_landlock;
 	m->memory_limit = (uint64_t)c->scanner_memory_limit;
 	m->cpu_limit = (uint64_t)c->scanner_cpu_limit;
 	scan_strlcpy(m->database, c->clamav_db, sizeof(m->database));
@@ -292,6 +293,25 @@ scan_worker_describe_exit(int status, char *out, size_t outsz)
 		snprintf(out, outsz, "status %d", status);
 }
 
+int
+scan_db_is_sigfile(const char *name)
+{
+	static const char *const ext[] = {
+		"cvd", "cld", "cud", "hdb", "hsb", "hdu", "hsu", "mdb", "msb", "mdu", "msu",
+		"ndb", "ndu", "ldb", "ldu", "sdb", "zmd", "rmd", "idb", "fp", "sfp", "gdb",
+		"pdb", "wdb", "cbc", "ftm", "cfg", "cdb", "cat", "crb", "imp", "ign", "ign2",
+		"pwdb", "yar", "yara", "info",
+	};
+	const char *dot = strrchr(name, '.');
+
+	if (dot == NULL || name[0] == '.')
+		return 0;
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+		if (strcmp(dot + 1, ext[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static int
 scan_db_cmp(const void *a, const void *b)
 {
@@ -300,9 +320,11 @@ scan_db_cmp(const void *a, const void *b)
 
 /*
  * scan_db_fingerprint - a digest of (name, size, mtime, inode) of every
- * entry in dir. freshclam replaces a database by writing a new file and
- * renaming it, which changes all of these. okurud compares fingerprints and
- * never opens a signature file itself (it does not link libclamav at all).
+ * signature file in dir. freshclam replaces a database by writing a new
+ * file and renaming it, which changes all of these; its own state file
+ * (freshclam.dat), rewritten on every run, is not a signature file and does
+ * not count. okurud compares fingerprints and never opens a signature file
+ * itself (it does not link libclamav at all).
  */
 int
 scan_db_fingerprint(const char *dir, unsigned char out[32])
@@ -317,7 +339,7 @@ scan_db_fingerprint(const char *dir, unsigned char out[32])
 	if (d == NULL)
 		return -1;
 	while ((e = readdir(d)) != NULL) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+		if (!scan_db_is_sigfile(e->d_name))
 			continue;
 		if (n == cap) {
 			size_t nc = cap ? cap * 2 : 32;

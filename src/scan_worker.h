@@ -57,7 +57,10 @@ int scan_worker_stop(struct scan_worker *w, int grace_ms);
 /* scan_worker_describe_exit - "exit 1", "signal 9 (Killed)" */
 void scan_worker_describe_exit(int status, char *out, size_t outsz);
 
-/* scan_db_fingerprint - changes whenever a file in the signature dir does */
+/* scan_db_is_sigfile - a name libclamav loads signatures from (cvd, cld, ndb, ...) */
+int scan_db_is_sigfile(const char *name);
+
+/* scan_db_fingerprint - changes whenever a signature file in dir does */
 int scan_db_fingerprint(const char *dir, unsigned char out[32]);
 
 #endif

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "blob.h"
@@ -196,6 +197,11 @@ scanner_end(struct scanner *s, struct sworker *sw, int kill_now, uint32_t reason
 
 	st = scan_worker_stop(&sw->w, kill_now ? 0 : 2000);
 	scan_worker_describe_exit(st, ex, sizeof(ex));
+	/* An idle worker that exited 0 on its own spent half its CPU budget. */
+	if (sw->state == W_IDLE && !sw->retire && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		sw->retire = 1;
+		why = "retired itself after half its CPU budget";
+	}
 	if (sw->state == W_BUSY) {
 		char detail[SCAN_DETAILMAX];
 		snprintf(detail, sizeof(detail), "%s (worker %s)", why, ex);
@@ -496,7 +502,11 @@ scanner_main(void *arg)
 		pthread_mutex_unlock(&s->lock);
 		if (stopping)
 			break;
-		if (reload) {
+		if (reload && memcmp(&ns, &s->set, sizeof(ns)) == 0) {
+			/* Same settings: the signature check below decides. */
+			log_event(LOG_LVL_INFO, "scanner.reload", "settings=unchanged");
+			s->next_check = 0;
+		} else if (reload) {
 			scanner_begin_update(s, "reload");
 			s->set = ns;
 			scan_db_fingerprint(s->set.cfg.database, s->fp);
@@ -668,7 +678,7 @@ void
 scanner_reload(struct scanner *s, const struct conf *c)
 {
 	pthread_mutex_lock(&s->lock);
-	scanner_settings(c, s->env.log_level, &s->pending);
+	scanner_settings(c, c->log_level, &s->pending);
 	s->reload_pending = 1;
 	pthread_mutex_unlock(&s->lock);
 	scanner_kick(s);

@@ -83,6 +83,15 @@ okuru_init() { # [extra okuructl init args]
 		--clamav-db "$SIGS" --allow-test-signatures "$@" >/dev/null
 	conf_set scanner program "\"$OKURU_SCANNER\""
 	conf_set scanner tmpdir "\"$SCANTMP\""
+	if [ "$(landlock_abi)" -lt 1 ]; then
+		echo "# this kernel has no Landlock: scanning with seccomp and rlimits only"
+		conf_set scanner require_landlock false
+	fi
+}
+
+# landlock_abi - the kernel's Landlock ABI version, or a negative number
+landlock_abi() {
+	$PY -c 'import ctypes; print(ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1))'
 }
 
 # conf_set GROUP KEY VALUE - replace or add "KEY = VALUE;" in group GROUP

@@ -23,7 +23,7 @@ w=$(worker_pids)
 st=$(cat "/proc/$w/status")
 assert_contains "$st" "$(printf 'Seccomp:\t2')" "seccomp filter mode"
 assert_contains "$st" "$(printf 'NoNewPrivs:\t1')" "no_new_privs"
-abi=$($PY -c 'import ctypes; print(ctypes.CDLL(None, use_errno=True).syscall(444, None, 0, 1))')
+abi=$(landlock_abi)
 if [ "$abi" -ge 1 ]; then
 	assert_eq "$(health 'j["scanner"]["sandbox"]')" "seccomp+landlock" "Landlock in force"
 	ok "worker runs under a seccomp filter with no_new_privs, and Landlock (ABI $abi)"
@@ -34,7 +34,7 @@ else
 fi
 
 lim=$(cat "/proc/$w/limits")
-echo "$lim" | grep -Eq '^Max cpu time +1234 +1234 ' || fail "RLIMIT_CPU: $lim"
+echo "$lim" | grep -Eq '^Max cpu time +1234 +1244 ' || fail "RLIMIT_CPU: $lim"
 echo "$lim" | grep -Eq '^Max open files +64 +64 ' || fail "RLIMIT_NOFILE: $lim"
 echo "$lim" | grep -Eq '^Max core file size +0 +0 ' || fail "RLIMIT_CORE: $lim"
 if [ "${OKURU_SANITIZERS:-no}" = yes ]; then

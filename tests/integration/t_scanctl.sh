@@ -56,13 +56,13 @@ set +e
 "$OKURUCTL" -c "$conf" scan --database "$SIGS" "$T/clean" >/dev/null 2>"$T/err"
 rc=$?
 set -e
-assert_eq "$rc" 1 "test database without --allow-test-signatures"
+assert_eq "$rc" 2 "test database without --allow-test-signatures"
 assert_contains "$(cat "$T/err")" "has no official ClamAV databases" "refusal message"
 set +e
 "$OKURUCTL" -c "$conf" scan --database "$T/nowhere" --allow-test-signatures "$T/clean" >/dev/null 2>"$T/err"
 rc=$?
 set -e
-assert_eq "$rc" 1 "missing database"
+assert_eq "$rc" 2 "missing database"
 assert_contains "$(cat "$T/err")" "signature directory $T/nowhere" "missing database message"
 ok "a test database needs --allow-test-signatures; a missing one is named"
 [ -z "$(ls -A "$SCANTMP")" ] || fail "okuructl left worker temp directories: $(ls "$SCANTMP")"

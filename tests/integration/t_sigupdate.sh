@@ -78,6 +78,12 @@ done
 w2=$(worker_pids)
 [ "$w2" != "$w1" ] || fail "the fixed directory was not loaded"
 kill -HUP "$PID"
+for _ in $(seq 1 50); do grep -q "event=scanner.reload settings=unchanged" "$LOG" && break; sleep 0.1; done
+grep -q "event=scanner.reload settings=unchanged" "$LOG" || fail "unchanged reload not logged"
+sleep 0.5
+assert_eq "$(worker_pids)" "$w2" "SIGHUP without a scanner change keeps the engine"
+conf_set scanner timeout 300
+kill -HUP "$PID"
 for _ in $(seq 1 100); do
 	[ "$(worker_pids)" != "$w2" ] && [ "$(health 'j["scanner"]["workers"]')" = 1 ] && break
 	sleep 0.1
@@ -85,5 +91,5 @@ done
 [ "$(worker_pids)" != "$w2" ] || fail "SIGHUP did not replace the worker"
 grep -q "event=scanner.update why=reload" "$LOG" || fail "reload not logged"
 upload_clean "$tok" "$tid" after-hup.bin "$T/inflight" >/dev/null
-ok "a repaired directory and SIGHUP both bring in a fresh engine"
+ok "a repaired directory, and SIGHUP with new scanner settings, bring in a fresh engine; SIGHUP alone does not"
 okuru_stop

@@ -136,7 +136,7 @@ test_defaults(void **state)
 	assert_string_equal(c->listen_host, "127.0.0.1");
 	assert_int_equal(c->listen_port, 8443);
 	assert_string_equal(c->public_url, "https://localhost:8443");
-	assert_int_equal(c->max_file_size, 10LL * 1024 * 1024 * 1024);
+	assert_int_equal(c->max_file_size, 2000LL * 1024 * 1024);
 	assert_int_equal(c->max_files_per_transfer, 100);
 	assert_int_equal(c->max_connections, 256);
 	assert_int_equal(c->max_per_ip, 32);
@@ -166,6 +166,7 @@ test_defaults(void **state)
 	assert_string_equal(c->scanner_tmpdir, "/dev/shm");
 	assert_string_equal(c->scanner_program, PKGLIBEXECDIR "/okuru-scanner");
 	assert_int_equal(c->scanner_quarantine, 0);
+	assert_int_equal(c->scanner_require_landlock, 1);
 	assert_string_equal(c->smtp_url, "");
 	assert_string_equal(c->smtp_ca_file, "");
 	assert_string_equal(c->mail_from, "");
@@ -364,7 +365,8 @@ test_scanner(void **state)
 		    "  check_interval = 5; };\n"
 		    "scanner = { workers = 3; timeout = 30; load_timeout = 90;\n"
 		    "  memory_limit = \"2G\"; cpu_limit = 100; tmpdir = \"shm\";\n"
-		    "  program = \"/opt/okuru/scanner\"; infected = \"quarantine\"; };\n");
+		    "  program = \"/opt/okuru/scanner\"; infected = \"quarantine\";\n"
+		    "  require_landlock = false; };\n");
 	assert_int_equal(fx->c.clamav_allow_test, 1);
 	assert_int_equal(fx->c.clamav_max_file_size, 64LL << 20);
 	assert_int_equal(fx->c.clamav_max_scan_size, 128LL << 20);
@@ -379,6 +381,7 @@ test_scanner(void **state)
 	assert_string_equal(fx->c.scanner_tmpdir, joined(fx, "shm", p));
 	assert_string_equal(fx->c.scanner_program, "/opt/okuru/scanner");
 	assert_int_equal(fx->c.scanner_quarantine, 1);
+	assert_int_equal(fx->c.scanner_require_landlock, 0);
 	load_ok(fx, "scanner = { memory_limit = 0; };\n");
 	assert_int_equal(fx->c.scanner_memory_limit, 0);
 
@@ -392,6 +395,8 @@ test_scanner(void **state)
 		 "scanner.memory_limit must be 0 (none) or at least 256M");
 	load_bad(fx, "scanner = {\n\n  infected = \"delete\";\n};\n", 3,
 		 "scanner.infected must be \"destroy\" or \"quarantine\"");
+	load_bad(fx, "scanner = {\n  timeout = 100;\n  cpu_limit = 199;\n};\n", 3,
+		 "scanner.cpu_limit must be at least twice scanner.timeout");
 	load_bad(fx, "scanner = {\n  sandbox = false;\n};\n", 2,
 		 "unknown setting \"scanner.sandbox\"");
 

@@ -987,8 +987,12 @@ child_rlimits(struct fx *fx, int report)
 		return 2;
 	if (!rlimit_is(RLIMIT_FSIZE, 4096))
 		return 3;
-	if (!rlimit_is(RLIMIT_CPU, 100))
-		return 4;
+	/* CPU: SIGXCPU at the soft limit, a 10 s grace before the hard one */
+	{
+		struct rlimit cpu;
+		if (getrlimit(RLIMIT_CPU, &cpu) != 0 || cpu.rlim_cur != 100 || cpu.rlim_max != 110)
+			return 4;
+	}
 	if (!rlimit_is(RLIMIT_CORE, 0))
 		return 5;
 	/* under AddressSanitizer the address space is left alone */
