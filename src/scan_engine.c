@@ -13,7 +13,6 @@
 #include "config.h"
 
 #include <clamav.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sodium.h>
@@ -79,26 +78,6 @@ scan_engine_official(const char *dir)
 }
 
 
-/* scan_engine_count - signature files in dir (databases and local sets), -1 */
-static int
-scan_engine_count(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	int n = 0;
-
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL) {
-		const char *dot = strrchr(e->d_name, '.');
-		if (e->d_name[0] == '.' || dot == NULL)
-			continue;
-		if (scan_db_is_sigfile(e->d_name))
-			n++;
-	}
-	closedir(d);
-	return n;
-}
 
 /* A short digest of a local signature file, so its version is auditable too. */
 static int
@@ -122,11 +101,6 @@ scan_engine_file_digest(const char *path, char hex[13])
 	return 0;
 }
 
-static int
-scan_engine_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 /*
  * scan_engine_version - "daily:27450 main:62 bytecode:335 local.ndb@3f2a..."
@@ -137,59 +111,38 @@ scan_engine_cmp(const void *a, const void *b)
 static void
 scan_engine_version(const char *dir, char *out, size_t outsz)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char **names = NULL, p[SCAN_PATHMAX + 300];
-	size_t n = 0, cap = 0, o = 0;
+	char **names, p[SCAN_PATHMAX + 300];
+	size_t n, o = 0;
 
 	out[0] = '\0';
-	if (d == NULL)
+	if (scan_db_list(dir, &names, &n) != 0)
 		return;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 16;
-			char **nn = realloc(names, nc * sizeof(*names));
-			if (nn == NULL)
-				break;
-			names = nn;
-			cap = nc;
-		}
-		if ((names[n] = strdup(e->d_name)) != NULL)
-			n++;
-	}
-	closedir(d);
-	if (n > 0)
-		qsort(names, n, sizeof(*names), scan_engine_cmp);
 	for (size_t i = 0; i < n; i++) {
 		char item[300];
 		const char *dot = strrchr(names[i], '.');
 		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
 		item[0] = '\0';
-		if (dot != NULL && (strcmp(dot, ".cvd") == 0 || strcmp(dot, ".cld") == 0)) {
+		if (strcmp(dot, ".cvd") == 0 || strcmp(dot, ".cld") == 0) {
 			struct cl_cvd *h = cl_cvdhead(p);
 			if (h != NULL) {
 				snprintf(item, sizeof(item), "%.*s:%u", (int)(dot - names[i]),
 					 names[i], h->version);
 				cl_cvdfree(h);
 			}
-		} else if (scan_db_is_sigfile(names[i])) {
+		} else {
 			char hex[13];
 			if (scan_engine_file_digest(p, hex) == 0)
 				snprintf(item, sizeof(item), "%.200s@%s", names[i], hex);
 		}
 		if (item[0] != '\0') {
 			size_t need = strlen(item) + (o ? 1 : 0);
-			if (o + need + 16 < outsz) {
+			if (o + need + 16 < outsz)
 				o += (size_t)snprintf(out + o, outsz - o, "%s%s", o ? " " : "", item);
-			} else if (o + 4 < outsz && strstr(out, " ...") == NULL) {
+			else if (o + 4 < outsz && strstr(out, " ...") == NULL)
 				o += (size_t)snprintf(out + o, outsz - o, " ...");
-			}
 		}
-		free(names[i]);
 	}
-	free(names);
+	scan_db_list_free(names, n);
 }
 
 static int
@@ -286,12 +239,14 @@ scan_engine_load(const struct scan_msg_config *cfg, struct scan_engine **out,
 			    err, errlen) != 0)
 		goto fail;
 	{
-		int n = scan_engine_count(cfg->database);
-		if (n < 0) {
+		char **names;
+		size_t n;
+		if (scan_db_list(cfg->database, &names, &n) != 0) {
 			snprintf(err, errlen, "signature directory %s: %s", cfg->database,
 				 strerror(errno));
 			goto fail;
 		}
+		scan_db_list_free(names, n);
 		if (n == 0) {
 			snprintf(err, errlen, "no signatures in %s: run freshclam", cfg->database);
 			goto fail;

@@ -319,6 +319,58 @@ scan_db_cmp(const void *a, const void *b)
 }
 
 /*
+ * scan_db_list - the signature files in dir, sorted by name; *names is an
+ * array of *n strings the caller frees with scan_db_list_free. -1 with
+ * errno when dir cannot be read or memory runs out.
+ */
+int
+scan_db_list(const char *dir, char ***names, size_t *n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t cap = 0;
+
+	*names = NULL;
+	*n = 0;
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (!scan_db_is_sigfile(e->d_name))
+			continue;
+		if (*n == cap) {
+			size_t nc = cap ? cap * 2 : 32;
+			char **nn = realloc(*names, nc * sizeof(**names));
+			if (nn == NULL)
+				goto fail;
+			*names = nn;
+			cap = nc;
+		}
+		if (((*names)[*n] = strdup(e->d_name)) == NULL)
+			goto fail;
+		(*n)++;
+	}
+	closedir(d);
+	if (*n > 0)
+		qsort(*names, *n, sizeof(**names), scan_db_cmp);
+	return 0;
+fail:
+	closedir(d);
+	scan_db_list_free(*names, *n);
+	*names = NULL;
+	*n = 0;
+	errno = ENOMEM;
+	return -1;
+}
+
+void
+scan_db_list_free(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+/*
  * scan_db_fingerprint - a digest of (name, size, mtime, inode) of every
  * signature file in dir. freshclam replaces a database by writing a new
  * file and renaming it, which changes all of these; its own state file
@@ -330,36 +382,11 @@ int
 scan_db_fingerprint(const char *dir, unsigned char out[32])
 {
 	crypto_generichash_state h;
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char **names = NULL, p[PATH_MAX];
-	size_t n = 0, cap = 0;
-	int rc = 0;
+	char **names, p[PATH_MAX];
+	size_t n;
 
-	if (d == NULL)
+	if (scan_db_list(dir, &names, &n) != 0)
 		return -1;
-	while ((e = readdir(d)) != NULL) {
-		if (!scan_db_is_sigfile(e->d_name))
-			continue;
-		if (n == cap) {
-			size_t nc = cap ? cap * 2 : 32;
-			char **nn = realloc(names, nc * sizeof(*names));
-			if (nn == NULL) {
-				rc = -1;
-				break;
-			}
-			names = nn;
-			cap = nc;
-		}
-		if ((names[n] = strdup(e->d_name)) == NULL) {
-			rc = -1;
-			break;
-		}
-		n++;
-	}
-	closedir(d);
-	if (n > 0)
-		qsort(names, n, sizeof(*names), scan_db_cmp);
 	crypto_generichash_init(&h, NULL, 0, 32);
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
@@ -373,9 +400,8 @@ scan_db_fingerprint(const char *dir, unsigned char out[32])
 		}
 		crypto_generichash_update(&h, (const unsigned char *)names[i], strlen(names[i]) + 1);
 		crypto_generichash_update(&h, (const unsigned char *)v, sizeof(v));
-		free(names[i]);
 	}
-	free(names);
+	scan_db_list_free(names, n);
 	crypto_generichash_final(&h, out, 32);
-	return rc;
+	return 0;
 }

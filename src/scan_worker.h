@@ -60,6 +60,9 @@ void scan_worker_describe_exit(int status, char *out, size_t outsz);
 /* scan_db_is_sigfile - a name libclamav loads signatures from (cvd, cld, ndb, ...) */
 int scan_db_is_sigfile(const char *name);
 
+int scan_db_list(const char *dir, char ***names, size_t *n);
+void scan_db_list_free(char **names, size_t n);
+
 /* scan_db_fingerprint - changes whenever a signature file in dir does */
 int scan_db_fingerprint(const char *dir, unsigned char out[32]);
 
