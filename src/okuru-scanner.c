@@ -135,7 +135,7 @@ main(int argc, char **argv)
 	struct scan_engine *e = NULL;
 	struct sandbox_limits lim;
 	struct stat st;
-	char err[SCAN_DETAILMAX];
+	char err[SCAN_PATHMAX];
 	ssize_t n;
 	int fd, ll;
 
@@ -202,10 +202,13 @@ main(int argc, char **argv)
 		worker_job(e, &m.job, fd, &res);
 		sodium_memzero(&m, sizeof(m));
 		close(fd);
+		/* Retire before RLIMIT_CPU could cut a scan short, and say so in the
+		 * result, so no job is sent to a worker on its way out. */
+		if (cfg.cpu_limit > 0 && worker_cpu_spent() >= cfg.cpu_limit / 2)
+			res.flags |= SCAN_RESULT_RETIRING;
 		if (scan_proto_send(SCAN_WORKER_FD, &res, sizeof(res), -1) != 0)
 			return 1;
-		/* Retire before RLIMIT_CPU could cut a scan short; okurud respawns. */
-		if (cfg.cpu_limit > 0 && worker_cpu_spent() >= cfg.cpu_limit / 2)
+		if (res.flags & SCAN_RESULT_RETIRING)
 			break;
 	}
 	/* _exit: nothing to flush, and no exit-time work (or leak checker)

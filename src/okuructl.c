@@ -460,7 +460,7 @@ static int
 scan_start(struct scan_worker *w, const char *program, const struct scan_msg_config *cfg,
 	   int timeout_ms, struct scan_msg_ready *ready)
 {
-	char err[SCAN_DETAILMAX + 64];
+	char err[SCAN_PATHMAX + 64];
 	union scan_msg m;
 	int r;
 
@@ -559,12 +559,6 @@ cmd_scan(const char *confpath, int argc, char **argv)
 			continue;
 		}
 		r = scan_worker_send_job(&w, ++id, fd, (uint64_t)st.st_size, NULL);
-		if (r != 0) {
-			/* The worker retired itself (CPU budget) after the last file. */
-			scan_worker_stop(&w, 1000);
-			scan_start(&w, program, &cfg, c.scanner_load_timeout * 1000, &ready);
-			r = scan_worker_send_job(&w, id, fd, (uint64_t)st.st_size, NULL);
-		}
 		close(fd);
 		r = r == 0 ? scan_worker_recv(&w, c.scanner_timeout * 1000, &m) : -1;
 		if (r == 1 && m.type == SCAN_MSG_RESULT && m.result.id == id) {
@@ -579,6 +573,12 @@ cmd_scan(const char *confpath, int argc, char **argv)
 				worst = 2;
 			else if (m.result.verdict != SCAN_CLEAN && worst < 1)
 				worst = 1;
+			if ((m.result.flags & SCAN_RESULT_RETIRING) && i + 1 < argc) {
+				fprintf(stderr, "okuructl: the scanner worker used half its CPU "
+						"budget (scanner.cpu_limit); starting a new one\n");
+				scan_worker_stop(&w, 2000);
+				scan_start(&w, program, &cfg, c.scanner_load_timeout * 1000, &ready);
+			}
 			continue;
 		}
 		/* Timed out, crashed or broke the protocol: not clean; next file, new worker. */

@@ -86,7 +86,7 @@ struct scan_msg_ready {
 struct scan_msg_loadfail {
 	uint32_t type;
 	uint32_t pad;
-	char reason[SCAN_DETAILMAX];
+	char reason[SCAN_PATHMAX]; /* may quote a path */
 };
 
 struct scan_msg_job {
@@ -97,12 +97,16 @@ struct scan_msg_job {
 	unsigned char key[SCAN_KEYBYTES];
 };
 
+#define SCAN_RESULT_RETIRING 0x1U /* the worker exits after this result */
+
 struct scan_msg_result {
 	uint32_t type;
 	uint32_t verdict;
 	uint64_t id;
 	uint32_t reason;
 	uint32_t ms;
+	uint32_t flags;
+	uint32_t pad;
 	char detail[SCAN_DETAILMAX]; /* signature name or error text */
 };
 

@@ -197,11 +197,6 @@ scanner_end(struct scanner *s, struct sworker *sw, int kill_now, uint32_t reason
 
 	st = scan_worker_stop(&sw->w, kill_now ? 0 : 2000);
 	scan_worker_describe_exit(st, ex, sizeof(ex));
-	/* An idle worker that exited 0 on its own spent half its CPU budget. */
-	if (sw->state == W_IDLE && !sw->retire && WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-		sw->retire = 1;
-		why = "retired itself after half its CPU budget";
-	}
 	if (sw->state == W_BUSY) {
 		char detail[SCAN_DETAILMAX];
 		snprintf(detail, sizeof(detail), "%s (worker %s)", why, ex);
@@ -244,6 +239,8 @@ scanner_load_failed(struct scanner *s, const char *why)
 	scanner_error(s, why);
 	if (adopted > 0) {
 		s->set = s->prev;
+		/* Compare later checks with the directory the kept workers use. */
+		scan_db_fingerprint(s->set.cfg.database, s->fp);
 		log_event(LOG_LVL_ERR, "scanner.update_failed", "error=%s keeping=previous workers=%d",
 			  log_quote(q, sizeof(q), why), adopted);
 	} else {
@@ -269,7 +266,7 @@ static void
 scanner_maintain(struct scanner *s, int64_t now)
 {
 	int cur = 0, cur_ready = 0, cur_starting = 0, stale = 0, keep_stale;
-	char err[SCAN_DETAILMAX];
+	char err[SCAN_PATHMAX];
 
 	for (int i = 0; i < SCANNER_SLOTS; i++) {
 		struct sworker *sw = &s->w[i];
@@ -424,7 +421,7 @@ scanner_message(struct scanner *s, struct sworker *sw)
 		return;
 	}
 	if (sw->state == W_STARTING && m.type == SCAN_MSG_LOADFAIL) {
-		char why[SCAN_DETAILMAX];
+		char why[SCAN_PATHMAX];
 		m.loadfail.reason[sizeof(m.loadfail.reason) - 1] = '\0';
 		scan_strlcpy(why, m.loadfail.reason, sizeof(why));
 		scanner_end(s, sw, 0, SCAN_REASON_NONE, "signatures did not load");
@@ -438,8 +435,12 @@ scanner_message(struct scanner *s, struct sworker *sw)
 			       m.result.ms);
 		sw->state = W_IDLE;
 		sw->file_id[0] = '\0';
-		if (sw->retire)
+		if (m.result.flags & SCAN_RESULT_RETIRING) {
+			sw->retire = 1;
+			scanner_end(s, sw, 0, SCAN_REASON_NONE, "retired itself after half its CPU budget");
+		} else if (sw->retire) {
 			scanner_end(s, sw, 0, SCAN_REASON_NONE, "replaced by a newer engine");
+		}
 		return;
 	}
 	/* Anything else is a worker not following the protocol: it goes. */

@@ -119,7 +119,38 @@ assert_eq "$(health 'j["scanner"]["status"]')" ok "scanner recovered"
 ok "no signatures: degraded, files wait (never clean), served again once signatures return"
 okuru_stop
 
-# 6. okurud refuses to start without signatures, or with test signatures
+# 6. A worker that has used half its CPU budget retires after its result
+#    and a new one takes the next file: no file is lost on the way.
+conf_set scanner timeout 5
+conf_set scanner cpu_limit 10
+okuru_start
+# Different content each time: libclamav skips content it has seen clean.
+big() { head -c $((32 * 1024 * 1024)) /dev/urandom >"$T/big$1"; }
+n=0
+while ! grep -q "retired itself after half its CPU budget" "$LOG"; do
+	n=$((n + 1))
+	[ "$n" -le 30 ] || fail "no worker retired after 30 files of 32 MiB"
+	big "$n"
+	fid=$(upload "$tok" "$tid" "cpu$n.bin" "$T/big$n")
+	rm "$T/big$n"
+	assert_eq "$(wait_scan "$tok" "$tid" "$fid")" clean "file $n before and around the retirement"
+done
+big x
+fid=$(upload_clean "$tok" "$tid" after-retire.bin "$T/bigx")
+files=""
+for i in $(seq 1 12); do big "c$i" && files="$files $T/bigc$i"; done
+set +e
+# shellcheck disable=SC2086
+"$OKURUCTL" -c "$CONF" scan $files >"$T/out" 2>"$T/err"
+rc=$?
+set -e
+assert_eq "$rc" 0 "okuructl scan across a retirement: $(cat "$T/out" "$T/err")"
+assert_eq "$(grep -c ': clean$' "$T/out")" 12 "okuructl verdicts across a retirement"
+assert_contains "$(cat "$T/err")" "used half its CPU budget" "okuructl saw a retirement"
+ok "a worker retires after half its CPU budget without losing a file (okurud and okuructl scan)"
+okuru_stop
+
+# 7. okurud refuses to start without signatures, or with test signatures
 #    unless allowed, or without its scanner program; each with a clear reason.
 refuse() { # EXPECTED-TEXT
 	set +e
