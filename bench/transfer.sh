@@ -12,6 +12,11 @@
 #   - reads okurud's peak RSS (VmHWM) after those runs, then starts a fresh
 #     okurud, streams a --big-gib file to it (chunked) and downloads it back,
 #     and reads VmHWM again.
+# Every upload is virus-scanned before okurud lets it be downloaded: the
+# script waits for the verdict (a small test signature database built here,
+# scan limits raised to libclamav's maximum) before the next timed step, so
+# the scan never competes with a measurement. The scan itself is measured by
+# bench/scan.sh.
 # All traffic is to 127.0.0.1; everything lives in one temporary directory
 # that is removed on exit, and both daemons are stopped on exit.
 #
@@ -22,7 +27,7 @@ set -euo pipefail
 
 RUNS=3
 SIZE_MIB=1024
-BIG_GIB=4
+BIG_GIB=3 # libclamav scans files below 4000 MiB: anything larger is unscannable
 BIN=""
 KEEP=0
 PIN=1
@@ -49,7 +54,7 @@ for v in RUNS SIZE_MIB BIG_GIB; do
 done
 [ "$RUNS" -ge 1 ] && [ "$RUNS" -le 10 ] || { echo "transfer.sh: --runs must be 1..10" >&2; exit 2; }
 [ "$SIZE_MIB" -ge 1 ] && [ "$SIZE_MIB" -le 8192 ] || { echo "transfer.sh: --size-mib must be 1..8192" >&2; exit 2; }
-[ "$BIG_GIB" -le 16 ] || { echo "transfer.sh: --big-gib must be 0..16" >&2; exit 2; }
+[ "$BIG_GIB" -le 3 ] || { echo "transfer.sh: --big-gib must be 0..3 (files of 4000 MiB or more are unscannable, so never downloadable)" >&2; exit 2; }
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 TMPBASE=${TMPDIR:-/tmp}
@@ -138,6 +143,7 @@ cleanup() {
 			[ -s "$f" ] && { echo "--- last lines of $f ---" >&2; tail -n 20 "$f" >&2; }
 		done
 	fi
+	[ -n "${SCANTMP:-}" ] && rm -rf "$SCANTMP"
 	if [ "$KEEP" -eq 1 ]; then
 		echo "kept $W" >&2
 	else
@@ -188,7 +194,8 @@ else
 fi
 OKURUD="$BIN/okurud"
 OKURUCTL="$BIN/okuructl"
-[ -x "$OKURUD" ] && [ -x "$OKURUCTL" ] || die "no okurud/okuructl in $BIN"
+SCANNER="$BIN/okuru-scanner"
+[ -x "$OKURUD" ] && [ -x "$OKURUCTL" ] && [ -x "$SCANNER" ] || die "no okurud/okuructl/okuru-scanner in $BIN"
 
 # ---- helpers -----------------------------------------------------------
 
@@ -265,13 +272,29 @@ OKURL="https://localhost:$OKPORT"
 CERT="$DATA/tls/cert.pem"
 KEY="$DATA/tls/key.pem"
 
-"$OKURUCTL" init --data-dir "$DATA" --listen "127.0.0.1:$OKPORT" >/dev/null
-maxg=8
-if [ $((BIG_GIB + 1)) -gt "$maxg" ]; then maxg=$((BIG_GIB + 1)); fi
-if [ $((SIZE_MIB / 1024 + 1)) -gt "$maxg" ]; then maxg=$((SIZE_MIB / 1024 + 1)); fi
-grep -q 'max_file_size = ' "$CONF" || die "no limits.max_file_size in $CONF"
-sed -i "s/^\( *max_file_size = \)\"[^\"]*\";/\1\"${maxg}G\";/" "$CONF"
-grep -q "max_file_size = \"${maxg}G\"" "$CONF" || die "could not set max_file_size"
+# A test signature database (EICAR, assembled here), and the scanner's temp
+# directories on tmpfs.
+mkdir -p "$W/sigs"
+printf '%s%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$' 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$W/eicar"
+echo "Bench.EICAR:0:*:$(od -An -tx1 -v "$W/eicar" | tr -d ' \n')" >"$W/sigs/bench.ndb"
+rm "$W/eicar"
+SCANTMP=$(mktemp -d /dev/shm/okuru-bench.XXXXXX)
+"$OKURUCTL" init --data-dir "$DATA" --listen "127.0.0.1:$OKPORT" --clamav-db "$W/sigs" \
+	--allow-test-signatures --scanner "$SCANNER" >/dev/null
+# Every size up to libclamav's 4000 MiB maximum is taken and scanned.
+python3 - "$CONF" "$SCANTMP" <<'PYEOF' || die "could not set the size limits"
+import re, sys
+path, tmp = sys.argv[1], sys.argv[2]
+t = open(path).read()
+t, a = re.subn(r'(?ms)^(limits = \{.*?^\s*max_file_size = )"[^"]*";', r'\1"4000M";', t)
+t, b = re.subn(r'(?ms)^(clamav = \{.*?^\s*max_file_size = )"[^"]*";', r'\1"4000M";', t)
+t, c = re.subn(r'(?ms)^(scanner = \{.*?^\s*tmpdir = )"[^"]*";', r'\1"%s";' % tmp, t)
+t, d = re.subn(r'(?ms)^(scanner = \{.*?^\s*timeout = )\d+;', r'\g<1>3000;', t)
+t = t.replace("scanner = {", "scanner = {\n  cpu_limit = 7200;", 1)
+if (a, b, c, d) != (1, 1, 1, 1):
+    sys.exit(1)
+open(path, "w").write(t)
+PYEOF
 TOKEN=$("$OKURUCTL" -c "$CONF" user add bench --email bench@bench.example --role sender | tail -n 1)
 [ -n "$TOKEN" ] || die "no API token"
 AUTH=(-H "Authorization: Bearer $TOKEN")
@@ -291,6 +314,22 @@ start_okurud() {
 
 new_transfer() {
 	curl -sS --cacert "$CERT" "${AUTH[@]}" -X POST "$OKURL/api/v1/transfers" | json_get id
+}
+
+# wait_clean TID FID - the scan must pass before the file can be downloaded;
+# waiting also keeps the scanner off the CPUs during the next measurement.
+wait_clean() {
+	local st
+	for _ in $(seq 1 6000); do
+		st=$(curl -sS --cacert "$CERT" "${AUTH[@]}" "$OKURL/api/v1/transfers/$1" |
+			python3 -c 'import json,sys; j=json.load(sys.stdin); print([f["state"] for f in j["files"] if f["id"]==sys.argv[1]][0])' "$2")
+		case $st in
+		clean) return 0 ;;
+		uploaded | scanning) sleep 0.2 ;;
+		*) die "file $2 scanned as $st" ;;
+		esac
+	done
+	die "file $2 not scanned after 20 minutes"
 }
 
 # ---- set-up: nginx -----------------------------------------------------
@@ -427,6 +466,7 @@ for run in $(seq 1 "$RUNS"); do
 	[ "$up" -eq "$SIZE" ] || die "okurud upload: sent $up bytes"
 	[ "$(json_get sha256 <"$R.body")" = "$SRC_SHA" ] || die "okurud upload: sha256 differs"
 	FID=$(json_get id <"$R.body")
+	wait_clean "$TID" "$FID"
 	OK_UP+=("$(mbps "$SIZE" "$t")")
 	OK_UP_CPU+=("$(per_gib "$c0" "$c1" "$SIZE")")
 	CL_OK_UP+=("$(awk -v c="$(cat "$R.cpu")" -v s="$SIZE" 'BEGIN { printf "%.2f", c / (s / 1073741824) }')")
@@ -515,6 +555,8 @@ if [ "$BIG_GIB" -gt 0 ]; then
 	BIG_UP=$(mbps "$BIG" "$t")
 	BIG_UP_CPU=$(per_gib "$c0" "$c1" "$BIG")
 	OK_HWM_BIGUP=$(vm_kib "$OKPID" VmHWM)
+	info "waiting for the scan of the ${BIG_GIB} GiB file"
+	wait_clean "$TID2" "$BIGFID"
 	c0=$(cpu_ticks "$OKPID")
 	timed_curl "$R" --cacert "$CERT" "${AUTH[@]}" -o /dev/null \
 		"$OKURL/api/v1/transfers/$TID2/files/$BIGFID"
