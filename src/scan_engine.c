@@ -34,6 +34,13 @@ struct scan_engine {
 
 static int scan_engine_inited;
 
+/*
+ * Set when libclamav says it could not read part of the map: it then skips
+ * what it could not read (an archive member, say) and may still answer
+ * clean. The worker is single-threaded, so a static is enough.
+ */
+static int scan_engine_read_trouble;
+
 /* libclamav's own messages go to our log, one event per message. */
 static void
 scan_engine_msg(enum cl_msg severity, const char *fullmsg, const char *msg, void *ctx)
@@ -48,6 +55,8 @@ scan_engine_msg(enum cl_msg severity, const char *fullmsg, const char *msg, void
 	(void)ctx;
 	if (msg == NULL)
 		return;
+	if (strstr(msg, "fmap_readpage") != NULL || strstr(msg, "fmap_need") != NULL)
+		scan_engine_read_trouble = 1;
 	snprintf(q, sizeof(q), "%s", msg);
 	n = strlen(q);
 	while (n > 0 && (q[n - 1] == '\n' || q[n - 1] == '\r'))
@@ -331,7 +340,15 @@ scan_engine_scan(struct scan_engine *e, void *handle, size_t len, scan_engine_re
 	opt.parse = ~0U; /* every parser libclamav has, as clamscan does */
 	opt.heuristic = CL_SCAN_HEURISTIC_ENCRYPTED_ARCHIVE | CL_SCAN_HEURISTIC_ENCRYPTED_DOC |
 			CL_SCAN_HEURISTIC_EXCEEDS_MAX;
-	map = cl_fmap_open_handle(handle, 0, len, fn, 1);
+	/*
+	 * No page aging: libclamav 1.4 re-reads an aged-out page only after an
+	 * fstat() of the handle as if it were a descriptor, which fails for a
+	 * callback handle; the ZIP parser then skipped members past ~8 MiB and
+	 * the file scanned clean. Without aging every page is read once (and
+	 * the worker holds up to the file's size in memory, within RLIMIT_AS).
+	 */
+	scan_engine_read_trouble = 0;
+	map = cl_fmap_open_handle(handle, 0, len, fn, 0);
 	if (map == NULL) {
 		scan_engine_set_result(res, SCAN_ERROR, SCAN_REASON_ENGINE, "cannot map the file");
 		return;
@@ -341,6 +358,12 @@ scan_engine_scan(struct scan_engine *e, void *handle, size_t len, scan_engine_re
 	if (*read_failed) {
 		scan_engine_set_result(res, SCAN_ERROR, SCAN_REASON_INTEGRITY,
 				       "the stored file could not be read or failed authentication");
+		return;
+	}
+	if (scan_engine_read_trouble) {
+		/* Part of the file went unread: whatever the answer, not clean. */
+		scan_engine_set_result(res, SCAN_ERROR, SCAN_REASON_ENGINE,
+				       "libclamav could not read part of the file");
 		return;
 	}
 	switch (r) {

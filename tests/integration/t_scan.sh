@@ -56,6 +56,17 @@ expect archive.tgz "$T/z/archive.tgz" infected Okuru.Test.EICAR
 expect marker.bin "$T/marker.bin" infected Okuru.Test.Marker
 ok "EICAR plain, in a ZIP, three ZIPs deep and in a tar.gz; an MD5 signature"
 
+# EICAR in the middle of a 24 MiB ZIP: libclamav must read every member
+# (with fmap page aging it silently skipped those past ~8 MiB).
+mkdir "$T/deep"
+for i in $(seq 1 12); do head -c $((2 * 1024 * 1024)) /dev/urandom >"$T/deep/a$i.bin"; done
+cp "$T/z/eicar.com" "$T/deep/m.com"
+(cd "$T/deep" && zip -q ../deep.zip a1.bin a2.bin a3.bin a4.bin a5.bin a6.bin a7.bin a8.bin m.com \
+	a9.bin a10.bin a11.bin a12.bin)
+expect deep.zip "$T/deep.zip" infected Okuru.Test.EICAR
+grep -q "fmap_readpage" "$LOG" && fail "libclamav could not read part of a file"
+ok "EICAR in a member past 16 MiB of a 24 MiB ZIP"
+
 expect locked.zip "$T/z/locked.zip" unscannable Heuristics.Encrypted.Zip encrypted
 id_locked=$(cat "$T/last")
 api "$tok" GET "/api/v1/transfers/$tid/files/$id_locked" >/dev/null
@@ -87,7 +98,7 @@ ok "infected content destroyed (data key erased, blob removed); unscannable kept
 
 # Every verdict is in scans with the engine and signature version.
 n=$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM scans WHERE engine LIKE 'ClamAV %' AND db_version LIKE '%okuru-test.ndb@%'")
-assert_eq "$n" 7 "scan records with engine and version"
+assert_eq "$n" 8 "scan records with engine and version"
 assert_eq "$(sqlite3 "$DATA/okuru.db" "SELECT verdict || ' ' || detail FROM scans WHERE file_id = '$id_locked'")" \
 	"unscannable Heuristics.Encrypted.Zip" "recorded verdict"
 ok "every verdict is recorded with the engine and signature version"
