@@ -174,39 +174,10 @@ shm_avail=$(($(df -P -k "$SHM" | awk 'NR==2 {print $4}') * 1024))
 
 # ---- binaries ----------------------------------------------------------
 
-if [ -n "$BIN" ]; then
-	BIN=$(cd "$BIN" && pwd)
-	SRCDESC="prebuilt binaries in $BIN"
-else
-	info "building okuru (no sanitizers) from the committed tree of $ROOT"
-	if [ -n "$(git -C "$ROOT" --no-optional-locks status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-		info "note: $ROOT has uncommitted changes; they are NOT in this build"
-	fi
-	git clone -q "$ROOT" "$W/src" || die "git clone $ROOT failed"
-	(
-		cd "$W/src"
-		autoreconf -fi && ./configure && make -j2
-	) >"$W/build.log" 2>&1 || die "build failed (see the log above)"
-	if grep -q '^SAN_CFLAGS = -fsanitize' "$W/src/Makefile"; then
-		die "the build has sanitizers on"
-	fi
-	BIN="$W/src"
-	SRCDESC="commit $(git -C "$W/src" rev-parse --short HEAD), CFLAGS=$(sed -n 's/^CFLAGS = //p' "$W/src/Makefile")"
-fi
-OKURUD="$BIN/okurud"
-OKURUCTL="$BIN/okuructl"
-SCANNER="$BIN/okuru-scanner"
-[ -x "$OKURUD" ] && [ -x "$OKURUCTL" ] && [ -x "$SCANNER" ] || die "no okurud/okuructl/okuru-scanner in $BIN"
+. "$ROOT/bench/common.sh"
+bench_binaries
 
 # ---- helpers -----------------------------------------------------------
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-vm_kib() { # PID FIELD
-	awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"
-}
 
 mib() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
 
@@ -234,11 +205,8 @@ sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f\n", a - b }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 mbps() { awk -v n="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.0f", n / s / 1e6; else print "n/a" }'; }
 
-# eicar - the EICAR test string, assembled at run time so that no file in
-# the repository is itself flagged by a virus scanner.
-eicar() {
-	printf '%s%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$' 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
-}
+# eicar - the EICAR test string (scripts/eicar.sh assembles it at run time)
+eicar() { sh "$ROOT/scripts/eicar.sh"; }
 
 # ---- signature database ------------------------------------------------
 
@@ -320,26 +288,6 @@ CERT="$DATA/tls/cert.pem"
 "$OKURUCTL" init --data-dir "$DATA" --listen "127.0.0.1:$OKPORT" --clamav-db "$SIGS" \
 	--allow-test-signatures --scanner "$SCANNER" >/dev/null
 
-# conf_set GROUP KEY VALUE - replace or add "KEY = VALUE;" in group GROUP
-conf_set() {
-	python3 - "$CONF" "$1" "$2" "$3" <<'PYEOF'
-import re, sys
-path, group, key, value = sys.argv[1:]
-text = open(path).read()
-m = re.search(r'(?ms)^%s = \{\n(.*?)^\};' % re.escape(group), text)
-if m is None:
-    text += "\n%s = {\n  %s = %s;\n};\n" % (group, key, value)
-else:
-    body = m.group(1)
-    line = re.compile(r'(?m)^\s*%s = .*$' % re.escape(key))
-    if line.search(body):
-        body = line.sub("  %s = %s;" % (key, value), body)
-    else:
-        body += "  %s = %s;\n" % (key, value)
-    text = text[:m.start(1)] + body + text[m.end(1):]
-open(path, "w").write(text)
-PYEOF
-}
 # The same limits as clamscan's command line below.
 conf_set clamav max_file_size '"2000M"'
 conf_set clamav max_scan_size '"4000M"'

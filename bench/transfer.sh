@@ -173,35 +173,10 @@ fi
 
 # ---- binaries ----------------------------------------------------------
 
-if [ -n "$BIN" ]; then
-	BIN=$(cd "$BIN" && pwd)
-	SRCDESC="prebuilt binaries in $BIN"
-else
-	info "building okuru (no sanitizers) from the committed tree of $ROOT"
-	if [ -n "$(git -C "$ROOT" --no-optional-locks status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-		info "note: $ROOT has uncommitted changes; they are NOT in this build"
-	fi
-	git clone -q "$ROOT" "$W/src" || die "git clone $ROOT failed"
-	(
-		cd "$W/src"
-		autoreconf -fi && ./configure && make -j2
-	) >"$W/build.log" 2>&1 || die "build failed (see the log above)"
-	if grep -q '^SAN_CFLAGS = -fsanitize' "$W/src/Makefile"; then
-		die "the build has sanitizers on"
-	fi
-	BIN="$W/src"
-	SRCDESC="commit $(git -C "$W/src" rev-parse --short HEAD), CFLAGS=$(sed -n 's/^CFLAGS = //p' "$W/src/Makefile")"
-fi
-OKURUD="$BIN/okurud"
-OKURUCTL="$BIN/okuructl"
-SCANNER="$BIN/okuru-scanner"
-[ -x "$OKURUD" ] && [ -x "$OKURUCTL" ] && [ -x "$SCANNER" ] || die "no okurud/okuructl/okuru-scanner in $BIN"
+. "$ROOT/bench/common.sh"
+bench_binaries
 
 # ---- helpers -----------------------------------------------------------
-
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # cpu_ticks PID... - "utime stime" of the processes (all threads), in clock ticks
 cpu_ticks() {
@@ -215,10 +190,6 @@ cpu_ticks() {
 		s=$((s + ${13}))
 	done
 	echo "$u $s"
-}
-
-vm_kib() { # PID FIELD
-	awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"
 }
 
 json_get() { # KEY < json
@@ -274,27 +245,16 @@ KEY="$DATA/tls/key.pem"
 
 # A test signature database (EICAR, assembled here), and the scanner's temp
 # directories on tmpfs.
-mkdir -p "$W/sigs"
-printf '%s%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$' 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$W/eicar"
-echo "Bench.EICAR:0:*:$(od -An -tx1 -v "$W/eicar" | tr -d ' \n')" >"$W/sigs/bench.ndb"
-rm "$W/eicar"
+test_sigs "$W/sigs" Bench.EICAR
 SCANTMP=$(mktemp -d /dev/shm/okuru-bench.XXXXXX)
 "$OKURUCTL" init --data-dir "$DATA" --listen "127.0.0.1:$OKPORT" --clamav-db "$W/sigs" \
 	--allow-test-signatures --scanner "$SCANNER" >/dev/null
 # Every size up to libclamav's 4000 MiB maximum is taken and scanned.
-python3 - "$CONF" "$SCANTMP" <<'PYEOF' || die "could not set the size limits"
-import re, sys
-path, tmp = sys.argv[1], sys.argv[2]
-t = open(path).read()
-t, a = re.subn(r'(?ms)^(limits = \{.*?^\s*max_file_size = )"[^"]*";', r'\1"4000M";', t)
-t, b = re.subn(r'(?ms)^(clamav = \{.*?^\s*max_file_size = )"[^"]*";', r'\1"4000M";', t)
-t, c = re.subn(r'(?ms)^(scanner = \{.*?^\s*tmpdir = )"[^"]*";', r'\1"%s";' % tmp, t)
-t, d = re.subn(r'(?ms)^(scanner = \{.*?^\s*timeout = )\d+;', r'\g<1>3000;', t)
-t = t.replace("scanner = {", "scanner = {\n  cpu_limit = 7200;", 1)
-if (a, b, c, d) != (1, 1, 1, 1):
-    sys.exit(1)
-open(path, "w").write(t)
-PYEOF
+conf_set limits max_file_size '"4000M"'
+conf_set clamav max_file_size '"4000M"'
+conf_set scanner tmpdir "\"$SCANTMP\""
+conf_set scanner timeout 3000
+conf_set scanner cpu_limit 7200
 TOKEN=$("$OKURUCTL" -c "$CONF" user add bench --email bench@bench.example --role sender | tail -n 1)
 [ -n "$TOKEN" ] || die "no API token"
 AUTH=(-H "Authorization: Bearer $TOKEN")

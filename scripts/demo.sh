@@ -44,13 +44,11 @@ okurud="$build/okurud"
 okuructl="$build/okuructl"
 scanner="$build/okuru-scanner"
 
-# test_db DIR - the EICAR test string as a body signature; the string is
-# assembled here so that this script is not itself flagged by scanners.
+# test_db DIR - the EICAR test string (assembled by scripts/eicar.sh, so that
+# no file here is itself flagged by scanners) as a body signature.
 test_db() {
 	mkdir -p "$1"
-	printf '%s%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$' 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$1/eicar.txt"
-	echo "Okuru.Demo.EICAR:0:*:$(od -An -tx1 -v "$1/eicar.txt" | tr -d ' \n')" >"$1/okuru-demo.ndb"
-	rm "$1/eicar.txt"
+	sh "$top/scripts/eicar.sh" --ndb Okuru.Demo.EICAR >"$1/okuru-demo.ndb"
 }
 
 stop

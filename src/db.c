@@ -259,6 +259,22 @@ db_copy_text(char *dst, size_t dstsz, sqlite3_stmt *st, int col)
 	snprintf(dst, dstsz, "%s", t ? (const char *)t : "");
 }
 
+/*
+ * db_finish_locked - end the transaction a function began with BEGIN
+ * IMMEDIATE: COMMIT when r is DB_OK (an error if the commit fails), else
+ * ROLLBACK; then release the lock. Returns the outcome.
+ */
+static int
+db_finish_locked(struct db *db, int r)
+{
+	if (r == DB_OK && db_exec_locked(db, "COMMIT") != DB_OK)
+		r = DB_ERROR;
+	if (r != DB_OK)
+		db_exec_locked(db, "ROLLBACK");
+	db_unlock(db);
+	return r;
+}
+
 /* db_step_done - run a write statement; map constraint failures to CONFLICT */
 static int
 db_step_done(struct db *db, sqlite3_stmt *st)
@@ -508,17 +524,17 @@ db_file_insert(struct db *db, const struct db_file *f, int max_files)
 	}
 	if (n < 0) {
 		r = DB_ERROR;
-		goto rollback;
+		goto done;
 	}
 	if (n >= max_files) {
 		r = DB_CONFLICT;
-		goto rollback;
+		goto done;
 	}
 	st = db_prepare(db, "INSERT INTO files (" DB_FILE_COLS ") "
 			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
 	if (st == NULL) {
 		r = DB_ERROR;
-		goto rollback;
+		goto done;
 	}
 	sqlite3_bind_text(st, 1, f->id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, f->transfer_id, -1, SQLITE_TRANSIENT);
@@ -530,18 +546,8 @@ db_file_insert(struct db *db, const struct db_file *f, int max_files)
 	sqlite3_bind_blob(st, 8, f->wrapped, KEYS_WRAPPEDBYTES, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 9, f->created);
 	r = db_step_done(db, st);
-	if (r != DB_OK)
-		goto rollback;
-	if (db_exec_locked(db, "COMMIT") != DB_OK) {
-		r = DB_ERROR;
-		goto rollback;
-	}
-	db_unlock(db);
-	return DB_OK;
-rollback:
-	db_exec_locked(db, "ROLLBACK");
-	db_unlock(db);
-	return r;
+done:
+	return db_finish_locked(db, r);
 }
 
 int
@@ -746,35 +752,26 @@ db_file_scan_claim(struct db *db, struct db_file *f)
 			    "WHERE state = 'uploaded' ORDER BY created, rowid LIMIT 1");
 	if (st == NULL) {
 		r = DB_ERROR;
-		goto rollback;
+		goto done;
 	}
 	r = sqlite3_step(st);
 	if (r != SQLITE_ROW) {
 		sqlite3_finalize(st);
 		r = r == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR;
-		goto rollback;
+		goto done;
 	}
 	db_file_row(st, f);
 	sqlite3_finalize(st);
 	st = db_prepare(db, "UPDATE files SET state = 'scanning' WHERE id = ?1");
 	if (st == NULL) {
 		r = DB_ERROR;
-		goto rollback;
+		goto done;
 	}
 	sqlite3_bind_text(st, 1, f->id, -1, SQLITE_TRANSIENT);
-	if ((r = db_step_done(db, st)) != DB_OK)
-		goto rollback;
-	if (db_exec_locked(db, "COMMIT") != DB_OK) {
-		r = DB_ERROR;
-		goto rollback;
-	}
-	snprintf(f->state, sizeof(f->state), "scanning");
-	db_unlock(db);
-	return DB_OK;
-rollback:
-	db_exec_locked(db, "ROLLBACK");
-	db_unlock(db);
-	return r;
+	if ((r = db_step_done(db, st)) == DB_OK)
+		snprintf(f->state, sizeof(f->state), "scanning");
+done:
+	return db_finish_locked(db, r);
 }
 
 /*
@@ -798,7 +795,7 @@ db_file_scan_done(struct db *db, const struct db_scan *sc, int shred)
 			    "db_version, finished, ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
 	if (st == NULL) {
 		r = DB_ERROR;
-		goto rollback;
+		goto done;
 	}
 	sqlite3_bind_text(st, 1, sc->file_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, sc->verdict, -1, SQLITE_TRANSIENT);
@@ -809,7 +806,7 @@ db_file_scan_done(struct db *db, const struct db_scan *sc, int shred)
 	sqlite3_bind_int64(st, 7, sc->finished);
 	sqlite3_bind_int64(st, 8, sc->ms);
 	if ((r = db_step_done(db, st)) != DB_OK)
-		goto rollback;
+		goto done;
 	st = db_prepare(db, "UPDATE files SET state = ?2, scan_verdict = ?2, scan_reason = ?3, "
 			    "scan_detail = ?4, "
 			    "scan_engine = ?5, scan_db_version = ?6, scanned_at = ?7, scan_ms = ?8, "
@@ -819,7 +816,7 @@ db_file_scan_done(struct db *db, const struct db_scan *sc, int shred)
 			    "WHERE id = ?1 AND state = 'scanning'");
 	if (st == NULL) {
 		r = DB_ERROR;
-		goto rollback;
+		goto done;
 	}
 	sqlite3_bind_text(st, 1, sc->file_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, sc->verdict, -1, SQLITE_TRANSIENT);
@@ -830,22 +827,10 @@ db_file_scan_done(struct db *db, const struct db_scan *sc, int shred)
 	sqlite3_bind_int64(st, 7, sc->finished);
 	sqlite3_bind_int64(st, 8, sc->ms);
 	sqlite3_bind_int(st, 9, shred ? 1 : 0);
-	if ((r = db_step_done(db, st)) != DB_OK)
-		goto rollback;
-	if (sqlite3_changes(db->h) != 1) {
+	if ((r = db_step_done(db, st)) == DB_OK && sqlite3_changes(db->h) != 1)
 		r = DB_NOTFOUND;
-		goto rollback;
-	}
-	if (db_exec_locked(db, "COMMIT") != DB_OK) {
-		r = DB_ERROR;
-		goto rollback;
-	}
-	db_unlock(db);
-	return DB_OK;
-rollback:
-	db_exec_locked(db, "ROLLBACK");
-	db_unlock(db);
-	return r;
+done:
+	return db_finish_locked(db, r);
 }
 
 /* db_file_queued - how many files wait for a scan */

@@ -10,6 +10,7 @@ set -eu
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 LIBDIR=$(cd "$(dirname "${TESTLIB:-$0}")" && pwd)
+SCRIPTS="$LIBDIR/../../scripts"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/okuru-test.XXXXXX")
 # The scanner's temp directories must be on tmpfs: a private one per test.
@@ -59,11 +60,8 @@ assert_contains() { # haystack needle message
 	case "$1" in *"$2"*) ;; *) fail "$3: '$2' not found in: $1" ;; esac
 }
 
-# eicar - the EICAR test string, assembled at run time so that no file in
-# the repository is itself flagged by a virus scanner.
-eicar() {
-	printf '%s%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$' 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
-}
+# eicar - the EICAR test string (assembled by scripts/eicar.sh at run time)
+eicar() { sh "$SCRIPTS/eicar.sh"; }
 
 # make_sigs [DIR] - a small signature database built now, never downloaded:
 # EICAR as a body signature (.ndb) and the MD5 of a marker file (.hdb).
@@ -71,7 +69,7 @@ make_sigs() {
 	d=${1:-$SIGS}
 	mkdir -p "$d"
 	eicar >"$T/eicar.com"
-	echo "Okuru.Test.EICAR:0:*:$(od -An -tx1 -v "$T/eicar.com" | tr -d ' \n')" >"$d/okuru-test.ndb"
+	sh "$SCRIPTS/eicar.sh" --ndb Okuru.Test.EICAR >"$d/okuru-test.ndb"
 	printf 'OKURU-TEST-MARKER-%.0s' $(seq 1 64) >"$T/marker.bin"
 	sigtool --md5 "$T/marker.bin" | sed 's/:marker.bin$/:Okuru.Test.Marker/' >"$d/okuru-test.hdb"
 	grep -q ':Okuru.Test.Marker$' "$d/okuru-test.hdb" || fail "sigtool did not make a signature"
@@ -95,25 +93,7 @@ landlock_abi() {
 }
 
 # conf_set GROUP KEY VALUE - replace or add "KEY = VALUE;" in group GROUP
-conf_set() {
-	$PY - "$CONF" "$1" "$2" "$3" <<'PYEOF'
-import re, sys
-path, group, key, value = sys.argv[1:]
-text = open(path).read()
-m = re.search(r'(?ms)^%s = \{\n(.*?)^\};' % re.escape(group), text)
-if m is None:
-    text += "\n%s = {\n  %s = %s;\n};\n" % (group, key, value)
-else:
-    body = m.group(1)
-    line = re.compile(r'(?m)^\s*%s = .*$' % re.escape(key))
-    if line.search(body):
-        body = line.sub("  %s = %s;" % (key, value), body)
-    else:
-        body += "  %s = %s;\n" % (key, value)
-    text = text[:m.start(1)] + body + text[m.end(1):]
-open(path, "w").write(text)
-PYEOF
-}
+conf_set() { $PY "$SCRIPTS/confset.py" "$CONF" "$1" "$2" "$3"; }
 
 okuru_user() { # NAME ROLE -> prints the token
 	"$OKURUCTL" -c "$CONF" user add "$1" --email "$1@bank.example" --role "$2" | tail -n 1
