@@ -47,6 +47,43 @@ okurud_harden(void)
 	umask(077);
 }
 
+/*
+ * okurud_check - what -t checks beyond the syntax: TLS and key files, the
+ * scanner program, its temp dir and the signature directory. The signatures
+ * themselves are loaded only by a worker (okurud does not link libclamav).
+ */
+static int
+okurud_check(const struct conf *c, char *err, size_t errlen)
+{
+	struct keyring *kr = NULL;
+	struct tls_creds *tc = NULL;
+	unsigned char fp[32];
+
+	if (tls_priorities_check(c->tls_priorities, err, errlen) != 0)
+		return -1;
+	if (tls_creds_load(c->tls_cert, c->tls_key, &tc, err, errlen) != 0)
+		return -1;
+	tls_creds_free(tc);
+	if (keys_load(c->master_key_file, &kr, err, errlen) != 0)
+		return -1;
+	keys_free(kr);
+	if (access(c->scanner_program, X_OK) != 0) {
+		snprintf(err, errlen, "scanner.program %s: %s", c->scanner_program, strerror(errno));
+		return -1;
+	}
+	if (scan_worker_tmpdir_ok(c->scanner_tmpdir, err, errlen) != 0)
+		return -1;
+	if (scan_db_fingerprint(c->clamav_db, fp) != 0) {
+		snprintf(err, errlen, "clamav.database %s: %s", c->clamav_db, strerror(errno));
+		return -1;
+	}
+	if (c->max_file_size > c->clamav_max_file_size)
+		fprintf(stderr, "okurud: warning: limits.max_file_size is above "
+				"clamav.max_file_size: uploads between the two are stored but "
+				"unscannable, so blocked\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -82,46 +119,13 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
-		struct keyring *kr;
-		struct tls_creds *tc;
-		if (tls_priorities_check(srv.conf.tls_priorities, err, sizeof(err)) != 0 ||
-		    tls_creds_load(srv.conf.tls_cert, srv.conf.tls_key, &tc, err, sizeof(err)) != 0 ||
-		    keys_load(srv.conf.master_key_file, &kr, err, sizeof(err)) != 0) {
+		int rc = okurud_check(&srv.conf, err, sizeof(err));
+		if (rc != 0)
 			fprintf(stderr, "okurud: %s\n", err);
-			conf_free(&srv.conf);
-			return 1;
-		}
-		tls_creds_free(tc);
-		keys_free(kr);
-		/* The scanner's surroundings; the signatures themselves are
-		 * loaded only by a worker (okurud does not link libclamav). */
-		if (access(srv.conf.scanner_program, X_OK) != 0) {
-			fprintf(stderr, "okurud: scanner.program %s: %s\n", srv.conf.scanner_program,
-				strerror(errno));
-			conf_free(&srv.conf);
-			return 1;
-		}
-		if (scan_worker_tmpdir_ok(srv.conf.scanner_tmpdir, err, sizeof(err)) != 0) {
-			fprintf(stderr, "okurud: %s\n", err);
-			conf_free(&srv.conf);
-			return 1;
-		}
-		{
-			unsigned char fp[32];
-			if (scan_db_fingerprint(srv.conf.clamav_db, fp) != 0) {
-				fprintf(stderr, "okurud: clamav.database %s: %s\n", srv.conf.clamav_db,
-					strerror(errno));
-				conf_free(&srv.conf);
-				return 1;
-			}
-		}
-		if (srv.conf.max_file_size > srv.conf.clamav_max_file_size)
-			fprintf(stderr, "okurud: warning: limits.max_file_size is above "
-					"clamav.max_file_size: uploads between the two are stored but "
-					"unscannable, so blocked\n");
-		printf("okurud: configuration %s is valid\n", srv.conf.path);
+		else
+			printf("okurud: configuration %s is valid\n", srv.conf.path);
 		conf_free(&srv.conf);
-		return 0;
+		return rc != 0;
 	}
 	log_open("okurud", srv.conf.log_syslog);
 	log_set_level(srv.conf.log_level);

@@ -23,6 +23,15 @@ PID=""
 EXTRA_PIDS=""
 NAME=$(basename "$0" .sh)
 
+# Under sanitizers every report goes to a file and fails the test at exit,
+# even one from a command the test expected to fail (its status alone would
+# hide a leak on an error path).
+if [ "${OKURU_SANITIZERS:-no}" = yes ]; then
+	mkdir -p "$T/san"
+	export ASAN_OPTIONS="${ASAN_OPTIONS:-}:log_path=$T/san/asan"
+	export UBSAN_OPTIONS="${UBSAN_OPTIONS:-}:log_path=$T/san/ubsan"
+fi
+
 PORT=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 URL="https://localhost:$PORT"
 
@@ -38,6 +47,11 @@ cleanup() {
 	fi
 	# Workers a test stopped (SIGSTOP) would wait for ever.
 	for p in ${EXTRA_PIDS:-}; do kill -KILL "$p" 2>/dev/null || true; done
+	if [ -d "$T/san" ] && [ -n "$(ls -A "$T/san")" ]; then
+		echo "FAIL: $NAME: sanitizer reports:" >&2
+		cat "$T/san"/* >&2
+		rc=1
+	fi
 	rm -rf "$T" "$SCANTMP"
 	exit $rc
 }
