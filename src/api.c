@@ -31,11 +31,13 @@
 #include "jsonutil.h"
 #include "keys.h"
 #include "log.h"
+#include "mailer.h"
 #include "scanner.h"
 #include "store.h"
 #include "util.h"
 
 #define API_PREFIX "/api/v1/transfers"
+#define API_REQUESTS "/api/v1/requests"
 #define API_SUBJECT_MAX 998
 #define API_MESSAGE_MAX 10000
 /* One storage chunk per read: the buffer MHD holds per download stays small. */
@@ -50,6 +52,7 @@ struct upload {
 	struct db_file f;
 	uint64_t received;
 	int64_t max;
+	int max_files;
 	int failed;		/* stop storing; answer fail_status at the end */
 	unsigned fail_status;
 	const char *fail_msg;
@@ -72,9 +75,10 @@ struct download {
 	uint64_t start;
 	uint64_t len;
 	char file_id[UTIL_IDLEN + 1];
+	uint64_t *sent; /* the request's count of bytes handed to MHD */
 };
 
-static enum MHD_Result
+enum MHD_Result
 api_json(struct MHD_Connection *c, unsigned status, json_t *o)
 {
 	char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
@@ -101,7 +105,7 @@ api_user_log(const struct req *rq)
 /* ---- transfers ---------------------------------------------------------- */
 
 /* api_transfer_load - the transfer, if it exists and this user may see it */
-static int
+int
 api_transfer_load(struct server *srv, struct req *rq, const char *id, struct db_transfer *t)
 {
 	int r;
@@ -246,8 +250,16 @@ api_file_list_cb(const struct db_file *f, void *arg)
 	return o == NULL || json_array_append_new(arg, o) != 0;
 }
 
-static enum MHD_Result
+enum MHD_Result
 api_transfer_show(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *id)
+{
+	return api_transfer_respond(srv, c, rq, id, 200);
+}
+
+/* api_transfer_respond - the transfer as JSON with the given status */
+enum MHD_Result
+api_transfer_respond(struct server *srv, struct MHD_Connection *c, struct req *rq,
+		     const char *id, unsigned status)
 {
 	struct db_transfer t;
 	json_t *files, *o;
@@ -270,7 +282,11 @@ api_transfer_show(struct server *srv, struct MHD_Connection *c, struct req *rq, 
 	db_transfer_free(&t);
 	if (o == NULL)
 		return http_error(c, 500, "internal error");
-	return api_json(c, 200, o);
+	if (api_send_json(srv, id, o) != 0) {
+		json_decref(o);
+		return http_error(c, 503, "database unavailable");
+	}
+	return api_json(c, status, o);
 }
 
 /* ---- upload ------------------------------------------------------------- */
@@ -291,17 +307,14 @@ api_upload_free(struct upload *up)
 	free(up);
 }
 
-/* api_upload_begin - headers are in: check everything we can before any byte */
+/* api_upload_begin - a staff upload: the transfer must be the user's draft */
 static enum MHD_Result
 api_upload_begin(struct server *srv, struct MHD_Connection *c, struct req *rq,
 		 const char *tid, const char *rawname)
 {
 	struct limits l;
 	struct db_transfer t;
-	struct upload *up;
-	const char *why, *cl;
-	char name[FNAME_MAXBYTES + 1];
-	int r, n;
+	int r;
 
 	http_limits(srv, &l);
 	r = api_transfer_load(srv, rq, tid, &t);
@@ -313,6 +326,23 @@ api_upload_begin(struct server *srv, struct MHD_Connection *c, struct req *rq,
 	db_transfer_free(&t);
 	if (r != 0)
 		return http_error(c, 409, "files can only be added to a draft transfer");
+	return api_upload_open(srv, c, rq, tid, rawname, l.max_file_size, l.max_files_per_transfer);
+}
+
+/*
+ * api_upload_open - headers are in and the caller may add to transfer tid:
+ * check everything we can before any byte, then open the staging file.
+ * max_size bounds this file, max_files the transfer.
+ */
+enum MHD_Result
+api_upload_open(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *tid,
+		const char *rawname, int64_t max_size, int max_files)
+{
+	struct upload *up;
+	const char *why, *cl;
+	char name[FNAME_MAXBYTES + 1];
+	int r, n;
+
 	if (fname_normalize(rawname, strlen(rawname), name, sizeof(name), &why) != 0)
 		return http_error(c, 400, why);
 	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -320,10 +350,10 @@ api_upload_begin(struct server *srv, struct MHD_Connection *c, struct req *rq,
 		char *end;
 		errno = 0;
 		unsigned long long v = strtoull(cl, &end, 10);
-		if (errno == 0 && *end == '\0' && v > (unsigned long long)l.max_file_size) {
+		if (errno == 0 && *end == '\0' && v > (unsigned long long)max_size) {
 			char msg[96];
 			snprintf(msg, sizeof(msg), "file too large (limit %lld bytes)",
-				 (long long)l.max_file_size);
+				 (long long)max_size);
 			log_event(LOG_LVL_INFO, "upload.refused", "transfer=%s user=%s reason=too_large size=%llu",
 				  tid, rq->user.name, v);
 			return http_error(c, 413, msg);
@@ -334,14 +364,15 @@ api_upload_begin(struct server *srv, struct MHD_Connection *c, struct req *rq,
 		return http_error(c, 503, "database unavailable");
 	if (r > 0)
 		return http_error(c, 409, "the transfer already has a file with this name");
-	if (n >= l.max_files_per_transfer)
+	if (n >= max_files)
 		return http_error(c, 409, "the transfer has the maximum number of files");
 
 	up = calloc(1, sizeof(*up));
 	if (up == NULL)
 		return http_error(c, 503, "out of memory");
 	up->fd = -1;
-	up->max = l.max_file_size;
+	up->max = max_size;
+	up->max_files = max_files;
 	up->seal.fd = -1;
 	util_id_new(up->f.id);
 	memcpy(up->f.transfer_id, tid, UTIL_IDLEN + 1);
@@ -427,7 +458,6 @@ api_upload_finish(struct server *srv, struct MHD_Connection *c, struct req *rq)
 {
 	struct upload *up = rq->up;
 	unsigned char digest[32];
-	struct limits l;
 	char loc[160], qname[600];
 	json_t *o;
 	int r;
@@ -456,8 +486,7 @@ api_upload_finish(struct server *srv, struct MHD_Connection *c, struct req *rq)
 		return http_error(c, 500, "key wrapping failed");
 	}
 	sodium_memzero(up->dk, sizeof(up->dk));
-	http_limits(srv, &l);
-	r = db_file_insert(srv->db, &up->f, l.max_files_per_transfer);
+	r = db_file_insert(srv->db, &up->f, up->max_files);
 	if (r != DB_OK) {
 		/* No row, so the blob must go too; recovery would remove it anyway. */
 		blob_remove(srv->conf.storage_dir, up->f.id);
@@ -485,6 +514,18 @@ api_upload_finish(struct server *srv, struct MHD_Connection *c, struct req *rq)
 	MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
 	MHD_add_response_header(resp, "Location", loc);
 	return http_send(c, 201, resp);
+}
+
+/* api_upload_step - a later call of an upload api_upload_open began */
+enum MHD_Result
+api_upload_step(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *data,
+		size_t *data_size)
+{
+	if (rq->up == NULL)
+		return MHD_NO;
+	if (*data_size > 0)
+		return api_upload_data(srv, c, rq, data, data_size);
+	return api_upload_finish(srv, c, rq);
 }
 
 /* ---- download ----------------------------------------------------------- */
@@ -520,6 +561,8 @@ api_download_read(void *cls, uint64_t pos, char *buf, size_t max)
 	}
 	if (got == 0)
 		return MHD_CONTENT_READER_END_WITH_ERROR;
+	/* Reads stop before the request's completion callback frees rq. */
+	*d->sent += got;
 	return (ssize_t)got;
 }
 
@@ -628,13 +671,6 @@ api_download(struct server *srv, struct MHD_Connection *c, struct req *rq, const
 {
 	struct db_transfer t;
 	struct db_file f;
-	struct download *d;
-	struct MHD_Response *resp;
-	unsigned char dk[KEYS_KEYBYTES];
-	char etag[UTIL_IDLEN + 3], disp[1200], cr[96];
-	const char *range, *inm, *ifr;
-	unsigned status = 200;
-	unsigned char probe;
 	int r;
 
 	r = api_transfer_load(srv, rq, tid, &t);
@@ -650,6 +686,28 @@ api_download(struct server *srv, struct MHD_Connection *c, struct req *rq, const
 		return http_error(c, 404, "no such file");
 	if (r != DB_OK)
 		return http_error(c, 503, "database unavailable");
+	return api_file_send(srv, c, rq, &f, api_user_log(rq));
+}
+
+/*
+ * api_file_send - stream a file the caller may have, with Range and
+ * If-Range. Only a clean file leaves; rq->dl records what was asked and
+ * counts what was handed over (for recipients' download accounting).
+ */
+enum MHD_Result
+api_file_send(struct server *srv, struct MHD_Connection *c, struct req *rq,
+	      const struct db_file *fp, const char *who)
+{
+	const struct db_file f = *fp;
+	struct download *d;
+	struct MHD_Response *resp;
+	unsigned char dk[KEYS_KEYBYTES];
+	char etag[UTIL_IDLEN + 3], disp[1200], cr[96];
+	const char *range, *inm, *ifr;
+	unsigned status = 200;
+	unsigned char probe;
+	int r;
+
 	if (strcmp(f.state, "broken") == 0)
 		return http_error(c, 410, "the stored file is damaged or missing");
 	if (strcmp(f.state, "clean") != 0) {
@@ -680,6 +738,7 @@ api_download(struct server *srv, struct MHD_Connection *c, struct req *rq, const
 		return http_error(c, 503, "out of memory");
 	d->fd = blob_open(srv->conf.storage_dir, f.id);
 	memcpy(d->file_id, f.id, sizeof(d->file_id));
+	d->sent = &rq->dl.bytes;
 	if (d->fd < 0 || keys_unwrap(srv->keys, f.key_id, f.id, f.wrapped, KEYS_WRAPPEDBYTES, dk) != 0 ||
 	    store_open_init(&d->o, d->fd, dk) != 0 || d->o.size != (uint64_t)f.size) {
 		log_event(LOG_LVL_ERR, "download.open_failed", "file=%s error=\"%s\"", f.id,
@@ -729,8 +788,15 @@ api_download(struct server *srv, struct MHD_Connection *c, struct req *rq, const
 	MHD_add_response_header(resp, "Cache-Control", "private, no-store");
 	if (status == 206)
 		MHD_add_response_header(resp, "Content-Range", cr);
+	rq->dl.active = 1;
+	rq->dl.start = d->start;
+	rq->dl.len = d->len;
+	rq->dl.size = (uint64_t)f.size;
+	rq->dl.started = util_now();
+	memcpy(rq->dl.file_id, f.id, sizeof(rq->dl.file_id));
+	memcpy(rq->dl.transfer_id, f.transfer_id, sizeof(rq->dl.transfer_id));
 	log_event(LOG_LVL_INFO, "download.start", "transfer=%s file=%s user=%s offset=%" PRIu64
-		  " length=%" PRIu64, tid, f.id, api_user_log(rq), d->start, d->len);
+		  " length=%" PRIu64, f.transfer_id, f.id, who, d->start, d->len);
 	return http_send(c, status, resp);
 }
 
@@ -749,7 +815,7 @@ api_health(struct server *srv, struct MHD_Connection *c)
 	int queued = -1;
 	int db_ok = db_ping(srv->db) == DB_OK;
 	int st_ok = blob_check_dirs(srv->conf.storage_dir, err, sizeof(err)) == 0;
-	json_t *o, *sc;
+	json_t *o, *sc, *mail;
 
 	scanner_info(srv->scanner, &si);
 	if (db_ok && db_file_queued(srv->db, &queued) != DB_OK)
@@ -764,14 +830,28 @@ api_health(struct server *srv, struct MHD_Connection *c)
 		       !si.official);
 	if (sc != NULL && si.last_error[0] != '\0')
 		json_object_set_new(sc, "last_error", json_string(si.last_error));
-	o = json_pack("{s:s, s:s, s:s, s:o*}", "status",
+	{
+		struct mailer_info mi;
+		char last[32];
+		int mq = -1;
+		mailer_info(srv->mailer, &mi);
+		if (db_ok && db_outbox_queued(srv->db, &mq) != DB_OK)
+			mq = -1;
+		util_time_iso(mi.last_sent, last);
+		/* "failing": the last attempt failed; mail waits in the queue. */
+		mail = json_pack("{s:s, s:i, s:s*, s:s*}", "status",
+				 !mi.enabled ? "off" : mi.last_error[0] ? "failing" : "ok", "queued",
+				 mq, "last_sent", mi.last_sent ? last : NULL, "last_error",
+				 mi.last_error[0] ? mi.last_error : NULL);
+	}
+	o = json_pack("{s:s, s:s, s:s, s:o*, s:o*}", "status",
 		      !(db_ok && st_ok) ? "unavailable" : si.ok ? "ok" : "degraded", "database",
 		      db_ok ? "ok" : "unavailable", "storage", st_ok ? "ok" : "unavailable",
-		      "scanner", sc);
+		      "scanner", sc, "mail", mail);
 	return api_json(c, db_ok && st_ok ? 200 : 503, o);
 }
 
-/* Split "/api/v1/transfers/ID[/files/REST]" */
+/* Split "/api/v1/transfers/ID[/REST]": rest is NULL or what follows the slash */
 static int
 api_split(const char *url, char tid[UTIL_IDLEN + 1], const char **rest)
 {
@@ -788,13 +868,7 @@ api_split(const char *url, char tid[UTIL_IDLEN + 1], const char **rest)
 		n = 0; /* not an id: answered as not found below */
 	memcpy(tid, p, n);
 	tid[n] = '\0';
-	if (slash == NULL) {
-		*rest = NULL;
-		return 0;
-	}
-	if (strncmp(slash, "/files/", 7) != 0)
-		return -1;
-	*rest = slash + 7;
+	*rest = slash ? slash + 1 : NULL;
 	return 0;
 }
 
@@ -817,7 +891,7 @@ api_method_not_allowed(struct MHD_Connection *c, const char *allow)
 }
 
 /* api_body_collect - gather a small JSON body; 1 when complete */
-static int
+int
 api_body_collect(struct server *srv, struct req *rq, const char *data, size_t *size)
 {
 	struct limits l;
@@ -848,6 +922,34 @@ api_body_collect(struct server *srv, struct req *rq, const char *data, size_t *s
 	return 0;
 }
 
+/*
+ * api_body_begin - the headers of a request with a small body are in:
+ * refuse a wrong type or a declared size over the limit before reading.
+ * allow_form also admits application/x-www-form-urlencoded (HTML forms).
+ */
+enum MHD_Result
+api_body_begin(struct server *srv, struct MHD_Connection *c, struct req *rq, int allow_form)
+{
+	const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						     MHD_HTTP_HEADER_CONTENT_LENGTH);
+	struct limits l;
+
+	http_limits(srv, &l);
+	if (ct != NULL && strncasecmp(ct, "application/json", 16) != 0 &&
+	    !(allow_form && strncasecmp(ct, "application/x-www-form-urlencoded", 33) == 0)) {
+		http_body_done(rq);
+		return http_error(c, 415, allow_form ? "Content-Type must be application/json or "
+						       "application/x-www-form-urlencoded"
+						     : "Content-Type must be application/json");
+	}
+	if (cl != NULL && strtoull(cl, NULL, 10) > (unsigned long long)l.max_json_bytes) {
+		http_body_done(rq);
+		return http_error(c, 413, "request body too large");
+	}
+	return MHD_YES;
+}
+
 enum MHD_Result
 api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *url,
 	   const char *method, const char *data, size_t *data_size)
@@ -868,8 +970,11 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 			return api_method_not_allowed(c, "GET, HEAD");
 		return api_health(srv, c);
 	}
-	if (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0 ||
-	    (url[strlen(API_PREFIX)] != '\0' && url[strlen(API_PREFIX)] != '/')) {
+	if (recipient_route(url))
+		return recipient_handle(srv, c, rq, url, method, data, data_size, first);
+	if (strcmp(url, API_REQUESTS) != 0 &&
+	    (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0 ||
+	     (url[strlen(API_PREFIX)] != '\0' && url[strlen(API_PREFIX)] != '/'))) {
 		http_body_done(rq);
 		return http_error(c, 404, "not found");
 	}
@@ -897,29 +1002,30 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 		return http_error(c, 403, "the auditor role is read-only");
 	}
 
+	/* /api/v1/requests: ask a counterparty for files */
+	if (strcmp(url, API_REQUESTS) == 0) {
+		if (strcmp(method, "POST") != 0) {
+			http_body_done(rq);
+			return api_method_not_allowed(c, "POST");
+		}
+		if (first)
+			return api_body_begin(srv, c, rq, 0);
+		if (!api_body_collect(srv, rq, data, data_size))
+			return MHD_YES;
+		http_body_done(rq);
+		if (rq->body_too_big)
+			return http_error(c, 413, "JSON body too large");
+		return api_request_create(srv, c, rq);
+	}
+
 	/* /api/v1/transfers */
 	if (url[strlen(API_PREFIX)] == '\0') {
 		if (strcmp(method, "POST") != 0) {
 			http_body_done(rq);
 			return api_method_not_allowed(c, "POST");
 		}
-		if (first) {
-			const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-								     MHD_HTTP_HEADER_CONTENT_TYPE);
-			const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-								     MHD_HTTP_HEADER_CONTENT_LENGTH);
-			struct limits l;
-			http_limits(srv, &l);
-			if (ct != NULL && strncasecmp(ct, "application/json", 16) != 0) {
-				http_body_done(rq);
-				return http_error(c, 415, "Content-Type must be application/json");
-			}
-			if (cl != NULL && strtoull(cl, NULL, 10) > (unsigned long long)l.max_json_bytes) {
-				http_body_done(rq);
-				return http_error(c, 413, "JSON body too large");
-			}
-			return MHD_YES;
-		}
+		if (first)
+			return api_body_begin(srv, c, rq, 0);
 		if (!api_body_collect(srv, rq, data, data_size))
 			return MHD_YES;
 		http_body_done(rq);
@@ -932,20 +1038,45 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 		http_body_done(rq);
 		return http_error(c, 404, "not found");
 	}
+	/* Requests with a small JSON body: read it all, then act. */
+	if ((rest == NULL && strcmp(method, "PATCH") == 0) ||
+	    (rest != NULL && strcmp(rest, "send") == 0 && strcmp(method, "POST") == 0)) {
+		if (first)
+			return api_body_begin(srv, c, rq, 0);
+		if (!api_body_collect(srv, rq, data, data_size))
+			return MHD_YES;
+		http_body_done(rq);
+		if (rq->body_too_big)
+			return http_error(c, 413, "JSON body too large");
+		return rest == NULL ? api_extend(srv, c, rq, tid) : api_send(srv, c, rq, tid);
+	}
 	if (rest == NULL) {
 		http_body_done(rq);
+		if (strcmp(method, "DELETE") == 0)
+			return api_revoke(srv, c, rq, tid, NULL);
 		if (!is_get)
-			return api_method_not_allowed(c, "GET, HEAD");
+			return api_method_not_allowed(c, "GET, HEAD, PATCH, DELETE");
 		return api_transfer_show(srv, c, rq, tid);
 	}
+	if (strcmp(rest, "send") == 0) {
+		http_body_done(rq);
+		return api_method_not_allowed(c, "POST");
+	}
+	if (strncmp(rest, "recipients/", 11) == 0) {
+		http_body_done(rq);
+		if (strcmp(method, "DELETE") != 0)
+			return api_method_not_allowed(c, "DELETE");
+		return api_revoke(srv, c, rq, tid, rest + 11);
+	}
+	if (strncmp(rest, "files/", 6) != 0) {
+		http_body_done(rq);
+		return http_error(c, 404, "not found");
+	}
+	rest += 6;
 	if (strcmp(method, "PUT") == 0) {
 		if (first)
 			return api_upload_begin(srv, c, rq, tid, rest);
-		if (rq->up == NULL)
-			return MHD_NO;
-		if (*data_size > 0)
-			return api_upload_data(srv, c, rq, data, data_size);
-		return api_upload_finish(srv, c, rq);
+		return api_upload_step(srv, c, rq, data, data_size);
 	}
 	http_body_done(rq);
 	if (!is_get)
@@ -955,7 +1086,7 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 
 /* api_request_done - free what a request held; an unfinished upload leaves nothing */
 void
-api_request_done(struct server *srv, struct req *rq)
+api_request_done(struct server *srv, struct req *rq, int completed)
 {
 	if (rq->up != NULL) {
 		if (!rq->up->committed && !rq->up->failed)
@@ -964,4 +1095,6 @@ api_request_done(struct server *srv, struct req *rq)
 		api_upload_free(rq->up);
 		rq->up = NULL;
 	}
+	if (rq->dl.active && rq->dl.link_id[0] != '\0')
+		recipient_request_done(srv, rq, completed);
 }

@@ -16,6 +16,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "util.h"
 
 struct conf_known {
 	const char *group; /* NULL for top level */
@@ -26,7 +27,7 @@ static const struct conf_known conf_known[] = {
 	{NULL, "listen"}, {NULL, "public_url"}, {NULL, "data_dir"},
 	{NULL, "database"}, {NULL, "storage_dir"}, {NULL, "master_key_file"},
 	{NULL, "tls"}, {NULL, "limits"}, {NULL, "log"}, {NULL, "clamav"}, {NULL, "scanner"},
-	{NULL, "smtp"},
+	{NULL, "smtp"}, {NULL, "links"}, {NULL, "requests"}, {NULL, "templates"}, {NULL, "www"},
 	{"tls", "certificate"}, {"tls", "key"}, {"tls", "priorities"},
 	{"limits", "max_file_size"}, {"limits", "max_files_per_transfer"},
 	{"limits", "max_connections"}, {"limits", "max_connections_per_ip"},
@@ -41,7 +42,16 @@ static const struct conf_known conf_known[] = {
 	{"scanner", "workers"}, {"scanner", "timeout"}, {"scanner", "load_timeout"},
 	{"scanner", "memory_limit"}, {"scanner", "cpu_limit"}, {"scanner", "tmpdir"},
 	{"scanner", "program"}, {"scanner", "infected"}, {"scanner", "require_landlock"},
-	{"smtp", "url"}, {"smtp", "ca_file"}, {"smtp", "from"},
+	{"smtp", "url"}, {"smtp", "ca_file"}, {"smtp", "from"}, {"smtp", "from_name"},
+	{"smtp", "username"}, {"smtp", "password_file"}, {"smtp", "timeout"},
+	{"smtp", "retry_min"}, {"smtp", "retry_max"}, {"smtp", "give_up"},
+	{"links", "default_expiry_days"}, {"links", "max_expiry_days"},
+	{"links", "download_limit"}, {"links", "verification"}, {"links", "allow_none"},
+	{"links", "max_recipients"}, {"links", "otp_digits"}, {"links", "otp_lifetime"},
+	{"links", "otp_attempts"}, {"links", "otp_lock"}, {"links", "otp_per_hour"},
+	{"links", "session_lifetime"},
+	{"requests", "default_expiry_days"}, {"requests", "max_expiry_days"},
+	{"requests", "max_files"}, {"requests", "max_bytes"},
 };
 
 static int
@@ -78,7 +88,8 @@ conf_known_name(const char *group, const char *name)
 static int
 conf_is_group_name(const char *name)
 {
-	static const char *const groups[] = {"tls", "limits", "log", "clamav", "scanner", "smtp"};
+	static const char *const groups[] = {"tls",  "limits", "log",	  "clamav",
+					     "scanner", "smtp",	  "links", "requests"};
 
 	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
 		if (strcmp(name, groups[g]) == 0)
@@ -464,9 +475,77 @@ parse:
 	}
 	free(s);
 	s = NULL;
+	STR("templates", PKGDATADIR "/templates", 1, templates_dir);
+	STR("www", PKGDATADIR "/www", 1, www_dir);
 	STR("smtp.url", "", 0, smtp_url);
 	STR("smtp.ca_file", "", 1, smtp_ca_file);
-	STR("smtp.from", "", 0, mail_from);
+	STR("smtp.from", "okuru@localhost", 0, mail_from);
+	STR("smtp.from_name", "okuru", 0, mail_from_name);
+	STR("smtp.username", "", 0, smtp_username);
+	STR("smtp.password_file", "", 1, smtp_password_file);
+	INT("smtp.timeout", 60, 5, 3600, smtp_timeout);
+	INT("smtp.retry_min", 60, 1, 86400, smtp_retry_min);
+	INT("smtp.retry_max", 3600, 1, 86400, smtp_retry_max);
+	INT("smtp.give_up", 172800, 60, 30 * 86400, smtp_give_up);
+	if (c->smtp_retry_max < c->smtp_retry_min) {
+		conf_fail(err, errlen, c->path, config_lookup(&cf, "smtp.retry_max"),
+			  "smtp.retry_max must not be below smtp.retry_min");
+		goto out;
+	}
+	if (util_mailbox_ok(c->mail_from) != 0) {
+		conf_fail(err, errlen, c->path, config_lookup(&cf, "smtp.from"),
+			  "smtp.from must be one plain address (user@domain)");
+		goto out;
+	}
+	if (strpbrk(c->mail_from_name, "\r\n\"<>\\") != NULL) {
+		conf_fail(err, errlen, c->path, config_lookup(&cf, "smtp.from_name"),
+			  "smtp.from_name must be a name without quotes, angle brackets, "
+			  "backslashes or line breaks");
+		goto out;
+	}
+	if ((c->smtp_username[0] != '\0') != (c->smtp_password_file[0] != '\0')) {
+		conf_fail(err, errlen, c->path, config_lookup(&cf, "smtp.username"),
+			  "smtp.username and smtp.password_file go together");
+		goto out;
+	}
+	INT("links.default_expiry_days", 7, 1, 3650, links_default_expiry_days);
+	INT("links.max_expiry_days", 30, 1, 3650, links_max_expiry_days);
+	INT("links.download_limit", 5, 1, 1000, links_download_limit);
+	INT("links.max_recipients", 50, 1, 1000, links_max_recipients);
+	INT("links.otp_digits", 8, 6, 8, links_otp_digits);
+	INT("links.otp_lifetime", 600, 60, 3600, links_otp_lifetime);
+	INT("links.otp_attempts", 5, 1, 20, links_otp_attempts);
+	INT("links.otp_lock", 900, 60, 86400, links_otp_lock);
+	INT("links.otp_per_hour", 5, 1, 100, links_otp_per_hour);
+	INT("links.session_lifetime", 3600, 300, 86400, links_session_lifetime);
+	if (conf_bool(&cf, "links.allow_none", 0, &c->links_allow_none, c->path, err, errlen) != 0)
+		goto out;
+	if (c->links_default_expiry_days > c->links_max_expiry_days) {
+		conf_fail(err, errlen, c->path, config_lookup(&cf, "links.default_expiry_days"),
+			  "links.default_expiry_days exceeds links.max_expiry_days");
+		goto out;
+	}
+	STR("links.verification", "email-otp", 0, links_verification);
+	if (strcmp(c->links_verification, "email-otp") != 0 &&
+	    strcmp(c->links_verification, "passphrase") != 0 &&
+	    (strcmp(c->links_verification, "none") != 0 || !c->links_allow_none)) {
+		conf_fail(err, errlen, c->path, config_lookup(&cf, "links.verification"),
+			  "links.verification must be \"email-otp\" or \"passphrase\" (\"none\" "
+			  "only with links.allow_none = true)");
+		goto out;
+	}
+	INT("requests.default_expiry_days", 7, 1, 3650, requests_default_expiry_days);
+	INT("requests.max_expiry_days", 30, 1, 3650, requests_max_expiry_days);
+	INT("requests.max_files", 20, 1, 10000, requests_max_files);
+	if (conf_size(&cf, "requests.max_bytes", 2000LL << 20, 1, 1LL << 44, &v, c->path, err,
+		      errlen) != 0)
+		goto out;
+	c->requests_max_bytes = v;
+	if (c->requests_default_expiry_days > c->requests_max_expiry_days) {
+		conf_fail(err, errlen, c->path, config_lookup(&cf, "requests.default_expiry_days"),
+			  "requests.default_expiry_days exceeds requests.max_expiry_days");
+		goto out;
+	}
 	if (c->smtp_url[0] != '\0' && strncmp(c->smtp_url, "smtps://", 8) != 0 &&
 	    strncmp(c->smtp_url, "smtp://", 7) != 0) {
 		conf_fail(err, errlen, c->path, config_lookup(&cf, "smtp.url"),
@@ -492,7 +571,9 @@ conf_free(struct conf *c)
 	char *strs[] = {c->path, c->listen_host, c->public_url, c->data_dir, c->database,
 			c->storage_dir, c->master_key_file, c->tls_cert, c->tls_key,
 			c->tls_priorities, c->clamav_db, c->smtp_url, c->smtp_ca_file,
-			c->mail_from, c->scanner_tmpdir, c->scanner_program};
+			c->mail_from, c->scanner_tmpdir, c->scanner_program,
+			c->templates_dir, c->mail_from_name, c->smtp_username,
+			c->smtp_password_file, c->links_verification, c->www_dir};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(strs[i]);
 	memset(c, 0, sizeof(*c));

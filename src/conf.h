@@ -58,6 +58,31 @@ struct conf {
 	char *smtp_url;
 	char *smtp_ca_file;
 	char *mail_from;
+	char *mail_from_name;
+	char *smtp_username;
+	char *smtp_password_file;
+	int smtp_timeout;
+	int smtp_retry_min;
+	int smtp_retry_max;
+	int smtp_give_up;
+	char *templates_dir;
+	char *www_dir;
+	int links_default_expiry_days;
+	int links_max_expiry_days;
+	int links_download_limit;
+	char *links_verification;
+	int links_allow_none;
+	int links_max_recipients;
+	int links_otp_digits;
+	int links_otp_lifetime;
+	int links_otp_attempts;
+	int links_otp_lock;
+	int links_otp_per_hour;
+	int links_session_lifetime;
+	int requests_default_expiry_days;
+	int requests_max_expiry_days;
+	int requests_max_files;
+	int64_t requests_max_bytes;
 };
 
 #define CONF_DEFAULT_PRIORITIES                                                 \

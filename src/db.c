@@ -12,12 +12,9 @@
 #include <string.h>
 
 #include "db.h"
+#include "db_int.h"
 #include "log.h"
 
-struct db {
-	sqlite3 *h;
-	pthread_mutex_t lock;
-};
 
 /*
  * Migrations, in order; user_version is the number applied. Never edit
@@ -79,23 +76,106 @@ static const char *const db_migrations[] = {
 	"  finished INTEGER NOT NULL,"
 	"  ms INTEGER NOT NULL);"
 	"CREATE INDEX scans_file ON scans(file_id);",
+	/* 3: sending: links (download and upload), recipient sessions, downloads, outbox */
+	"ALTER TABLE transfers ADD COLUMN origin TEXT NOT NULL DEFAULT 'upload';"
+	"ALTER TABLE transfers ADD COLUMN sent_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE transfers ADD COLUMN expires_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE transfers ADD COLUMN download_limit INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE transfers ADD COLUMN verification TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE transfers ADD COLUMN passphrase TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE transfers ADD COLUMN revoked_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE files ADD COLUMN uploader TEXT NOT NULL DEFAULT '';"
+	"CREATE TABLE links ("
+	"  id TEXT PRIMARY KEY,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('download','upload')),"
+	"  transfer_id TEXT NOT NULL REFERENCES transfers(id),"
+	"  address TEXT NOT NULL,"
+	"  token_hash BLOB NOT NULL UNIQUE,"
+	"  created INTEGER NOT NULL,"
+	"  expires_at INTEGER NOT NULL,"
+	"  revoked_at INTEGER NOT NULL DEFAULT 0,"
+	"  verified_at INTEGER NOT NULL DEFAULT 0,"
+	"  otp_hash BLOB,"
+	"  otp_expires INTEGER NOT NULL DEFAULT 0,"
+	"  otp_failures INTEGER NOT NULL DEFAULT 0,"
+	"  locked_until INTEGER NOT NULL DEFAULT 0,"
+	"  max_files INTEGER NOT NULL DEFAULT 0,"
+	"  max_bytes INTEGER NOT NULL DEFAULT 0,"
+	"  message TEXT NOT NULL DEFAULT '',"
+	"  completed_at INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE (transfer_id, kind, address));"
+	"CREATE TABLE link_sessions ("
+	"  hash BLOB PRIMARY KEY,"
+	"  link_id TEXT NOT NULL REFERENCES links(id),"
+	"  created INTEGER NOT NULL,"
+	"  expires INTEGER NOT NULL);"
+	"CREATE TABLE link_attempts ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  link_id TEXT,"
+	"  action TEXT NOT NULL,"
+	"  outcome TEXT NOT NULL,"
+	"  ip TEXT NOT NULL,"
+	"  user_agent TEXT NOT NULL);"
+	"CREATE INDEX link_attempts_link ON link_attempts(link_id, at);"
+	"CREATE TABLE downloads ("
+	"  id INTEGER PRIMARY KEY,"
+	"  link_id TEXT NOT NULL REFERENCES links(id),"
+	"  file_id TEXT NOT NULL REFERENCES files(id),"
+	"  started INTEGER NOT NULL,"
+	"  finished INTEGER NOT NULL,"
+	"  ip TEXT NOT NULL,"
+	"  user_agent TEXT NOT NULL,"
+	"  range_start INTEGER NOT NULL,"
+	"  length INTEGER NOT NULL,"
+	"  bytes INTEGER NOT NULL,"
+	"  complete INTEGER NOT NULL);"
+	"CREATE INDEX downloads_link ON downloads(link_id);"
+	"CREATE TABLE download_progress ("
+	"  link_id TEXT NOT NULL REFERENCES links(id),"
+	"  file_id TEXT NOT NULL REFERENCES files(id),"
+	"  have INTEGER NOT NULL DEFAULT 0,"
+	"  completed INTEGER NOT NULL DEFAULT 0,"
+	"  served INTEGER NOT NULL DEFAULT 0,"
+	"  first_completed INTEGER NOT NULL DEFAULT 0,"
+	"  PRIMARY KEY (link_id, file_id));"
+	"CREATE TABLE outbox ("
+	"  id INTEGER PRIMARY KEY,"
+	"  created INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  to_addr TEXT NOT NULL,"
+	"  transfer_id TEXT,"
+	"  link_id TEXT,"
+	"  message_id TEXT NOT NULL,"
+	"  key_id TEXT,"
+	"  wrapped BLOB,"
+	"  sealed BLOB,"
+	"  state TEXT NOT NULL CHECK (state IN ('queued','sent','failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt INTEGER NOT NULL,"
+	"  last_error TEXT NOT NULL DEFAULT '',"
+	"  last_code INTEGER NOT NULL DEFAULT 0,"
+	"  sent_at INTEGER NOT NULL DEFAULT 0,"
+	"  tls TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX outbox_due ON outbox(state, next_attempt);"
+	"CREATE INDEX outbox_link ON outbox(link_id, kind);",
 };
 #define DB_NMIGRATIONS ((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 
-static void
+void
 db_lock(struct db *db)
 {
 	if (pthread_mutex_lock(&db->lock) != 0)
 		panic("db mutex lock failed");
 }
 
-static void
+void
 db_unlock(struct db *db)
 {
 	pthread_mutex_unlock(&db->lock);
 }
 
-static sqlite3_stmt *
+sqlite3_stmt *
 db_prepare(struct db *db, const char *sql)
 {
 	sqlite3_stmt *st = NULL;
@@ -107,7 +187,7 @@ db_prepare(struct db *db, const char *sql)
 	return st;
 }
 
-static int
+int
 db_exec_locked(struct db *db, const char *sql)
 {
 	char *msg = NULL;
@@ -153,6 +233,7 @@ db_migrate(struct db *db, char *err, size_t errlen)
 		static const char *const set_version[] = {
 			"PRAGMA user_version = 1",
 			"PRAGMA user_version = 2",
+			"PRAGMA user_version = 3",
 		};
 		_Static_assert(sizeof(set_version) / sizeof(set_version[0]) == DB_NMIGRATIONS,
 			       "one user_version statement per migration");
@@ -251,7 +332,7 @@ db_ping(struct db *db)
 	return db_schema_version(db) == DB_NMIGRATIONS ? DB_OK : DB_ERROR;
 }
 
-static void
+void
 db_copy_text(char *dst, size_t dstsz, sqlite3_stmt *st, int col)
 {
 	const unsigned char *t = sqlite3_column_text(st, col);
@@ -264,7 +345,7 @@ db_copy_text(char *dst, size_t dstsz, sqlite3_stmt *st, int col)
  * IMMEDIATE: COMMIT when r is DB_OK (an error if the commit fails), else
  * ROLLBACK; then release the lock. Returns the outcome.
  */
-static int
+int
 db_finish_locked(struct db *db, int r)
 {
 	if (r == DB_OK && db_exec_locked(db, "COMMIT") != DB_OK)
@@ -276,7 +357,7 @@ db_finish_locked(struct db *db, int r)
 }
 
 /* db_step_done - run a write statement; map constraint failures to CONFLICT */
-static int
+int
 db_step_done(struct db *db, sqlite3_stmt *st)
 {
 	int r = sqlite3_step(st);
@@ -338,6 +419,32 @@ db_user_find(struct db *db, const char *name, struct db_user *u)
 		return DB_ERROR;
 	}
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		db_user_row(st, 0, u);
+		r = DB_OK;
+	} else {
+		r = r == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR;
+	}
+	sqlite3_finalize(st);
+	db_unlock(db);
+	return r;
+}
+
+/* db_user_get - a user by id, disabled or not (a transfer's owner) */
+int
+db_user_get(struct db *db, int64_t id, struct db_user *u)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(db, "SELECT id, name, email, role FROM users WHERE id = ?1");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	sqlite3_bind_int64(st, 1, id);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
 		db_user_row(st, 0, u);

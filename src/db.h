@@ -88,6 +88,7 @@ int db_ping(struct db *db);
 int db_user_add(struct db *db, const char *name, const char *email, const char *role,
 		int64_t *id);
 int db_user_find(struct db *db, const char *name, struct db_user *u);
+int db_user_get(struct db *db, int64_t id, struct db_user *u);
 int db_token_add(struct db *db, int64_t user_id, const char *token_id,
 		 const unsigned char hash[32]);
 int db_token_lookup(struct db *db, const char *token_id, struct db_user *u,
@@ -111,5 +112,165 @@ int db_file_scan_requeue(struct db *db, int *n);
 int db_file_scan_claim(struct db *db, struct db_file *f);
 int db_file_scan_done(struct db *db, const struct db_scan *sc, int shred);
 int db_file_queued(struct db *db, int *n);
+
+/* ---- sending (db_links.c) ---- */
+
+/* A link: one recipient's download link, or a counterparty's upload link. */
+struct db_link {
+	char id[UTIL_IDLEN + 1];
+	char kind[12]; /* download, upload */
+	char transfer_id[UTIL_IDLEN + 1];
+	char address[DB_EMAILMAX + 1];
+	unsigned char token_hash[32];
+	int64_t created;
+	int64_t expires_at;
+	int64_t revoked_at;
+	int64_t verified_at;
+	int64_t otp_expires;
+	int otp_failures;
+	int64_t locked_until;
+	int max_files;	   /* upload links */
+	int64_t max_bytes; /* upload links */
+	int64_t completed_at;
+};
+
+/* The transfer fields sending sets. */
+struct db_send {
+	const char *transfer_id;
+	int64_t sent_at;
+	int64_t expires_at;
+	int download_limit;
+	const char *verification;
+	const char *passphrase; /* crypto_pwhash_str, or "" */
+	const char *message;	/* NULL keeps the draft's */
+};
+
+struct db_sendinfo {
+	char origin[12];
+	int64_t sent_at;
+	int64_t expires_at;
+	int download_limit;
+	char verification[16];
+	char passphrase[128];
+	int64_t revoked_at;
+};
+
+/* A message to queue, sealed by outbox.c; inserted in the caller's transaction. */
+#define DB_MSGIDMAX 128
+struct db_mail {
+	const char *kind; /* link, otp, receipt, request, uploaded, mailfail */
+	/* Copies, not pointers: a prepared mail outlives the rows it came from. */
+	char to[DB_EMAILMAX + 1];
+	char transfer_id[UTIL_IDLEN + 1]; /* or "" */
+	char link_id[UTIL_IDLEN + 1];	  /* or "" */
+	char message_id[DB_MSGIDMAX];
+	char key_id[KEYS_IDLEN + 1];
+	unsigned char wrapped[KEYS_WRAPPEDBYTES];
+	unsigned char *sealed;
+	size_t sealed_len;
+};
+
+/* An outbox row, as the mailer reads it. */
+struct db_outbox {
+	int64_t id;
+	int64_t created;
+	char kind[16];
+	char to[DB_EMAILMAX + 1];
+	char transfer_id[UTIL_IDLEN + 1];
+	char link_id[UTIL_IDLEN + 1];
+	char message_id[DB_MSGIDMAX];
+	char key_id[KEYS_IDLEN + 1];
+	unsigned char wrapped[KEYS_WRAPPEDBYTES];
+	unsigned char *sealed; /* malloc'd */
+	size_t sealed_len;
+	char state[12];
+	int attempts;
+	int64_t next_attempt;
+	char last_error[256];
+	int last_code;
+	int64_t sent_at;
+	char tls[128];
+};
+
+struct db_download {
+	const char *link_id;
+	const char *file_id;
+	int64_t started;
+	int64_t finished;
+	const char *ip;
+	const char *user_agent;
+	int64_t range_start;
+	int64_t length;
+	int64_t bytes;
+	int complete;
+};
+
+/* A download as listed back (GET /api/v1/transfers/ID). */
+struct db_download_row {
+	char file_id[UTIL_IDLEN + 1];
+	int64_t started;
+	int64_t finished;
+	char ip[64];
+	char user_agent[256];
+	int64_t range_start;
+	int64_t length;
+	int64_t bytes;
+	int complete;
+};
+
+enum db_verify {
+	DB_VERIFY_OK = 0,
+	DB_VERIFY_WRONG = 1,  /* attempts left */
+	DB_VERIFY_LOCKED = 2, /* too many failures: locked_until */
+	DB_VERIFY_NOCODE = 3, /* no live code (never asked, expired or used) */
+};
+
+typedef int (*db_link_cb)(const struct db_link *l, void *arg);
+typedef int (*db_download_cb)(const struct db_download_row *d, void *arg);
+
+int db_transfer_sendinfo(struct db *db, const char *id, struct db_sendinfo *si);
+int db_transfer_send(struct db *db, const struct db_send *s, const struct db_link *links,
+		     size_t nlinks, const struct db_mail *mails, size_t nmails, char *why,
+		     size_t whylen);
+int db_transfer_revoke(struct db *db, const char *transfer_id, int64_t now);
+int db_transfer_extend(struct db *db, const char *transfer_id, int64_t expires_at);
+int db_request_create(struct db *db, const struct db_transfer *t, const struct db_link *l,
+		      const struct db_mail *m);
+int db_request_done(struct db *db, const char *link_id, int64_t now, const struct db_mail *m);
+
+int db_link_by_hash(struct db *db, const unsigned char hash[32], struct db_link *l);
+int db_link_get(struct db *db, const char *transfer_id, const char *link_id, struct db_link *l);
+int db_link_list(struct db *db, const char *transfer_id, const char *kind, db_link_cb cb,
+		 void *arg);
+int db_link_revoke(struct db *db, const char *transfer_id, const char *link_id, int64_t now);
+int db_link_attempt(struct db *db, const char *link_id, const char *action, const char *outcome,
+		    const char *ip, const char *user_agent);
+
+int db_otp_issue(struct db *db, const char *link_id, const unsigned char hash[32],
+		 int64_t expires, int per_hour, int64_t now, const struct db_mail *m);
+int db_link_verify(struct db *db, const char *link_id, const unsigned char *code_hash,
+		   int external_ok, int max_attempts, int lock_secs, int64_t now,
+		   const unsigned char session_hash[32], int64_t session_expires,
+		   enum db_verify *out, int *left);
+int db_link_locked(struct db *db, const char *link_id, int64_t now, int64_t *until);
+int db_session_check(struct db *db, const unsigned char hash[32], const char *link_id,
+		     int64_t now);
+
+int db_download_allowed(struct db *db, const char *link_id, const char *file_id, int limit,
+			int64_t size, int *completed);
+int db_download_record(struct db *db, const struct db_download *d, int64_t size,
+		       const struct db_mail *receipt, int *first);
+int db_download_list(struct db *db, const char *link_id, db_download_cb cb, void *arg);
+int db_download_counts(struct db *db, const char *link_id, const char *file_id, int *completed);
+
+/* ---- outbox (db_outbox.c) ---- */
+int db_outbox_due(struct db *db, int64_t now, struct db_outbox *o);
+int db_outbox_next_time(struct db *db, int64_t *t);
+int db_outbox_result(struct db *db, int64_t id, const char *state, int attempts,
+		     int64_t next_attempt, int code, const char *error, const char *tls,
+		     int64_t now, const struct db_mail *notify);
+int db_outbox_latest(struct db *db, const char *link_id, const char *kind, struct db_outbox *o);
+void db_outbox_free(struct db_outbox *o);
+int db_outbox_queued(struct db *db, int *n);
 
 #endif

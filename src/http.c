@@ -61,7 +61,9 @@ http_send(struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
 	MHD_add_response_header(r, "Strict-Transport-Security",
 				"max-age=63072000; includeSubDomains");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Content-Security-Policy", http_csp);
+	/* HTML pages carry their own, still 'self'-only, policy. */
+	if (MHD_get_response_header(r, "Content-Security-Policy") == NULL)
+		MHD_add_response_header(r, "Content-Security-Policy", http_csp);
 	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	MHD_add_response_header(r, "Cross-Origin-Resource-Policy", "same-origin");
@@ -326,7 +328,7 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 	if (rq == NULL)
 		return;
-	api_request_done(srv, rq);
+	api_request_done(srv, rq, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
 	if (rq->ct != NULL) {
 		/* Keep-alive: the next request's headers get a fresh deadline. */
 		pthread_mutex_lock(&srv->track_lock);

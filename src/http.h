@@ -13,12 +13,15 @@
 
 #include "conf.h"
 #include "db.h"
+#include "util.h"
+#include <jansson.h>
 
 struct keyring;
 struct scanner;
 struct tls_creds;
 struct conn_track;
 struct upload;
+struct mailer;
 
 /* The limits a request reads; replaced whole on SIGHUP. */
 struct limits {
@@ -37,6 +40,7 @@ struct server {
 	struct db *db;
 	struct keyring *keys;
 	struct scanner *scanner;
+	struct mailer *mailer; /* NULL when smtp.url is empty: nothing can be sent */
 	struct MHD_Daemon *mhd;
 
 	pthread_rwlock_t lock; /* guards limits, creds */
@@ -61,6 +65,17 @@ struct req {
 	size_t bodylen;
 	int body_too_big;
 	struct upload *up;
+	/* A file download in progress: what was asked and what went out. */
+	struct {
+		int active;
+		char link_id[UTIL_IDLEN + 1]; /* a recipient's link, or "" for staff */
+		char transfer_id[UTIL_IDLEN + 1];
+		char file_id[UTIL_IDLEN + 1];
+		uint64_t start, len, size, bytes;
+		int64_t started;
+		char ip[64];
+		char ua[256];
+	} dl;
 };
 
 int http_start(struct server *srv, char *err, size_t errlen);
@@ -79,6 +94,39 @@ const char *http_client_ip(struct MHD_Connection *c, char *buf, size_t len);
 enum MHD_Result api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq,
 			   const char *url, const char *method, const char *data,
 			   size_t *data_size);
-void api_request_done(struct server *srv, struct req *rq);
+void api_request_done(struct server *srv, struct req *rq, int completed);
+enum MHD_Result api_json(struct MHD_Connection *c, unsigned status, json_t *o);
+int api_transfer_load(struct server *srv, struct req *rq, const char *id, struct db_transfer *t);
+enum MHD_Result api_transfer_show(struct server *srv, struct MHD_Connection *c, struct req *rq,
+				  const char *id);
+enum MHD_Result api_transfer_respond(struct server *srv, struct MHD_Connection *c,
+				     struct req *rq, const char *id, unsigned status);
+/* api_request.c: POST /api/v1/requests */
+enum MHD_Result api_request_create(struct server *srv, struct MHD_Connection *c, struct req *rq);
+int api_body_collect(struct server *srv, struct req *rq, const char *data, size_t *size);
+enum MHD_Result api_file_send(struct server *srv, struct MHD_Connection *c, struct req *rq,
+			      const struct db_file *f, const char *who);
+enum MHD_Result api_upload_open(struct server *srv, struct MHD_Connection *c, struct req *rq,
+				const char *tid, const char *rawname, int64_t max_size, int max_files);
+enum MHD_Result api_upload_step(struct server *srv, struct MHD_Connection *c, struct req *rq,
+				const char *data, size_t *data_size);
+enum MHD_Result api_body_begin(struct server *srv, struct MHD_Connection *c, struct req *rq,
+			       int allow_form);
+
+/* api_send.c: sending, revoking, extending; a transfer's recipients as JSON */
+enum MHD_Result api_send(struct server *srv, struct MHD_Connection *c, struct req *rq,
+			 const char *tid);
+enum MHD_Result api_revoke(struct server *srv, struct MHD_Connection *c, struct req *rq,
+			   const char *tid, const char *link_id);
+enum MHD_Result api_extend(struct server *srv, struct MHD_Connection *c, struct req *rq,
+			   const char *tid);
+int api_send_json(struct server *srv, const char *tid, json_t *o);
+
+/* recipient.c: /d/TOKEN (recipients), /u/TOKEN (counterparties), /static/ */
+int recipient_route(const char *url);
+enum MHD_Result recipient_handle(struct server *srv, struct MHD_Connection *c, struct req *rq,
+				 const char *url, const char *method, const char *data,
+				 size_t *data_size, int first);
+void recipient_request_done(struct server *srv, struct req *rq, int completed);
 
 #endif

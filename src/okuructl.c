@@ -4,6 +4,7 @@
  *   okuructl -c CONF user add NAME --email ADDR --role ROLE
  *   okuructl -c CONF user token NAME             issue another API token
  *   okuructl [-c CONF] scan [options] FILE...    scan local files as okurud would
+ *   okuructl -c CONF mail test ADDR              send the "test" template to ADDR
  * Errors are one line on stderr and exit status 1 (2 for usage).
  */
 #include "config.h"
@@ -27,7 +28,9 @@
 #include "db.h"
 #include "keys.h"
 #include "log.h"
+#include "mail.h"
 #include "scan_worker.h"
+#include "smtp.h"
 #include "tls.h"
 #include "util.h"
 
@@ -72,7 +75,8 @@ usage(void)
 	      "       okuructl -c CONF user add NAME --email ADDR --role sender|approver|auditor|admin\n"
 	      "       okuructl -c CONF user token NAME\n"
 	      "       okuructl [-c CONF] scan [--database DIR] [--allow-test-signatures]\n"
-	      "                     [--scanner PROGRAM] FILE...\n",
+	      "                     [--scanner PROGRAM] FILE...\n"
+	      "       okuructl -c CONF mail test ADDR\n",
 	      stderr);
 	exit(2);
 }
@@ -152,7 +156,7 @@ cmd_init(int argc, char **argv)
 	int allow_test = 0;
 	const char *scanner = NULL;
 	const char *dir = NULL, *listen = "127.0.0.1:8443", *url = NULL;
-	const char *clamav = "/var/lib/clamav", *smtp = "", *ca = "", *from = "";
+	const char *clamav = "/var/lib/clamav", *smtp = "", *ca = "", *from = "okuru@localhost";
 	const char *cert = NULL, *key = NULL;
 	char absdir[PATH_MAX], p[PATH_MAX], p2[PATH_MAX], err[1024], text[4 * PATH_MAX + 4096];
 	char certabs[PATH_MAX], keyabs[PATH_MAX], clamavabs[PATH_MAX], scannerabs[PATH_MAX];
@@ -205,6 +209,8 @@ cmd_init(int argc, char **argv)
 		die("--public-url must start with https://");
 	if (smtp[0] != '\0' && strncmp(smtp, "smtps://", 8) != 0 && strncmp(smtp, "smtp://", 7) != 0)
 		die("--smtp-url must be smtps://HOST[:PORT] or smtp://HOST[:PORT]");
+	if (util_mailbox_ok(from) != 0)
+		die("--mail-from must be one plain address (user@domain)");
 	if (cert != NULL) {
 		struct tls_creds *tc;
 		if (realpath(cert, certabs) == NULL)
@@ -371,21 +377,6 @@ valid_username(const char *s)
 	return 1;
 }
 
-static int
-valid_email(const char *s)
-{
-	const char *at = strchr(s, '@');
-	size_t n = strlen(s);
-
-	if (n < 3 || n > DB_EMAILMAX || at == NULL || at == s || at[1] == '\0' ||
-	    strchr(at + 1, '@') != NULL || strchr(at + 1, '.') == NULL)
-		return 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p <= ' ' || *p == 0x7f || *p == '<' || *p == '>' || *p == '"' || *p == ',')
-			return 0;
-	return 1;
-}
-
 static void
 issue_token(struct db *db, int64_t user_id, const char *name)
 {
@@ -431,7 +422,7 @@ cmd_user(const char *confpath, int argc, char **argv)
 			usage();
 		if (!valid_username(name))
 			die("user name must be 1-64 characters of A-Z a-z 0-9 . _ - @");
-		if (!valid_email(email))
+		if (util_mailbox_ok(email) != 0)
 			die("\"%s\" is not a usable e-mail address", email);
 		if (strcmp(role, "sender") != 0 && strcmp(role, "approver") != 0 &&
 		    strcmp(role, "auditor") != 0 && strcmp(role, "admin") != 0)
@@ -598,6 +589,124 @@ cmd_scan(const char *confpath, int argc, char **argv)
 	return worst;
 }
 
+/* The SMTP password file: one line, at most this many bytes. */
+#define CTL_PASSWORDMAX 1024
+
+/*
+ * read_password - smtp.password_file into pw (NUL-terminated, one trailing
+ * newline removed). The file must be the owner's alone (0600 or 0400): a
+ * password others can read is already compromised.
+ */
+static void
+read_password(const char *path, char pw[CTL_PASSWORDMAX + 1])
+{
+	struct stat st;
+	size_t len;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0)
+		die("%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		die("%s: not a regular file", path);
+	}
+	if ((st.st_mode & 07777) != 0600 && (st.st_mode & 07777) != 0400) {
+		close(fd);
+		die("%s: mode %04o; the SMTP password file must be 0600 or 0400", path,
+		    (unsigned)(st.st_mode & 07777));
+	}
+	if (util_read_small_fd(fd, (unsigned char *)pw, CTL_PASSWORDMAX, &len) != 0) {
+		int e = errno;
+		close(fd);
+		sodium_memzero(pw, CTL_PASSWORDMAX + 1);
+		die("%s: %s", path,
+		    e == EFBIG ? "longer than one line of 1024 bytes" : strerror(e));
+	}
+	close(fd);
+	if (len > 0 && pw[len - 1] == '\n')
+		len--;
+	if (len > 0 && pw[len - 1] == '\r')
+		len--;
+	pw[len] = '\0';
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)pw[i] < 0x20 || pw[i] == 0x7f) {
+			sodium_memzero(pw, CTL_PASSWORDMAX + 1);
+			die("%s: the password must be one line without control characters", path);
+		}
+	}
+	if (len == 0)
+		die("%s: empty", path);
+}
+
+/*
+ * cmd_mail - "mail test ADDR": render the test template and deliver it now,
+ * with exactly the settings okurud uses. Exit 0 when the server accepted it,
+ * 1 when it was not sent, 2 for a usage or configuration error.
+ */
+static int
+cmd_mail(const char *confpath, int argc, char **argv)
+{
+	struct conf c;
+	struct mail_msg m;
+	struct smtp_conf sc;
+	struct smtp_result r;
+	struct mail_var vars[1];
+	char err[1024], when[32], id[UTIL_IDLEN + 1], msgid[UTIL_IDLEN + 300];
+	char *pw = NULL;
+	int rc;
+
+	die_status = 2;
+	if (argc != 3 || strcmp(argv[1], "test") != 0)
+		usage();
+	if (confpath == NULL)
+		die("-c CONF is required");
+	if (util_mailbox_ok(argv[2]) != 0)
+		die("\"%s\" is not a usable e-mail address", argv[2]);
+	if (conf_load(confpath, &c, err, sizeof(err)) != 0)
+		die("%s", err);
+	if (c.smtp_url[0] == '\0')
+		die("mail is not configured (smtp.url)");
+	util_time_iso(util_now(), when);
+	vars[0] = (struct mail_var){.name = "when", .value = when};
+	if (mail_render(c.templates_dir, "test", argv[2], vars, 1, &m, err, sizeof(err)) != 0)
+		die("%s", err);
+	util_id_new(id);
+	snprintf(msgid, sizeof(msgid), "<%s@%s>", id, strchr(c.mail_from, '@') + 1);
+
+	if (c.smtp_password_file[0] != '\0') {
+		pw = sodium_malloc(CTL_PASSWORDMAX + 1);
+		if (pw == NULL)
+			die("out of memory");
+		read_password(c.smtp_password_file, pw);
+	}
+	sc = (struct smtp_conf){
+	    .url = c.smtp_url,
+	    .ca_file = c.smtp_ca_file,
+	    .from = c.mail_from,
+	    .from_name = c.mail_from_name,
+	    .username = c.smtp_username,
+	    .password = pw != NULL ? pw : "",
+	    .timeout = c.smtp_timeout,
+	};
+	if (smtp_init() != 0)
+		die("libcurl initialisation failed");
+	rc = smtp_send(&sc, &m, msgid, &r);
+	if (pw != NULL) {
+		sodium_memzero(pw, CTL_PASSWORDMAX + 1);
+		sodium_free(pw);
+	}
+	smtp_cleanup();
+	mail_msg_free(&m);
+	if (rc != 0) {
+		conf_free(&c);
+		die_status = 1;
+		die("not sent: %s", r.error);
+	}
+	printf("sent to %s over %s (%ld)\n", argv[2], r.tls, r.code);
+	conf_free(&c);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -623,6 +732,8 @@ main(int argc, char **argv)
 		cmd_user(confpath, argc - i, argv + i);
 	else if (strcmp(argv[i], "scan") == 0)
 		return cmd_scan(confpath, argc - i, argv + i);
+	else if (strcmp(argv[i], "mail") == 0)
+		return cmd_mail(confpath, argc - i, argv + i);
 	else
 		usage();
 	return 0;

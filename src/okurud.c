@@ -23,8 +23,10 @@
 #include "http.h"
 #include "keys.h"
 #include "log.h"
+#include "mailer.h"
 #include "scan_worker.h"
 #include "scanner.h"
+#include "smtp.h"
 #include "store.h"
 #include "tls.h"
 
@@ -163,6 +165,13 @@ main(int argc, char **argv)
 		if (scanner_start(&srv.conf, &env, &srv.scanner, err, sizeof(err)) != 0)
 			fatal("error=%s", log_quote(q, sizeof(q), err));
 	}
+	if (smtp_init() != 0)
+		fatal("error=\"libcurl initialisation failed\"");
+	if (mailer_start(&srv.conf, srv.db, srv.keys, &srv.mailer, err, sizeof(err)) != 0)
+		fatal("error=%s", log_quote(q, sizeof(q), err));
+	if (srv.mailer == NULL)
+		log_event(LOG_LVL_WARN, "mail.disabled",
+			  "warning=\"smtp.url is empty: transfers cannot be sent\"");
 	if (http_start(&srv, err, sizeof(err)) != 0)
 		fatal("error=%s", log_quote(q, sizeof(q), err));
 	log_event(LOG_LVL_INFO, "okurud.started", "listen=%s:%d public_url=%s storage_cipher=%s version=%s",
@@ -183,6 +192,8 @@ main(int argc, char **argv)
 		break;
 	}
 	http_drain_and_stop(&srv);
+	mailer_stop(srv.mailer);
+	smtp_cleanup();
 	scanner_stop(srv.scanner);
 	db_close(srv.db);
 	keys_free(srv.keys);

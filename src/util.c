@@ -201,3 +201,24 @@ util_read_small_file(const char *path, unsigned char *buf, size_t max, size_t *l
 	errno = saved;
 	return r;
 }
+
+/*
+ * util_mailbox_ok - a bare address local@domain with nothing that could
+ * break out of a mail header or an SMTP command.
+ */
+int
+util_mailbox_ok(const char *a)
+{
+	const char *at = strchr(a, '@');
+	size_t n = strlen(a);
+
+	if (n == 0 || n > 254 || at == NULL || at == a || at[1] == '\0' ||
+	    strchr(at + 1, '@') != NULL || at - a > 64)
+		return -1;
+	for (const unsigned char *p = (const unsigned char *)a; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || strchr("<>()[]\\,;:\"", *p) != NULL)
+			return -1;
+	if (at[1] == '.' || a[n - 1] == '.' || strstr(at, "..") != NULL)
+		return -1;
+	return 0;
+}

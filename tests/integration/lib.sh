@@ -95,6 +95,8 @@ okuru_init() { # [extra okuructl init args]
 		--clamav-db "$SIGS" --allow-test-signatures "$@" >/dev/null
 	conf_set scanner program "\"$OKURU_SCANNER\""
 	conf_set scanner tmpdir "\"$SCANTMP\""
+	conf_set - templates "\"$(cd "$LIBDIR/../../templates" && pwd)\""
+	conf_set - www "\"$(cd "$LIBDIR/../../www" && pwd)\""
 	if [ "$(landlock_abi)" -lt 1 ]; then
 		echo "# this kernel has no Landlock: scanning with seccomp and rlimits only"
 		conf_set scanner require_landlock false
@@ -145,7 +147,7 @@ okuru_kill9() {
 
 # api TOKEN METHOD PATH [curl args...] - prints the body; status in $T/status
 api() {
-	tok=$1 method=$2 path=$3
+	local tok=$1 method=$2 path=$3
 	shift 3
 	curl -sS --cacert "$DATA/tls/cert.pem" -X "$method" -H "Authorization: Bearer $tok" \
 		-o "$T/body" -w '%{http_code}' "$@" "$URL$path" >"$T/status" || true

@@ -169,7 +169,13 @@ test_defaults(void **state)
 	assert_int_equal(c->scanner_require_landlock, 1);
 	assert_string_equal(c->smtp_url, "");
 	assert_string_equal(c->smtp_ca_file, "");
-	assert_string_equal(c->mail_from, "");
+	assert_string_equal(c->mail_from, "okuru@localhost");
+	assert_string_equal(c->links_verification, "email-otp");
+	assert_int_equal(c->links_default_expiry_days, 7);
+	assert_int_equal(c->links_max_expiry_days, 30);
+	assert_int_equal(c->links_otp_attempts, 5);
+	assert_int_equal(c->links_allow_none, 0);
+	assert_int_equal(c->smtp_retry_min, 60);
 	/* data_dir defaults to the file's own directory */
 	assert_string_equal(c->data_dir, joined(fx, ".", p));
 	assert_string_equal(c->database, joined(fx, "./okuru.db", p));
@@ -282,6 +288,32 @@ test_listen(void **state)
 		snprintf(text, sizeof(text), "# listen\n\nlisten = \"%s\";\n", bad[i]);
 		load_bad(fx, text, 3, "listen must be");
 	}
+}
+
+/* test_sending - the smtp, links and requests groups and their cross-checks */
+static void
+test_sending(void **state)
+{
+	struct fixture *fx = *state;
+	struct conf *c = &fx->c;
+
+	load_ok(fx, "links = { verification = \"none\"; allow_none = true; download_limit = 9; };\n"
+		    "smtp = { from = \"files@bank.example\"; from_name = \"Bank files\"; };\n"
+		    "requests = { max_bytes = \"10M\"; };\n");
+	assert_string_equal(c->links_verification, "none");
+	assert_int_equal(c->links_download_limit, 9);
+	assert_string_equal(c->mail_from_name, "Bank files");
+	assert_int_equal(c->requests_max_bytes, 10LL << 20);
+	load_bad(fx, "\nlinks = { verification = \"none\"; };\n", 2, "links.verification");
+	load_bad(fx, "\nlinks = { verification = \"sms\"; };\n", 2, "links.verification");
+	load_bad(fx, "\nlinks = { default_expiry_days = 40; };\n", 2, "links.default_expiry_days");
+	load_bad(fx, "\nsmtp = { from = \"a b@bank.example\"; };\n", 2, "smtp.from");
+	load_bad(fx, "\nsmtp = { from = \"x@y\\r\\nBcc: z@w\"; };\n", 2, "smtp.from");
+	load_bad(fx, "\nsmtp = { from_name = \"a\\\"b\"; };\n", 2, "smtp.from_name");
+	load_bad(fx, "\nsmtp = { username = \"u\"; };\n", 2, "smtp.username");
+	load_bad(fx, "\nsmtp = { retry_min = 100; retry_max = 10; };\n", 2, "smtp.retry_max");
+	load_bad(fx, "\nlinks = { otp_digits = 4; };\n", 2, "links.otp_digits");
+	load_bad(fx, "\nrequests = { max_pages = 4; };\n", 2, "unknown setting");
 }
 
 /* test_syntax_error - libconfig's message, with the file and the line */
@@ -489,6 +521,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_paths, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_settings, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_listen, fx_setup, fx_teardown),
+		cmocka_unit_test_setup_teardown(test_sending, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_syntax_error, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_setting, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_type, fx_setup, fx_teardown),

@@ -1,0 +1,143 @@
+/*
+ * api_request.c - POST /api/v1/requests: a staff member asks a counterparty
+ * for files. okuru creates a transfer owned by the staff member, an upload
+ * link for the counterparty (verified by e-mail code, with its own file
+ * count, byte and time limits) and queues the request mail, all in one
+ * transaction. What the counterparty uploads is scanned and encrypted like
+ * any upload and lands in that transfer (recipient.c serves /u/TOKEN).
+ */
+#include "config.h"
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "http.h"
+#include "jsonutil.h"
+#include "links.h"
+#include "log.h"
+#include "mailer.h"
+#include "outbox.h"
+#include "util.h"
+
+#define API_REQUEST_MESSAGE_MAX 10000
+
+enum MHD_Result
+api_request_create(struct server *srv, struct MHD_Connection *c, struct req *rq)
+{
+	const struct conf *cf = &srv->conf;
+	const char *key, *addr = NULL, *message = "", *subject = NULL;
+	int days = cf->requests_default_expiry_days, max_files = cf->requests_max_files;
+	int64_t max_bytes = cf->requests_max_bytes, now = util_now();
+	char why[200], url[600], expires[32], nfiles[16], nbytes[32], err[256], subj[300];
+	char token[LINKS_TOKENLEN + 1];
+	struct db_transfer t;
+	struct db_link l;
+	struct db_mail m;
+	json_error_t jerr;
+	json_t *in, *v;
+	int r;
+
+	if (srv->mailer == NULL)
+		return http_error(c, 503, "mail is not configured (smtp.url): nothing can be sent");
+	if (rq->bodylen == 0 || jsonutil_depth_ok(rq->body, rq->bodylen, 2) != 0)
+		return http_error(c, 400, "a JSON object with an address is required");
+	in = json_loadb(rq->body, rq->bodylen, JSON_REJECT_DUPLICATES, &jerr);
+	if (!json_is_object(in)) {
+		json_decref(in);
+		return http_error(c, 400, "a JSON object with an address is required");
+	}
+	why[0] = '\0';
+	json_object_foreach(in, key, v) {
+		if (strcmp(key, "address") == 0 && json_is_string(v) &&
+		    util_mailbox_ok(json_string_value(v)) == 0)
+			addr = json_string_value(v);
+		else if (strcmp(key, "message") == 0 && json_is_string(v) &&
+			 strlen(json_string_value(v)) <= API_REQUEST_MESSAGE_MAX &&
+			 !jsonutil_has_controls(json_string_value(v), 1))
+			message = json_string_value(v);
+		else if (strcmp(key, "subject") == 0 && json_is_string(v) &&
+			 strlen(json_string_value(v)) <= 200 &&
+			 !jsonutil_has_controls(json_string_value(v), 0))
+			subject = json_string_value(v);
+		else if (strcmp(key, "expires_days") == 0 && json_is_integer(v) &&
+			 json_integer_value(v) >= 1 &&
+			 json_integer_value(v) <= cf->requests_max_expiry_days)
+			days = (int)json_integer_value(v);
+		else if (strcmp(key, "max_files") == 0 && json_is_integer(v) &&
+			 json_integer_value(v) >= 1 && json_integer_value(v) <= cf->requests_max_files)
+			max_files = (int)json_integer_value(v);
+		else if (strcmp(key, "max_bytes") == 0 && json_is_integer(v) &&
+			 json_integer_value(v) >= 1 && json_integer_value(v) <= cf->requests_max_bytes)
+			max_bytes = json_integer_value(v);
+		else {
+			snprintf(why, sizeof(why),
+				 "bad field \"%.40s\": address (user@domain), message (10000 bytes), "
+				 "subject (200 bytes), expires_days (1-%d), max_files (1-%d), "
+				 "max_bytes (1-%lld)", key, cf->requests_max_expiry_days,
+				 cf->requests_max_files, (long long)cf->requests_max_bytes);
+			break;
+		}
+	}
+	if (why[0] == '\0' && addr == NULL)
+		snprintf(why, sizeof(why), "address (user@domain) is required");
+	if (why[0] != '\0') {
+		json_decref(in);
+		return http_error(c, 400, why);
+	}
+	memset(&t, 0, sizeof(t));
+	util_id_new(t.id);
+	t.owner_id = rq->user.id;
+	snprintf(subj, sizeof(subj), "%s", subject ? subject : "");
+	if (subject == NULL)
+		snprintf(subj, sizeof(subj), "Files from %s", addr);
+	t.subject = subj;
+	t.message = (char *)message;
+	t.created = now;
+	memset(&l, 0, sizeof(l));
+	util_id_new(l.id);
+	snprintf(l.kind, sizeof(l.kind), "upload");
+	memcpy(l.transfer_id, t.id, sizeof(l.transfer_id));
+	snprintf(l.address, sizeof(l.address), "%s", addr);
+	links_secret_new(LINKS_TOKEN, token, l.token_hash);
+	l.created = now;
+	l.expires_at = now + (int64_t)days * 86400;
+	l.max_files = max_files;
+	l.max_bytes = max_bytes;
+	snprintf(url, sizeof(url), "%s/u/%s", cf->public_url, token);
+	sodium_memzero(token, sizeof(token));
+	util_time_iso(l.expires_at, expires);
+	snprintf(nfiles, sizeof(nfiles), "%d", max_files);
+	snprintf(nbytes, sizeof(nbytes), "%lld", (long long)max_bytes);
+	{
+		struct mail_var vars[] = {
+			{"sender_name", rq->user.name, NULL},
+			{"sender_email", rq->user.email, NULL},
+			{"message", message, NULL},
+			{"link", url, NULL},
+			{"expires", expires, NULL},
+			{"max_files", nfiles, NULL},
+			{"max_bytes", nbytes, NULL},
+		};
+		r = outbox_prepare(srv->keys, cf, "request", addr, vars,
+				   sizeof(vars) / sizeof(vars[0]), t.id, l.id, &m, err, sizeof(err));
+	}
+	sodium_memzero(url, sizeof(url));
+	if (r != 0) {
+		json_decref(in);
+		log_event(LOG_LVL_ERR, "request.template_failed", "error=\"%s\"", err);
+		return http_error(c, 500, "the request mail cannot be prepared (template error; see "
+					  "the server log)");
+	}
+	r = db_request_create(srv->db, &t, &l, &m);
+	outbox_mail_free(&m);
+	json_decref(in);
+	if (r != DB_OK)
+		return http_error(c, 503, "database unavailable");
+	mailer_kick(srv->mailer);
+	log_event(LOG_LVL_INFO, "request.created", "transfer=%s link=%s user=%s counterparty=%s "
+		  "expires=%s max_files=%d max_bytes=%lld", t.id, l.id, rq->user.name, l.address,
+		  expires, max_files, (long long)max_bytes);
+	return api_transfer_respond(srv, c, rq, t.id, 201);
+}

@@ -1,0 +1,540 @@
+/*
+ * api_send.c - the sender's side of sending: POST .../send makes one link
+ * per recipient and queues its mail in the same transaction; DELETE
+ * revokes a transfer or one recipient; PATCH extends the expiry within the
+ * configured maximum; and the transfer's JSON gains each recipient's mail,
+ * verification and download record.
+ *
+ * A link's token exists in clear only here, long enough to be sealed into
+ * its mail (outbox.c); the database keeps its hash.
+ */
+#include "config.h"
+
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "html.h"
+#include "http.h"
+#include "jsonutil.h"
+#include "links.h"
+#include "log.h"
+#include "mailer.h"
+#include "outbox.h"
+#include "util.h"
+
+#define API_SEND_MESSAGE_MAX 10000
+
+struct api_send_req {
+	const char *addr[1000];
+	size_t naddr;
+	const char *message;
+	int expires_days;
+	int limit;
+	const char *verification;
+	const char *passphrase;
+};
+
+/* api_send_parse - the request body, every field checked; why says what is wrong */
+static int
+api_send_parse(const struct conf *c, json_t *in, struct api_send_req *r, char *why, size_t whylen)
+{
+	const char *key;
+	json_t *v, *a;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->expires_days = c->links_default_expiry_days;
+	r->limit = c->links_download_limit;
+	r->verification = c->links_verification;
+	if (!json_is_object(in)) {
+		snprintf(why, whylen, "request body must be a JSON object");
+		return -1;
+	}
+	json_object_foreach(in, key, v) {
+		if (strcmp(key, "recipients") == 0) {
+			if (!json_is_array(v) || json_array_size(v) == 0) {
+				snprintf(why, whylen, "recipients must be a non-empty list of addresses");
+				return -1;
+			}
+			if (json_array_size(v) > (size_t)c->links_max_recipients) {
+				snprintf(why, whylen, "at most %d recipients", c->links_max_recipients);
+				return -1;
+			}
+			json_array_foreach(v, i, a) {
+				const char *s = json_string_value(a);
+				if (s == NULL || util_mailbox_ok(s) != 0) {
+					snprintf(why, whylen, "recipient %zu is not a plain e-mail address "
+							      "(user@domain)", i + 1);
+					return -1;
+				}
+				for (size_t j = 0; j < r->naddr; j++)
+					if (strcasecmp(r->addr[j], s) == 0) {
+						snprintf(why, whylen, "recipient %s is listed twice", s);
+						return -1;
+					}
+				r->addr[r->naddr++] = s;
+			}
+		} else if (strcmp(key, "message") == 0) {
+			r->message = json_string_value(v);
+			if (r->message == NULL || strlen(r->message) > API_SEND_MESSAGE_MAX ||
+			    jsonutil_has_controls(r->message, 1)) {
+				snprintf(why, whylen, "message must be a string of at most 10000 bytes "
+						      "without control characters");
+				return -1;
+			}
+		} else if (strcmp(key, "expires_days") == 0) {
+			if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+			    json_integer_value(v) > c->links_max_expiry_days) {
+				snprintf(why, whylen, "expires_days must be 1 to %d",
+					 c->links_max_expiry_days);
+				return -1;
+			}
+			r->expires_days = (int)json_integer_value(v);
+		} else if (strcmp(key, "download_limit") == 0) {
+			if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+			    json_integer_value(v) > c->links_download_limit) {
+				snprintf(why, whylen, "download_limit must be 1 to %d",
+					 c->links_download_limit);
+				return -1;
+			}
+			r->limit = (int)json_integer_value(v);
+		} else if (strcmp(key, "verification") == 0) {
+			r->verification = json_string_value(v);
+			if (r->verification == NULL ||
+			    (strcmp(r->verification, "email-otp") != 0 &&
+			     strcmp(r->verification, "passphrase") != 0 &&
+			     strcmp(r->verification, "none") != 0)) {
+				snprintf(why, whylen, "verification must be email-otp, passphrase or none");
+				return -1;
+			}
+			if (strcmp(r->verification, "none") == 0 && !c->links_allow_none) {
+				snprintf(why, whylen, "verification \"none\" is not allowed here "
+						      "(links.allow_none)");
+				return -1;
+			}
+		} else if (strcmp(key, "passphrase") == 0) {
+			r->passphrase = json_string_value(v);
+			if (r->passphrase == NULL || strlen(r->passphrase) < LINKS_PASSMIN ||
+			    strlen(r->passphrase) > LINKS_PASSMAX ||
+			    jsonutil_has_controls(r->passphrase, 0)) {
+				snprintf(why, whylen, "passphrase must be 8 to 256 bytes without control "
+						      "characters");
+				return -1;
+			}
+		} else {
+			snprintf(why, whylen, "unknown field \"%.40s\" (allowed: recipients, message, "
+					      "expires_days, download_limit, verification, passphrase)",
+				 key);
+			return -1;
+		}
+	}
+	if (r->naddr == 0) {
+		snprintf(why, whylen, "recipients must be a non-empty list of addresses");
+		return -1;
+	}
+	if ((strcmp(r->verification, "passphrase") == 0) != (r->passphrase != NULL)) {
+		snprintf(why, whylen, "a passphrase is given exactly when verification is "
+				      "\"passphrase\"");
+		return -1;
+	}
+	return 0;
+}
+
+struct api_files_text {
+	char *text;
+	char *html;
+	size_t tlen, hlen;
+	int failed;
+};
+
+static void
+api_append(char **buf, size_t *len, int *failed, const char *s)
+{
+	size_t n = strlen(s);
+	char *nb = *failed ? NULL : realloc(*buf, *len + n + 1);
+
+	if (nb == NULL) {
+		*failed = 1;
+		return;
+	}
+	memcpy(nb + *len, s, n + 1);
+	*buf = nb;
+	*len += n;
+}
+
+/* api_files_list_cb - the file list for the link mail, as text and as HTML */
+static int
+api_files_list_cb(const struct db_file *f, void *arg)
+{
+	struct api_files_text *ft = arg;
+	char line[512];
+	char *name = html_escape(f->name);
+
+	if (name == NULL)
+		return -1;
+	snprintf(line, sizeof(line), "- %s (%lld bytes, SHA-256 %s)\n", f->name, (long long)f->size,
+		 f->sha256);
+	api_append(&ft->text, &ft->tlen, &ft->failed, line);
+	snprintf(line, sizeof(line), "<li>%s (%lld bytes)<br><small>SHA-256 %s</small></li>", name,
+		 (long long)f->size, f->sha256);
+	api_append(&ft->html, &ft->hlen, &ft->failed, line);
+	free(name);
+	return ft->failed;
+}
+
+static const char *
+api_verification_text(const char *mode)
+{
+	if (strcmp(mode, "email-otp") == 0)
+		return "On the page, ask for a one-time code: it is mailed to this address. / "
+		       "ページでワンタイムコードを請求すると、このアドレスに届きます。";
+	if (strcmp(mode, "passphrase") == 0)
+		return "The sender will give you a passphrase by phone or in person; okuru never "
+		       "mails it. / パスフレーズは送信者から電話または対面でお伝えします"
+		       "（メールでは送られません）。";
+	return "No confirmation is needed. / 本人確認は不要です。";
+}
+
+/* api_send - POST /api/v1/transfers/ID/send */
+enum MHD_Result
+api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *tid)
+{
+	const struct conf *cf = &srv->conf;
+	struct api_send_req r;
+	struct db_transfer t;
+	struct db_link *links = NULL;
+	struct db_mail *mails = NULL;
+	struct api_files_text ft = {0};
+	char (*tokens)[LINKS_TOKENLEN + 1] = NULL;
+	char why[300], expires[32], pw[crypto_pwhash_STRBYTES] = "";
+	json_t *in;
+	json_error_t jerr;
+	int64_t now = util_now();
+	size_t made = 0;
+	int rc;
+	enum MHD_Result ret;
+
+	if (srv->mailer == NULL)
+		return http_error(c, 503, "mail is not configured (smtp.url): nothing can be sent");
+	rc = api_transfer_load(srv, rq, tid, &t);
+	if (rc == DB_NOTFOUND)
+		return http_error(c, 404, "no such transfer");
+	if (rc != DB_OK)
+		return http_error(c, 503, "database unavailable");
+	if (rq->bodylen == 0 || jsonutil_depth_ok(rq->body, rq->bodylen, 4) != 0) {
+		db_transfer_free(&t);
+		return http_error(c, 400, "a JSON object with recipients is required");
+	}
+	in = json_loadb(rq->body, rq->bodylen, JSON_REJECT_DUPLICATES, &jerr);
+	if (in == NULL) {
+		db_transfer_free(&t);
+		snprintf(why, sizeof(why), "invalid JSON: %s", jerr.text);
+		return http_error(c, 400, why);
+	}
+	if (api_send_parse(cf, in, &r, why, sizeof(why)) != 0) {
+		ret = http_error(c, 400, why);
+		goto out;
+	}
+	if (strcmp(t.state, "draft") != 0) {
+		ret = http_error(c, 409, "the transfer was already sent");
+		goto out;
+	}
+	if (r.passphrase != NULL && links_passphrase_hash(r.passphrase, pw) != 0) {
+		ret = http_error(c, 503, "out of memory");
+		goto out;
+	}
+	if (db_file_list(srv->db, tid, api_files_list_cb, &ft) != DB_OK || ft.failed ||
+	    ft.text == NULL) {
+		ret = ft.text == NULL && !ft.failed ? http_error(c, 409, "the transfer has no files")
+						    : http_error(c, 503, "database unavailable");
+		goto out;
+	}
+	links = calloc(r.naddr, sizeof(*links));
+	mails = calloc(r.naddr, sizeof(*mails));
+	tokens = calloc(r.naddr, sizeof(*tokens));
+	if (links == NULL || mails == NULL || tokens == NULL) {
+		ret = http_error(c, 503, "out of memory");
+		goto out;
+	}
+	util_time_iso(now + (int64_t)r.expires_days * 86400, expires);
+	for (made = 0; made < r.naddr; made++) {
+		struct db_link *l = &links[made];
+		char url[600], err[256];
+		util_id_new(l->id);
+		snprintf(l->kind, sizeof(l->kind), "download");
+		memcpy(l->transfer_id, tid, UTIL_IDLEN + 1);
+		snprintf(l->address, sizeof(l->address), "%s", r.addr[made]);
+		links_secret_new(LINKS_TOKEN, tokens[made], l->token_hash);
+		l->created = now;
+		l->expires_at = now + (int64_t)r.expires_days * 86400;
+		snprintf(url, sizeof(url), "%s/d/%s", cf->public_url, tokens[made]);
+		struct mail_var vars[] = {
+			{"sender_name", rq->user.name, NULL},
+			{"sender_email", rq->user.email, NULL},
+			{"subject", t.subject, NULL},
+			{"message", r.message ? r.message : t.message, NULL},
+			{"files", ft.text, ft.html},
+			{"expires", expires, NULL},
+			{"link", url, NULL},
+			{"verification", api_verification_text(r.verification), NULL},
+		};
+		rc = outbox_prepare(srv->keys, cf, "link", l->address, vars,
+				    sizeof(vars) / sizeof(vars[0]), tid, l->id, &mails[made], err,
+				    sizeof(err));
+		sodium_memzero(url, sizeof(url));
+		if (rc != 0) {
+			log_event(LOG_LVL_ERR, "send.template_failed", "transfer=%s error=\"%s\"", tid,
+				  err);
+			ret = http_error(c, 500, "the link mail cannot be prepared (template error; "
+						 "see the server log)");
+			goto out;
+		}
+	}
+	{
+		struct db_send s = {.transfer_id = tid, .sent_at = now,
+				    .expires_at = now + (int64_t)r.expires_days * 86400,
+				    .download_limit = r.limit, .verification = r.verification,
+				    .passphrase = pw, .message = r.message};
+		why[0] = '\0';
+		rc = db_transfer_send(srv->db, &s, links, r.naddr, mails, r.naddr, why, sizeof(why));
+	}
+	if (rc == DB_CONFLICT || rc == DB_NOTFOUND) {
+		ret = http_error(c, 409, why[0] ? why : "the transfer cannot be sent");
+		goto out;
+	}
+	if (rc != DB_OK) {
+		ret = http_error(c, 503, "database unavailable");
+		goto out;
+	}
+	mailer_kick(srv->mailer);
+	for (size_t i = 0; i < r.naddr; i++)
+		log_event(LOG_LVL_INFO, "transfer.link_created",
+			  "transfer=%s link=%s user=%s recipient=%s expires=%s verification=%s "
+			  "download_limit=%d", tid, links[i].id, rq->user.name, links[i].address,
+			  expires, r.verification, r.limit);
+	ret = api_transfer_show(srv, c, rq, tid);
+out:
+	for (size_t i = 0; mails != NULL && i < made; i++)
+		outbox_mail_free(&mails[i]);
+	if (tokens != NULL)
+		sodium_memzero(tokens, r.naddr * sizeof(*tokens));
+	sodium_memzero(pw, sizeof(pw));
+	free(tokens);
+	free(mails);
+	free(links);
+	free(ft.text);
+	free(ft.html);
+	json_decref(in);
+	db_transfer_free(&t);
+	return ret;
+}
+
+/* api_revoke - DELETE a transfer (every link) or one recipient's link */
+enum MHD_Result
+api_revoke(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *tid,
+	   const char *link_id)
+{
+	struct db_transfer t;
+	int r = api_transfer_load(srv, rq, tid, &t);
+
+	if (r == DB_NOTFOUND)
+		return http_error(c, 404, "no such transfer");
+	if (r != DB_OK)
+		return http_error(c, 503, "database unavailable");
+	db_transfer_free(&t);
+	if (link_id != NULL) {
+		if (!util_id_valid(link_id))
+			return http_error(c, 404, "no such recipient");
+		r = db_link_revoke(srv->db, tid, link_id, util_now());
+		if (r == DB_NOTFOUND)
+			return http_error(c, 404, "no such recipient, or already revoked");
+	} else {
+		r = db_transfer_revoke(srv->db, tid, util_now());
+		if (r == DB_CONFLICT)
+			return http_error(c, 409, "the transfer is already revoked");
+	}
+	if (r != DB_OK)
+		return http_error(c, 503, "database unavailable");
+	log_event(LOG_LVL_INFO, "transfer.revoked", "transfer=%s link=%s user=%s", tid,
+		  link_id ? link_id : "all", rq->user.name);
+	return api_transfer_show(srv, c, rq, tid);
+}
+
+/* api_extend - PATCH {"expires_days": N}: N days after sending, within the maximum */
+enum MHD_Result
+api_extend(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *tid)
+{
+	struct db_transfer t;
+	struct db_sendinfo si;
+	json_t *in, *v;
+	char why[160];
+	int64_t until;
+	int r = api_transfer_load(srv, rq, tid, &t);
+
+	if (r == DB_NOTFOUND)
+		return http_error(c, 404, "no such transfer");
+	if (r != DB_OK)
+		return http_error(c, 503, "database unavailable");
+	db_transfer_free(&t);
+	in = rq->bodylen > 0 && jsonutil_depth_ok(rq->body, rq->bodylen, 2) == 0
+		     ? json_loadb(rq->body, rq->bodylen, JSON_REJECT_DUPLICATES, NULL)
+		     : NULL;
+	v = json_is_object(in) && json_object_size(in) == 1 ? json_object_get(in, "expires_days")
+							     : NULL;
+	snprintf(why, sizeof(why), "send {\"expires_days\": N}, N from 1 to %d, counted from "
+				   "when the transfer was sent", srv->conf.links_max_expiry_days);
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > srv->conf.links_max_expiry_days) {
+		json_decref(in);
+		return http_error(c, 400, why);
+	}
+	if (db_transfer_sendinfo(srv->db, tid, &si) != DB_OK) {
+		json_decref(in);
+		return http_error(c, 503, "database unavailable");
+	}
+	until = si.sent_at + json_integer_value(v) * 86400;
+	json_decref(in);
+	if (si.sent_at == 0 || si.revoked_at != 0)
+		return http_error(c, 409, "only a sent, unrevoked transfer can be extended");
+	if (until <= util_now())
+		return http_error(c, 400, "that expiry is already past");
+	r = db_transfer_extend(srv->db, tid, until);
+	if (r == DB_CONFLICT)
+		return http_error(c, 409, "only a sent, unrevoked transfer can be extended");
+	if (r != DB_OK)
+		return http_error(c, 503, "database unavailable");
+	log_event(LOG_LVL_INFO, "transfer.extended", "transfer=%s user=%s expires_at=%lld", tid,
+		  rq->user.name, (long long)until);
+	return api_transfer_show(srv, c, rq, tid);
+}
+
+static json_t *
+api_time(int64_t t)
+{
+	char s[32];
+
+	if (t == 0)
+		return json_null();
+	util_time_iso(t, s);
+	return json_string(s);
+}
+
+static int
+api_download_cb(const struct db_download_row *d, void *arg)
+{
+	json_t *o = json_pack("{s:s, s:o, s:o, s:s, s:s, s:I, s:I, s:I, s:b}", "file", d->file_id,
+			      "started", api_time(d->started), "finished", api_time(d->finished),
+			      "ip", d->ip, "user_agent", d->user_agent, "offset",
+			      (json_int_t)d->range_start, "length", (json_int_t)d->length, "bytes",
+			      (json_int_t)d->bytes, "complete", d->complete);
+
+	return o == NULL || json_array_append_new(arg, o) != 0;
+}
+
+struct api_rcpt_ctx {
+	struct server *srv;
+	json_t *arr;
+	int64_t now;
+};
+
+static int
+api_recipient_cb(const struct db_link *l, void *arg)
+{
+	struct api_rcpt_ctx *x = arg;
+	struct db_outbox ob;
+	json_t *o, *mail, *dls = json_array();
+	const char *state = l->revoked_at ? "revoked" : l->expires_at <= x->now ? "expired" : "active";
+	int r;
+
+	if (dls == NULL || db_download_list(x->srv->db, l->id, api_download_cb, dls) != DB_OK) {
+		json_decref(dls);
+		return -1;
+	}
+	r = db_outbox_latest(x->srv->db, l->id, "link", &ob);
+	if (r == DB_OK)
+		mail = json_pack("{s:s, s:i, s:o, s:s, s:i, s:s}", "state", ob.state, "attempts",
+				 ob.attempts, "sent", api_time(ob.sent_at), "error", ob.last_error,
+				 "code", ob.last_code, "tls", ob.tls);
+	else
+		mail = r == DB_NOTFOUND ? json_null() : NULL;
+	if (mail == NULL) {
+		json_decref(dls);
+		return -1;
+	}
+	o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:{s:o, s:o, s:i}, s:o}", "id", l->id, "address",
+		      l->address, "link", state, "expires", api_time(l->expires_at), "mail", mail,
+		      "verification", "verified", api_time(l->verified_at), "locked_until",
+		      api_time(l->locked_until > x->now ? l->locked_until : 0), "failures",
+		      l->otp_failures, "downloads", dls);
+	return o == NULL || json_array_append_new(x->arr, o) != 0;
+}
+
+/* api_upload_link_cb - a request's upload link: its state, limits and mail */
+static int
+api_upload_link_cb(const struct db_link *l, void *arg)
+{
+	struct api_rcpt_ctx *x = arg;
+	struct db_outbox ob;
+	json_t *o, *mail;
+	const char *state = l->revoked_at    ? "revoked"
+			    : l->completed_at ? "completed"
+			    : l->expires_at <= x->now ? "expired"
+						      : "active";
+	int r = db_outbox_latest(x->srv->db, l->id, "request", &ob);
+
+	if (r == DB_OK)
+		mail = json_pack("{s:s, s:i, s:o, s:s, s:i, s:s}", "state", ob.state, "attempts",
+				 ob.attempts, "sent", api_time(ob.sent_at), "error", ob.last_error,
+				 "code", ob.last_code, "tls", ob.tls);
+	else
+		mail = r == DB_NOTFOUND ? json_null() : NULL;
+	if (mail == NULL)
+		return -1;
+	o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:i, s:I, s:o, s:o}", "id", l->id, "address",
+		      l->address, "link", state, "expires", api_time(l->expires_at), "verified",
+		      api_time(l->verified_at), "max_files", l->max_files, "max_bytes",
+		      (json_int_t)l->max_bytes, "completed", api_time(l->completed_at), "mail", mail);
+	return o == NULL || json_array_append_new(x->arr, o) != 0;
+}
+
+/* api_send_json - add the send settings and the recipients to a transfer's JSON */
+int
+api_send_json(struct server *srv, const char *tid, json_t *o)
+{
+	struct db_sendinfo si;
+	struct api_rcpt_ctx x = {.srv = srv, .arr = json_array(), .now = util_now()};
+
+	if (x.arr == NULL || db_transfer_sendinfo(srv->db, tid, &si) != DB_OK ||
+	    db_link_list(srv->db, tid, "download", api_recipient_cb, &x) != DB_OK) {
+		json_decref(x.arr);
+		return -1;
+	}
+	json_object_set_new(o, "origin", json_string(si.origin));
+	json_object_set_new(o, "sent", api_time(si.sent_at));
+	json_object_set_new(o, "expires", api_time(si.expires_at));
+	json_object_set_new(o, "revoked", api_time(si.revoked_at));
+	if (si.sent_at != 0) {
+		json_object_set_new(o, "download_limit", json_integer(si.download_limit));
+		json_object_set_new(o, "verification", json_string(si.verification));
+	}
+	if (si.sent_at != 0 && si.revoked_at == 0 && si.expires_at <= x.now)
+		json_object_set_new(o, "state", json_string("expired"));
+	json_object_set_new(o, "recipients", x.arr);
+	if (strcmp(si.origin, "request") == 0) {
+		x.arr = json_array();
+		if (x.arr == NULL ||
+		    db_link_list(srv->db, tid, "upload", api_upload_link_cb, &x) != DB_OK) {
+			json_decref(x.arr);
+			return -1;
+		}
+		json_object_set_new(o, "request", json_array_size(x.arr) == 1
+							  ? json_incref(json_array_get(x.arr, 0))
+							  : json_null());
+		json_decref(x.arr);
+	}
+	return 0;
+}

@@ -1,0 +1,30 @@
+/*
+ * db_int.h - what the db_*.c files share: the connection, its lock and the
+ * statement helpers. Not for use outside the database layer.
+ */
+#ifndef OKURU_DB_INT_H
+#define OKURU_DB_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct db {
+	sqlite3 *h;
+	pthread_mutex_t lock;
+};
+
+void db_lock(struct db *db);
+void db_unlock(struct db *db);
+sqlite3_stmt *db_prepare(struct db *db, const char *sql);
+int db_exec_locked(struct db *db, const char *sql);
+void db_copy_text(char *dst, size_t dstsz, sqlite3_stmt *st, int col);
+int db_finish_locked(struct db *db, int r);
+int db_step_done(struct db *db, sqlite3_stmt *st);
+
+struct db_mail;
+/* db_mail_insert_locked - queue a message inside the caller's transaction */
+int db_mail_insert_locked(struct db *db, const struct db_mail *m, int64_t now);
+
+#endif

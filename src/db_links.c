@@ -1,0 +1,827 @@
+/*
+ * db_links.c - what sending stores: a transfer's send settings, its links
+ * (one per recipient, or a counterparty's upload link), verification codes
+ * and sessions, attempts on links, downloads and their progress. Every
+ * multi-step change is one transaction, and the mail it causes is queued
+ * in that same transaction (db_outbox.c), so a crash never leaves a link
+ * without its mail or a mail without its link.
+ */
+#include "config.h"
+
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "db_int.h"
+#include "log.h"
+
+static int
+db_begin(struct db *db)
+{
+	db_lock(db);
+	if (db_exec_locked(db, "BEGIN IMMEDIATE") != DB_OK) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	return DB_OK;
+}
+
+/* db_changes_or - DB_OK when the last write touched a row, else r */
+static int
+db_changes_or(struct db *db, int rc, int r)
+{
+	return rc == DB_OK && sqlite3_changes(db->h) == 0 ? r : rc;
+}
+
+int
+db_transfer_sendinfo(struct db *db, const char *id, struct db_sendinfo *si)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	memset(si, 0, sizeof(*si));
+	db_lock(db);
+	st = db_prepare(db, "SELECT origin, sent_at, expires_at, download_limit, verification, "
+			    "passphrase, revoked_at FROM transfers WHERE id = ?1");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		db_copy_text(si->origin, sizeof(si->origin), st, 0);
+		si->sent_at = sqlite3_column_int64(st, 1);
+		si->expires_at = sqlite3_column_int64(st, 2);
+		si->download_limit = sqlite3_column_int(st, 3);
+		db_copy_text(si->verification, sizeof(si->verification), st, 4);
+		db_copy_text(si->passphrase, sizeof(si->passphrase), st, 5);
+		si->revoked_at = sqlite3_column_int64(st, 6);
+		r = DB_OK;
+	} else {
+		r = r == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR;
+	}
+	sqlite3_finalize(st);
+	db_unlock(db);
+	return r;
+}
+
+static int
+db_link_insert_locked(struct db *db, const struct db_link *l)
+{
+	sqlite3_stmt *st = db_prepare(
+		db, "INSERT INTO links (id, kind, transfer_id, address, token_hash, created, "
+		    "expires_at, max_files, max_bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+
+	if (st == NULL)
+		return DB_ERROR;
+	sqlite3_bind_text(st, 1, l->id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, l->kind, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, l->transfer_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, l->address, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 5, l->token_hash, 32, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 6, l->created);
+	sqlite3_bind_int64(st, 7, l->expires_at);
+	sqlite3_bind_int(st, 8, l->max_files);
+	sqlite3_bind_int64(st, 9, l->max_bytes);
+	return db_step_done(db, st);
+}
+
+/* db_count_locked - one integer from a query with one text parameter */
+static int
+db_count_locked(struct db *db, const char *sql, const char *p1, int64_t p2, int64_t *n)
+{
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int r;
+
+	if (st == NULL)
+		return DB_ERROR;
+	sqlite3_bind_text(st, 1, p1, -1, SQLITE_TRANSIENT);
+	if (sqlite3_bind_parameter_count(st) > 1)
+		sqlite3_bind_int64(st, 2, p2);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		*n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? DB_OK : DB_ERROR;
+}
+
+/*
+ * db_transfer_send - draft → sent with its links and their mails, at once.
+ * DB_CONFLICT (why says which) when the transfer is no longer a draft, has
+ * no files, or has a file the scanner has not passed: checked inside the
+ * transaction, so nothing can change between the check and the links.
+ */
+int
+db_transfer_send(struct db *db, const struct db_send *s, const struct db_link *links,
+		 size_t nlinks, const struct db_mail *mails, size_t nmails, char *why, size_t whylen)
+{
+	sqlite3_stmt *st;
+	int64_t nfiles = 0, unclean = 0;
+	char state[16] = "";
+	int r;
+
+	if (db_begin(db) != DB_OK)
+		return DB_ERROR;
+	st = db_prepare(db, "SELECT state FROM transfers WHERE id = ?1");
+	if (st == NULL)
+		return db_finish_locked(db, DB_ERROR);
+	sqlite3_bind_text(st, 1, s->transfer_id, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		db_copy_text(state, sizeof(state), st, 0);
+	sqlite3_finalize(st);
+	if (r != SQLITE_ROW)
+		return db_finish_locked(db, r == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR);
+	if (strcmp(state, "draft") != 0) {
+		snprintf(why, whylen, "the transfer was already sent (state %s)", state);
+		return db_finish_locked(db, DB_CONFLICT);
+	}
+	if (db_count_locked(db, "SELECT count(*) FROM files WHERE transfer_id = ?1", s->transfer_id,
+			    0, &nfiles) != DB_OK ||
+	    db_count_locked(db, "SELECT count(*) FROM files WHERE transfer_id = ?1 "
+				"AND state != 'clean'", s->transfer_id, 0, &unclean) != DB_OK)
+		return db_finish_locked(db, DB_ERROR);
+	if (nfiles == 0) {
+		snprintf(why, whylen, "the transfer has no files");
+		return db_finish_locked(db, DB_CONFLICT);
+	}
+	if (unclean > 0) {
+		snprintf(why, whylen, "%lld of %lld files have not passed the virus scan",
+			 (long long)unclean, (long long)nfiles);
+		return db_finish_locked(db, DB_CONFLICT);
+	}
+	st = db_prepare(db, "UPDATE transfers SET state = 'sent', sent_at = ?2, expires_at = ?3, "
+			    "download_limit = ?4, verification = ?5, passphrase = ?6, "
+			    "message = coalesce(?7, message) WHERE id = ?1");
+	if (st == NULL)
+		return db_finish_locked(db, DB_ERROR);
+	sqlite3_bind_text(st, 1, s->transfer_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, s->sent_at);
+	sqlite3_bind_int64(st, 3, s->expires_at);
+	sqlite3_bind_int(st, 4, s->download_limit);
+	sqlite3_bind_text(st, 5, s->verification, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, s->passphrase, -1, SQLITE_TRANSIENT);
+	if (s->message != NULL)
+		sqlite3_bind_text(st, 7, s->message, -1, SQLITE_TRANSIENT);
+	r = db_step_done(db, st);
+	for (size_t i = 0; r == DB_OK && i < nlinks; i++)
+		r = db_link_insert_locked(db, &links[i]);
+	for (size_t i = 0; r == DB_OK && i < nmails; i++)
+		r = db_mail_insert_locked(db, &mails[i], s->sent_at);
+	if (r == DB_CONFLICT)
+		snprintf(why, whylen, "a recipient appears twice");
+	return db_finish_locked(db, r);
+}
+
+/* db_links_cut_locked - end sessions and cancel unsent mail of revoked links */
+static int
+db_links_cut_locked(struct db *db, const char *transfer_id, const char *link_id)
+{
+	static const char *const sql[] = {
+		"DELETE FROM link_sessions WHERE link_id IN (SELECT id FROM links "
+		"WHERE transfer_id = ?1 AND (?2 IS NULL OR id = ?2))",
+		"UPDATE outbox SET state = 'failed', last_error = 'revoked before it was sent', "
+		"sealed = NULL, wrapped = NULL WHERE state = 'queued' AND link_id IN "
+		"(SELECT id FROM links WHERE transfer_id = ?1 AND (?2 IS NULL OR id = ?2))",
+	};
+	int r = DB_OK;
+
+	for (size_t i = 0; r == DB_OK && i < sizeof(sql) / sizeof(sql[0]); i++) {
+		sqlite3_stmt *st = db_prepare(db, sql[i]);
+		if (st == NULL)
+			return DB_ERROR;
+		sqlite3_bind_text(st, 1, transfer_id, -1, SQLITE_TRANSIENT);
+		if (link_id != NULL)
+			sqlite3_bind_text(st, 2, link_id, -1, SQLITE_TRANSIENT);
+		r = db_step_done(db, st);
+	}
+	return r;
+}
+
+/* db_transfer_revoke - every link of the transfer stops working now */
+int
+db_transfer_revoke(struct db *db, const char *transfer_id, int64_t now)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (db_begin(db) != DB_OK)
+		return DB_ERROR;
+	st = db_prepare(db, "UPDATE transfers SET state = 'revoked', revoked_at = ?2 "
+			    "WHERE id = ?1 AND state != 'revoked'");
+	if (st == NULL)
+		return db_finish_locked(db, DB_ERROR);
+	sqlite3_bind_text(st, 1, transfer_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, now);
+	r = db_changes_or(db, db_step_done(db, st), DB_CONFLICT);
+	if (r == DB_OK) {
+		st = db_prepare(db, "UPDATE links SET revoked_at = ?2 "
+				    "WHERE transfer_id = ?1 AND revoked_at = 0");
+		if (st == NULL)
+			return db_finish_locked(db, DB_ERROR);
+		sqlite3_bind_text(st, 1, transfer_id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, now);
+		r = db_step_done(db, st);
+	}
+	if (r == DB_OK)
+		r = db_links_cut_locked(db, transfer_id, NULL);
+	return db_finish_locked(db, r);
+}
+
+/* db_transfer_extend - a sent transfer's links live until expires_at */
+int
+db_transfer_extend(struct db *db, const char *transfer_id, int64_t expires_at)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (db_begin(db) != DB_OK)
+		return DB_ERROR;
+	st = db_prepare(db, "UPDATE transfers SET expires_at = ?2 WHERE id = ?1 AND state = 'sent'");
+	if (st == NULL)
+		return db_finish_locked(db, DB_ERROR);
+	sqlite3_bind_text(st, 1, transfer_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, expires_at);
+	r = db_changes_or(db, db_step_done(db, st), DB_CONFLICT);
+	if (r == DB_OK) {
+		st = db_prepare(db, "UPDATE links SET expires_at = ?2 "
+				    "WHERE transfer_id = ?1 AND kind = 'download'");
+		if (st == NULL)
+			return db_finish_locked(db, DB_ERROR);
+		sqlite3_bind_text(st, 1, transfer_id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, expires_at);
+		r = db_step_done(db, st);
+	}
+	return db_finish_locked(db, r);
+}
+
+/* db_request_create - a request-files transfer, its upload link and mail */
+int
+db_request_create(struct db *db, const struct db_transfer *t, const struct db_link *l,
+		  const struct db_mail *m)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (db_begin(db) != DB_OK)
+		return DB_ERROR;
+	st = db_prepare(db, "INSERT INTO transfers (id, owner_id, subject, message, state, created, "
+			    "origin, expires_at) VALUES (?1, ?2, ?3, ?4, 'draft', ?5, 'request', ?6)");
+	if (st == NULL)
+		return db_finish_locked(db, DB_ERROR);
+	sqlite3_bind_text(st, 1, t->id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, t->owner_id);
+	sqlite3_bind_text(st, 3, t->subject ? t->subject : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, t->message ? t->message : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 5, t->created);
+	sqlite3_bind_int64(st, 6, l->expires_at);
+	r = db_step_done(db, st);
+	if (r == DB_OK)
+		r = db_link_insert_locked(db, l);
+	if (r == DB_OK)
+		r = db_mail_insert_locked(db, m, t->created);
+	return db_finish_locked(db, r);
+}
+
+/* db_request_done - the counterparty has finished; staff are told once */
+int
+db_request_done(struct db *db, const char *link_id, int64_t now, const struct db_mail *m)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (db_begin(db) != DB_OK)
+		return DB_ERROR;
+	st = db_prepare(db, "UPDATE links SET completed_at = ?2 "
+			    "WHERE id = ?1 AND kind = 'upload' AND completed_at = 0");
+	if (st == NULL)
+		return db_finish_locked(db, DB_ERROR);
+	sqlite3_bind_text(st, 1, link_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, now);
+	r = db_changes_or(db, db_step_done(db, st), DB_CONFLICT);
+	if (r == DB_OK && m != NULL)
+		r = db_mail_insert_locked(db, m, now);
+	return db_finish_locked(db, r);
+}
+
+#define DB_LINK_COLS                                                                     \
+	"id, kind, transfer_id, address, token_hash, created, expires_at, revoked_at, "   \
+	"verified_at, otp_expires, otp_failures, locked_until, max_files, max_bytes, "    \
+	"completed_at"
+
+static void
+db_link_row(sqlite3_stmt *st, struct db_link *l)
+{
+	memset(l, 0, sizeof(*l));
+	db_copy_text(l->id, sizeof(l->id), st, 0);
+	db_copy_text(l->kind, sizeof(l->kind), st, 1);
+	db_copy_text(l->transfer_id, sizeof(l->transfer_id), st, 2);
+	db_copy_text(l->address, sizeof(l->address), st, 3);
+	if (sqlite3_column_bytes(st, 4) == 32)
+		memcpy(l->token_hash, sqlite3_column_blob(st, 4), 32);
+	l->created = sqlite3_column_int64(st, 5);
+	l->expires_at = sqlite3_column_int64(st, 6);
+	l->revoked_at = sqlite3_column_int64(st, 7);
+	l->verified_at = sqlite3_column_int64(st, 8);
+	l->otp_expires = sqlite3_column_int64(st, 9);
+	l->otp_failures = sqlite3_column_int(st, 10);
+	l->locked_until = sqlite3_column_int64(st, 11);
+	l->max_files = sqlite3_column_int(st, 12);
+	l->max_bytes = sqlite3_column_int64(st, 13);
+	l->completed_at = sqlite3_column_int64(st, 14);
+}
+
+static int
+db_link_one(struct db *db, const char *sql, const void *p1, int p1blob, const char *p2,
+	    struct db_link *l)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(db, sql);
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	if (p1blob)
+		sqlite3_bind_blob(st, 1, p1, 32, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_text(st, 1, p1, -1, SQLITE_TRANSIENT);
+	if (p2 != NULL)
+		sqlite3_bind_text(st, 2, p2, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		db_link_row(st, l);
+		r = DB_OK;
+	} else {
+		r = r == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR;
+	}
+	sqlite3_finalize(st);
+	db_unlock(db);
+	return r;
+}
+
+/* db_link_by_hash - the link a token hashes to (the caller compares again) */
+int
+db_link_by_hash(struct db *db, const unsigned char hash[32], struct db_link *l)
+{
+	return db_link_one(db, "SELECT " DB_LINK_COLS " FROM links WHERE token_hash = ?1", hash, 1,
+			   NULL, l);
+}
+
+int
+db_link_get(struct db *db, const char *transfer_id, const char *link_id, struct db_link *l)
+{
+	return db_link_one(db, "SELECT " DB_LINK_COLS " FROM links WHERE transfer_id = ?1 AND id = ?2",
+			   transfer_id, 0, link_id, l);
+}
+
+int
+db_link_list(struct db *db, const char *transfer_id, const char *kind, db_link_cb cb, void *arg)
+{
+	struct db_link *rows = NULL, *nr;
+	size_t n = 0;
+	sqlite3_stmt *st;
+	int r;
+
+	/* Copy out first: the callback may query the database itself. */
+	db_lock(db);
+	st = db_prepare(db, "SELECT " DB_LINK_COLS " FROM links WHERE transfer_id = ?1 "
+			    "AND kind = ?2 ORDER BY created, address");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	sqlite3_bind_text(st, 1, transfer_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_TRANSIENT);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		nr = realloc(rows, (n + 1) * sizeof(*rows));
+		if (nr == NULL)
+			break;
+		rows = nr;
+		db_link_row(st, &rows[n++]);
+	}
+	sqlite3_finalize(st);
+	db_unlock(db);
+	if (r != SQLITE_DONE) {
+		free(rows);
+		return DB_ERROR;
+	}
+	r = DB_OK;
+	for (size_t i = 0; i < n && r == DB_OK; i++)
+		if (cb(&rows[i], arg) != 0)
+			r = DB_ERROR;
+	free(rows);
+	return r;
+}
+
+/* db_link_revoke - one recipient's link stops working now */
+int
+db_link_revoke(struct db *db, const char *transfer_id, const char *link_id, int64_t now)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (db_begin(db) != DB_OK)
+		return DB_ERROR;
+	st = db_prepare(db, "UPDATE links SET revoked_at = ?3 "
+			    "WHERE transfer_id = ?1 AND id = ?2 AND revoked_at = 0");
+	if (st == NULL)
+		return db_finish_locked(db, DB_ERROR);
+	sqlite3_bind_text(st, 1, transfer_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, link_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, now);
+	r = db_changes_or(db, db_step_done(db, st), DB_NOTFOUND);
+	if (r == DB_OK)
+		r = db_links_cut_locked(db, transfer_id, link_id);
+	return db_finish_locked(db, r);
+}
+
+/* db_link_attempt - record one use of a link, good or bad; link_id NULL if unknown */
+int
+db_link_attempt(struct db *db, const char *link_id, const char *action, const char *outcome,
+		const char *ip, const char *user_agent)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(db, "INSERT INTO link_attempts (at, link_id, action, outcome, ip, user_agent) "
+			    "VALUES (?1, ?2, ?3, ?4, ?5, substr(?6, 1, 256))");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	sqlite3_bind_int64(st, 1, util_now());
+	if (link_id != NULL)
+		sqlite3_bind_text(st, 2, link_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, action, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, outcome, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, ip ? ip : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, user_agent ? user_agent : "", -1, SQLITE_TRANSIENT);
+	r = db_step_done(db, st);
+	db_unlock(db);
+	return r;
+}
+
+/*
+ * db_otp_issue - store a new code's hash (replacing any earlier one) and
+ * queue its mail. DB_CONFLICT when per_hour codes were already sent in the
+ * last hour: each code is a mail, and mail must not become a weapon.
+ */
+int
+db_otp_issue(struct db *db, const char *link_id, const unsigned char hash[32], int64_t expires,
+	     int per_hour, int64_t now, const struct db_mail *m)
+{
+	sqlite3_stmt *st;
+	int64_t n = 0;
+	int r;
+
+	if (db_begin(db) != DB_OK)
+		return DB_ERROR;
+	if (db_count_locked(db, "SELECT count(*) FROM outbox WHERE link_id = ?1 AND kind = 'otp' "
+				"AND created > ?2", link_id, now - 3600, &n) != DB_OK)
+		return db_finish_locked(db, DB_ERROR);
+	if (n >= per_hour)
+		return db_finish_locked(db, DB_CONFLICT);
+	st = db_prepare(db, "UPDATE links SET otp_hash = ?2, otp_expires = ?3 WHERE id = ?1");
+	if (st == NULL)
+		return db_finish_locked(db, DB_ERROR);
+	sqlite3_bind_text(st, 1, link_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 2, hash, 32, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, expires);
+	r = db_changes_or(db, db_step_done(db, st), DB_NOTFOUND);
+	if (r == DB_OK)
+		r = db_mail_insert_locked(db, m, now);
+	return db_finish_locked(db, r);
+}
+
+/* db_link_locked - 1 (with until) while a link is locked after failed attempts */
+int
+db_link_locked(struct db *db, const char *link_id, int64_t now, int64_t *until)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(db, "SELECT locked_until FROM links WHERE id = ?1");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	sqlite3_bind_text(st, 1, link_id, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*until = sqlite3_column_int64(st, 0);
+		r = *until > now ? 1 : 0;
+	} else {
+		r = DB_ERROR;
+	}
+	sqlite3_finalize(st);
+	db_unlock(db);
+	return r;
+}
+
+/*
+ * db_link_verify - one verification attempt, decided and recorded at once.
+ * With code_hash, it is compared (in constant time) with the live code;
+ * without, external_ok is the caller's passphrase check. Success uses the
+ * code up and stores the new session; max_attempts failures lock the link
+ * for lock_secs and void the code.
+ */
+int
+db_link_verify(struct db *db, const char *link_id, const unsigned char *code_hash,
+	       int external_ok, int max_attempts, int lock_secs, int64_t now,
+	       const unsigned char session_hash[32], int64_t session_expires,
+	       enum db_verify *out, int *left)
+{
+	sqlite3_stmt *st;
+	unsigned char have[32];
+	int has_code = 0, failures = 0, ok, r;
+	int64_t expires = 0, locked = 0;
+
+	*left = 0;
+	if (db_begin(db) != DB_OK)
+		return DB_ERROR;
+	st = db_prepare(db, "SELECT otp_hash, otp_expires, otp_failures, locked_until "
+			    "FROM links WHERE id = ?1");
+	if (st == NULL)
+		return db_finish_locked(db, DB_ERROR);
+	sqlite3_bind_text(st, 1, link_id, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		has_code = sqlite3_column_bytes(st, 0) == 32;
+		if (has_code)
+			memcpy(have, sqlite3_column_blob(st, 0), 32);
+		expires = sqlite3_column_int64(st, 1);
+		failures = sqlite3_column_int(st, 2);
+		locked = sqlite3_column_int64(st, 3);
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_ROW)
+		return db_finish_locked(db, r == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR);
+	if (locked > now) {
+		*out = DB_VERIFY_LOCKED;
+		return db_finish_locked(db, DB_OK);
+	}
+	if (code_hash != NULL) {
+		if (!has_code || expires <= now) {
+			*out = DB_VERIFY_NOCODE;
+			return db_finish_locked(db, DB_OK);
+		}
+		ok = sodium_memcmp(have, code_hash, 32) == 0;
+	} else {
+		ok = external_ok;
+	}
+	sodium_memzero(have, sizeof(have));
+	if (ok) {
+		st = db_prepare(db, "UPDATE links SET otp_hash = NULL, otp_expires = 0, "
+				    "otp_failures = 0, verified_at = CASE WHEN verified_at = 0 "
+				    "THEN ?2 ELSE verified_at END WHERE id = ?1");
+		if (st == NULL)
+			return db_finish_locked(db, DB_ERROR);
+		sqlite3_bind_text(st, 1, link_id, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, now);
+		r = db_step_done(db, st);
+		if (r == DB_OK) {
+			st = db_prepare(db, "INSERT INTO link_sessions (hash, link_id, created, expires) "
+					    "VALUES (?1, ?2, ?3, ?4)");
+			if (st == NULL)
+				return db_finish_locked(db, DB_ERROR);
+			sqlite3_bind_blob(st, 1, session_hash, 32, SQLITE_TRANSIENT);
+			sqlite3_bind_text(st, 2, link_id, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(st, 3, now);
+			sqlite3_bind_int64(st, 4, session_expires);
+			r = db_step_done(db, st);
+		}
+		*out = DB_VERIFY_OK;
+		return db_finish_locked(db, r);
+	}
+	failures++;
+	if (failures >= max_attempts) {
+		st = db_prepare(db, "UPDATE links SET otp_hash = NULL, otp_expires = 0, "
+				    "otp_failures = 0, locked_until = ?2 WHERE id = ?1");
+		*out = DB_VERIFY_LOCKED;
+	} else {
+		st = db_prepare(db, "UPDATE links SET otp_failures = ?3 WHERE id = ?1");
+		*out = DB_VERIFY_WRONG;
+		*left = max_attempts - failures;
+	}
+	if (st == NULL)
+		return db_finish_locked(db, DB_ERROR);
+	sqlite3_bind_text(st, 1, link_id, -1, SQLITE_TRANSIENT);
+	if (*out == DB_VERIFY_LOCKED)
+		sqlite3_bind_int64(st, 2, now + lock_secs);
+	else
+		sqlite3_bind_int(st, 3, failures);
+	return db_finish_locked(db, db_step_done(db, st));
+}
+
+/* db_session_check - DB_OK when the session is live and belongs to link_id */
+int
+db_session_check(struct db *db, const unsigned char hash[32], const char *link_id, int64_t now)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(db, "SELECT link_id, expires FROM link_sessions WHERE hash = ?1");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	sqlite3_bind_blob(st, 1, hash, 32, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		const unsigned char *l = sqlite3_column_text(st, 0);
+		r = (l != NULL && strcmp((const char *)l, link_id) == 0 &&
+		     sqlite3_column_int64(st, 1) > now)
+			    ? DB_OK
+			    : DB_NOTFOUND;
+	} else {
+		r = r == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR;
+	}
+	sqlite3_finalize(st);
+	db_unlock(db);
+	return r;
+}
+
+static int
+db_progress_get_locked(struct db *db, const char *link_id, const char *file_id, int64_t *have,
+		       int64_t *completed, int64_t *served)
+{
+	sqlite3_stmt *st = db_prepare(db, "SELECT have, completed, served FROM download_progress "
+					  "WHERE link_id = ?1 AND file_id = ?2");
+	int r;
+
+	*have = *completed = *served = 0;
+	if (st == NULL)
+		return DB_ERROR;
+	sqlite3_bind_text(st, 1, link_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, file_id, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		*have = sqlite3_column_int64(st, 0);
+		*completed = sqlite3_column_int64(st, 1);
+		*served = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW || r == SQLITE_DONE ? DB_OK : DB_ERROR;
+}
+
+/*
+ * db_download_allowed - DB_OK while the recipient has downloads of this file
+ * left. Besides completed downloads, the bytes served are capped at
+ * (limit + 1) × size, so a client that never completes (parallel ranges
+ * out of order) cannot fetch the file for ever.
+ */
+int
+db_download_allowed(struct db *db, const char *link_id, const char *file_id, int limit,
+		    int64_t size, int *completed)
+{
+	int64_t have, done, served;
+	int r;
+
+	db_lock(db);
+	r = db_progress_get_locked(db, link_id, file_id, &have, &done, &served);
+	db_unlock(db);
+	if (r != DB_OK)
+		return r;
+	*completed = (int)done;
+	if (done >= limit || (size > 0 && served >= (int64_t)(limit + 1) * size))
+		return DB_CONFLICT;
+	return DB_OK;
+}
+
+/*
+ * db_download_record - one response, as sent. A file counts as downloaded
+ * once its bytes from 0 to the end have been sent in order, whether in one
+ * response or resumed with Range; a stray range does not count. The first
+ * completed download per recipient and file queues the sender's receipt
+ * (*first says so).
+ */
+int
+db_download_record(struct db *db, const struct db_download *d, int64_t size,
+		   const struct db_mail *receipt, int *first)
+{
+	sqlite3_stmt *st;
+	int64_t have, done, served;
+	int r;
+
+	*first = 0;
+	if (db_begin(db) != DB_OK)
+		return DB_ERROR;
+	st = db_prepare(db, "INSERT INTO downloads (link_id, file_id, started, finished, ip, "
+			    "user_agent, range_start, length, bytes, complete) "
+			    "VALUES (?1, ?2, ?3, ?4, ?5, substr(?6, 1, 256), ?7, ?8, ?9, ?10)");
+	if (st == NULL)
+		return db_finish_locked(db, DB_ERROR);
+	sqlite3_bind_text(st, 1, d->link_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, d->file_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, d->started);
+	sqlite3_bind_int64(st, 4, d->finished);
+	sqlite3_bind_text(st, 5, d->ip ? d->ip : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, d->user_agent ? d->user_agent : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 7, d->range_start);
+	sqlite3_bind_int64(st, 8, d->length);
+	sqlite3_bind_int64(st, 9, d->bytes);
+	sqlite3_bind_int(st, 10, d->complete);
+	r = db_step_done(db, st);
+	if (r != DB_OK)
+		return db_finish_locked(db, r);
+	r = db_progress_get_locked(db, d->link_id, d->file_id, &have, &done, &served);
+	if (r != DB_OK)
+		return db_finish_locked(db, r);
+	served += d->bytes;
+	if (d->complete && d->range_start <= have && d->range_start + d->length > have)
+		have = d->range_start + d->length;
+	if (d->complete && d->range_start <= have && have >= size) {
+		done++;
+		have = 0;
+		*first = done == 1;
+	}
+	st = db_prepare(db, "INSERT INTO download_progress (link_id, file_id, have, completed, served, "
+			    "first_completed) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+			    "ON CONFLICT (link_id, file_id) DO UPDATE SET have = ?3, completed = ?4, "
+			    "served = ?5, first_completed = CASE WHEN first_completed = 0 THEN ?6 "
+			    "ELSE first_completed END");
+	if (st == NULL)
+		return db_finish_locked(db, DB_ERROR);
+	sqlite3_bind_text(st, 1, d->link_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, d->file_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, have);
+	sqlite3_bind_int64(st, 4, done);
+	sqlite3_bind_int64(st, 5, served);
+	sqlite3_bind_int64(st, 6, done > 0 ? d->finished : 0);
+	r = db_step_done(db, st);
+	if (r == DB_OK && *first && receipt != NULL)
+		r = db_mail_insert_locked(db, receipt, d->finished);
+	if (r != DB_OK)
+		*first = 0;
+	return db_finish_locked(db, r);
+}
+
+int
+db_download_counts(struct db *db, const char *link_id, const char *file_id, int *completed)
+{
+	int64_t have, done, served;
+	int r;
+
+	db_lock(db);
+	r = db_progress_get_locked(db, link_id, file_id, &have, &done, &served);
+	db_unlock(db);
+	*completed = (int)done;
+	return r;
+}
+
+int
+db_download_list(struct db *db, const char *link_id, db_download_cb cb, void *arg)
+{
+	struct db_download_row *rows = NULL, *nr;
+	size_t n = 0;
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(db, "SELECT file_id, started, finished, ip, user_agent, range_start, length, "
+			    "bytes, complete FROM downloads WHERE link_id = ?1 ORDER BY id");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	sqlite3_bind_text(st, 1, link_id, -1, SQLITE_TRANSIENT);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		nr = realloc(rows, (n + 1) * sizeof(*rows));
+		if (nr == NULL)
+			break;
+		rows = nr;
+		memset(&rows[n], 0, sizeof(rows[n]));
+		db_copy_text(rows[n].file_id, sizeof(rows[n].file_id), st, 0);
+		rows[n].started = sqlite3_column_int64(st, 1);
+		rows[n].finished = sqlite3_column_int64(st, 2);
+		db_copy_text(rows[n].ip, sizeof(rows[n].ip), st, 3);
+		db_copy_text(rows[n].user_agent, sizeof(rows[n].user_agent), st, 4);
+		rows[n].range_start = sqlite3_column_int64(st, 5);
+		rows[n].length = sqlite3_column_int64(st, 6);
+		rows[n].bytes = sqlite3_column_int64(st, 7);
+		rows[n].complete = sqlite3_column_int(st, 8);
+		n++;
+	}
+	sqlite3_finalize(st);
+	db_unlock(db);
+	if (r != SQLITE_DONE) {
+		free(rows);
+		return DB_ERROR;
+	}
+	r = DB_OK;
+	for (size_t i = 0; i < n && r == DB_OK; i++)
+		if (cb(&rows[i], arg) != 0)
+			r = DB_ERROR;
+	free(rows);
+	return r;
+}

@@ -1,0 +1,100 @@
+#!/bin/bash
+# t_request.sh - reverse upload: staff ask a counterparty for files; the
+# counterparty gets a link by mail, proves their address with a one-time
+# code, uploads (scanned and encrypted like any upload, EICAR blocked,
+# within the request's limits), says done; the staff member is told and
+# owns the files.
+. "${TESTLIB:-$(dirname "$0")/lib.sh}"
+. "$LIBDIR/mailcatch.sh"
+
+okuru_init
+smtp_start starttls
+tok=$(okuru_user alice sender)
+okuru_start
+
+cp_() { # METHOD URL [curl args] - the counterparty's browser; body in $T/body
+	m=$1 u=$2
+	shift 2
+	curl -sS --cacert "$DATA/tls/cert.pem" -X "$m" -c "$T/jar" -b "$T/jar" \
+		-H 'Accept: application/json' -o "$T/body" -w '%{http_code}' "$@" "$u" >"$T/status" || true
+}
+
+api "$tok" POST /api/v1/requests -H 'Content-Type: application/json' -d '{"message":"x"}' >/dev/null
+assert_eq "$(status)" 400 "request without an address"
+api "$tok" POST /api/v1/requests -H 'Content-Type: application/json' \
+	-d '{"address":"dan@client.example","max_files":10000}' >/dev/null
+assert_eq "$(status)" 400 "max_files over the configured maximum"
+api "$tok" POST /api/v1/requests -H 'Content-Type: application/json' \
+	-d '{"address":"dan@client.example","message":"決算書をお送りください","max_files":3,"max_bytes":400000,"expires_days":5}' >/dev/null
+assert_eq "$(status)" 201 "request: $(cat "$T/body")"
+tid=$(json 'j["id"]')
+assert_eq "$(json 'j["origin"]')" request "origin"
+assert_eq "$(json 'j["request"]["address"]')" dan@client.example "request address"
+assert_eq "$(json 'j["request"]["link"]')" active "request link state"
+mail_wait 1
+mu=$(mail_to dan@client.example)
+link=$(mail_link "$mu")
+case $link in "https://localhost:$PORT/u/"*) ;; *) fail "upload link: $link" ;; esac
+assert_contains "$(mail_text "$mu")" "決算書をお送りください" "message in the request mail"
+if grep -rqF "${link##*/}" "$DATA"; then fail "upload token stored in clear"; fi
+ok "request created, link mailed over TLS, token not stored"
+
+head -c 100000 /dev/urandom >"$T/a.bin"
+cp_ PUT "$link/files/a.bin" --data-binary "@$T/a.bin"
+assert_eq "$(status)" 403 "upload before verification"
+curl -sS --cacert "$DATA/tls/cert.pem" -o "$T/page" "$link"
+assert_contains "$(cat "$T/page")" "upload" "upload page"
+cp_ POST "$link/code"
+assert_eq "$(status)" 202 "code"
+mail_wait 2
+code=$(mail_code "$(mail_to dan@client.example)")
+cp_ POST "$link/verify" -H 'Content-Type: application/json' -d "{\"code\":\"$code\"}"
+assert_eq "$(status)" 200 "verify"
+ok "the counterparty proves their address by one-time code"
+
+cp_ PUT "$link/files/a.bin" --data-binary "@$T/a.bin"
+assert_eq "$(status)" 201 "upload: $(cat "$T/body")"
+fa=$(json 'j["id"]')
+sh "$SCRIPTS/eicar.sh" >"$T/eicar.txt"
+cp_ PUT "$link/files/eicar.txt" --data-binary "@$T/eicar.txt"
+assert_eq "$(status)" 201 "EICAR upload stored for scanning"
+fe=$(json 'j["id"]')
+[ "$(wait_scan "$tok" "$tid" "$fe")" = infected ] || fail "EICAR from a counterparty not infected"
+[ "$(wait_scan "$tok" "$tid" "$fa")" = clean ] || fail "clean upload not clean"
+head -c 300000 /dev/urandom >"$T/big.bin"
+cp_ PUT "$link/files/big.bin" --data-binary "@$T/big.bin"
+assert_eq "$(status)" 413 "over the request's byte budget"
+head -c 10 /dev/urandom >"$T/c.bin"
+cp_ PUT "$link/files/c.bin" --data-binary "@$T/c.bin"
+assert_eq "$(status)" 201 "third file"
+cp_ PUT "$link/files/d.bin" --data-binary "@$T/c.bin"
+assert_eq "$(status)" 409 "fourth file over max_files"
+cp_ GET "$link"
+assert_eq "$(json 'len(j["files"])')" 3 "files listed to the counterparty"
+ok "uploads scanned (EICAR blocked), within the request's file and byte limits"
+
+api "$tok" GET "/api/v1/transfers/$tid/files/$fa" >/dev/null
+assert_eq "$(status)" 200 "staff download"
+assert_eq "$(sha "$T/body")" "$(sha "$T/a.bin")" "hash of the counterparty's file"
+api "$tok" GET "/api/v1/transfers/$tid/files/$fe" >/dev/null
+assert_eq "$(status)" 409 "infected file blocked for staff too"
+other=$(okuru_user bob sender)
+api "$other" GET "/api/v1/transfers/$tid" >/dev/null
+assert_eq "$(status)" 404 "another user cannot see the request"
+ok "the files belong to the requesting staff member only"
+
+cp_ POST "$link/done"
+assert_eq "$(status)" 200 "done"
+mail_wait 3
+mn=$(mail_to alice@bank.example)
+assert_contains "$(mail_text "$mn")" "dan@client.example" "staff notified"
+assert_contains "$(mail_text "$mn")" "a.bin" "notification lists the files"
+cp_ GET "$link"
+assert_eq "$(status)" 404 "link after done"
+cp_ PUT "$link/files/e.bin" --data-binary "@$T/c.bin"
+assert_eq "$(status)" 404 "upload after done"
+api "$tok" GET "/api/v1/transfers/$tid" >/dev/null
+assert_eq "$(status)" 200 "transfer after done: $(cat "$T/body")"
+assert_eq "$(json 'j["request"]["link"]')" completed "request completed"
+okuru_stop
+ok "done: the requester is mailed, the link ends"

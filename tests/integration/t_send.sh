@@ -1,0 +1,233 @@
+#!/bin/bash
+# t_send.sh - the whole send journey against a real SMTP server with
+# STARTTLS: send → link mail over TLS → page → one-time code by mail →
+# verify → download (resumed with Range) → hash matches → the sender's
+# receipt; then the ways a link must stop working.
+. "${TESTLIB:-$(dirname "$0")/lib.sh}"
+. "$LIBDIR/mailcatch.sh"
+
+okuru_init
+smtp_start starttls
+tok=$(okuru_user alice sender)
+okuru_start
+
+# rcpt NAME METHOD URL [curl args] - a recipient's browser (own cookie jar); body in $T/body
+rcpt() {
+	name=$1 method=$2 url=$3
+	shift 3
+	curl -sS --cacert "$DATA/tls/cert.pem" -X "$method" -c "$T/jar.$name" -b "$T/jar.$name" \
+		-o "$T/body" -w '%{http_code}' "$@" "$url" >"$T/status" || true
+}
+rjson() { rcpt "$@" -H 'Accept: application/json'; }
+send() { # TID JSON
+	api "$tok" POST "/api/v1/transfers/$1/send" -H 'Content-Type: application/json' -d "$2" >/dev/null
+}
+
+tid=$(new_transfer "$tok")
+head -c 300000 /dev/urandom >"$T/a.bin"
+fid=$(upload_clean "$tok" "$tid" "a.bin" "$T/a.bin")
+
+# Nothing is sent while a file has not passed the scan.
+tid_bad=$(new_transfer "$tok")
+sh "$SCRIPTS/eicar.sh" >"$T/eicar.txt"
+bad_fid=$(upload "$tok" "$tid_bad" eicar.txt "$T/eicar.txt")
+[ "$(wait_scan "$tok" "$tid_bad" "$bad_fid")" = infected ] || fail "EICAR not infected"
+send "$tid_bad" '{"recipients":["bob@client.example"]}'
+assert_eq "$(status)" 409 "send with an infected file"
+assert_contains "$(cat "$T/body")" "not passed the virus scan" "infected refusal reason"
+send "$tid" '{"recipients":["bob@client.example"],"verification":"none"}'
+assert_eq "$(status)" 400 "verification none without links.allow_none"
+send "$tid" '{"recipients":["bob@client.example","BOB@client.example"]}'
+assert_eq "$(status)" 400 "duplicate recipient"
+send "$tid" '{"recipients":["bob@client.example"],"expires_days":31}'
+assert_eq "$(status)" 400 "expiry over the maximum"
+send "$tid" '{"recipients":["not an address"]}'
+assert_eq "$(status)" 400 "bad address"
+send "$tid" '{"recipients":["bob@client.example"],"bcc":"x"}'
+assert_eq "$(status)" 400 "unknown field"
+[ "$(mail_count)" = 0 ] || fail "a refused send mailed someone"
+ok "send refuses infected content and bad requests, and mails nobody"
+
+send "$tid" '{"recipients":["bob@client.example","carol@client.example"],"message":"四半期報告書です / Q3 report","expires_days":3,"download_limit":2}'
+assert_eq "$(status)" 200 "send: $(cat "$T/body")"
+assert_eq "$(json 'j["state"]')" sent "state after send"
+assert_eq "$(json 'len(j["recipients"])')" 2 "recipients"
+send "$tid" '{"recipients":["dave@client.example"]}'
+assert_eq "$(status)" 409 "second send"
+mail_wait 2
+mb=$(mail_to bob@client.example)
+mc=$(mail_to carol@client.example)
+assert_contains "$(mail_meta "$mb" 'j["tls_version"]')" "TLS" "link mail over TLS"
+link_b=$(mail_link "$mb")
+link_c=$(mail_link "$mc")
+case $link_b in "https://localhost:$PORT/d/"*) ;; *) fail "link: $link_b" ;; esac
+[ "$link_b" != "$link_c" ] || fail "two recipients share a link"
+assert_contains "$(mail_text "$mb")" "a.bin" "file named in the link mail"
+assert_contains "$(mail_text "$mb")" "$(sha "$T/a.bin")" "SHA-256 in the link mail"
+tb=${link_b##*/}
+if grep -rqF "$tb" "$DATA"; then fail "link token stored in clear"; fi
+ok "one link per recipient, mailed over verified STARTTLS, token not stored"
+
+# The page before verification: sender, message, files; no download.
+rcpt bob GET "$link_b" -H 'Accept-Language: ja,en;q=0.5'
+assert_eq "$(status)" 200 "link page"
+page=$(cat "$T/body")
+assert_contains "$page" "a.bin" "file on the page"
+assert_contains "$page" "$(sha "$T/a.bin")" "hash on the page"
+assert_contains "$page" "四半期報告書です" "message on the page"
+assert_contains "$page" 'lang="ja"' "Japanese page from Accept-Language"
+rcpt bob GET "$link_b?lang=en"
+assert_contains "$(cat "$T/body")" "Send me a code" "English switch"
+rjson bob GET "$link_b"
+assert_eq "$(json 'j["verified"]')" False "not verified yet"
+assert_eq "$(json 'j["files"][0]["downloads_left"]')" 2 "downloads left"
+rjson bob GET "$link_b/files/$fid"
+assert_eq "$(status)" 403 "download before verification"
+ok "link page in Japanese and English; downloads need verification"
+
+# One-time code by mail; a wrong one costs an attempt; the right one works once.
+rjson bob POST "$link_b/code"
+assert_eq "$(status)" 202 "code request: $(cat "$T/body")"
+mail_wait 3
+code=$(mail_code "$(mail_to bob@client.example)")
+case $code in [0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]) ;; *) fail "code: $code" ;; esac
+wrong=$(printf '%08d' $(((10#$code + 1) % 100000000)))
+rjson bob POST "$link_b/verify" -H 'Content-Type: application/json' -d "{\"code\":\"$wrong\"}"
+assert_eq "$(status)" 403 "wrong code"
+assert_eq "$(json 'j["attempts_left"]')" 4 "attempts left"
+rcpt bob POST "$link_b/verify?lang=en" --data-urlencode "code=$code"
+assert_eq "$(status)" 303 "right code (form)"
+grep -q okuru_s "$T/jar.bob" || fail "no session cookie"
+grep -q "#HttpOnly_localhost" "$T/jar.bob" || fail "session cookie not HttpOnly"
+rjson bob POST "$link_b/verify" -H 'Content-Type: application/json' -d "{\"code\":\"$code\"}"
+assert_eq "$(status)" 409 "code reused"
+ok "one-time code mailed, wrong code counted, code works once"
+
+# Download, interrupted and resumed with Range: counts once.
+rcpt bob GET "$link_b/files/$fid" -r 0-99999
+assert_eq "$(status)" 206 "first part"
+cp "$T/body" "$T/part1"
+rcpt bob GET "$link_b/files/$fid" -r 100000-
+assert_eq "$(status)" 206 "second part"
+cat "$T/part1" "$T/body" >"$T/got"
+assert_eq "$(sha "$T/got")" "$(sha "$T/a.bin")" "resumed download hash"
+rjson bob GET "$link_b"
+assert_eq "$(json 'j["files"][0]["downloads_left"]')" 1 "a resumed download counts once"
+mail_wait 4
+mr=$(mail_to alice@bank.example)
+assert_contains "$(mail_text "$mr")" "bob@client.example" "receipt names the recipient"
+assert_contains "$(mail_text "$mr")" "a.bin" "receipt names the file"
+api "$tok" GET "/api/v1/transfers/$tid" >/dev/null
+r='[r for r in j["recipients"] if r["address"] == "bob@client.example"][0]'
+assert_eq "$(json "$r[\"mail\"][\"state\"]")" sent "mail state"
+assert_contains "$(json "$r[\"mail\"][\"tls\"]")" "TLS" "mail TLS recorded"
+[ "$(json "$r[\"verification\"][\"verified\"]")" != None ] || fail "verification not shown"
+assert_eq "$(json "len($r[\"downloads\"])")" 2 "two responses recorded"
+assert_eq "$(json "$r[\"downloads\"][1][\"ip\"]")" 127.0.0.1 "download IP"
+assert_eq "$(json "$r[\"downloads\"][1][\"complete\"]")" True "download complete"
+ok "resumed download, hash matches, receipt mailed, transfer shows delivery and downloads"
+
+# A stray range does not count; the limit ends the link.
+rcpt bob GET "$link_b/files/$fid" -r 5000-5999
+assert_eq "$(status)" 206 "stray range"
+rcpt bob GET "$link_b/files/$fid"
+assert_eq "$(status)" 200 "second full download"
+assert_eq "$(sha "$T/body")" "$(sha "$T/a.bin")" "second download hash"
+rcpt bob GET "$link_b/files/$fid"
+assert_eq "$(status)" 404 "over the limit"
+gone=$(cat "$T/body")
+rcpt bob GET "$link_b"
+assert_eq "$(status)" 404 "used-up link page"
+assert_eq "$(cat "$T/body")" "$gone" "used-up page"
+[ "$(mail_count)" = 4 ] || fail "a second receipt was sent"
+ok "download limit: stray ranges do not count, a used-up link is gone"
+
+# Carol: a session from another link does not carry over; brute force locks.
+sid=$(awk '$6 == "okuru_s" {print $7}' "$T/jar.bob")
+curl -sS --cacert "$DATA/tls/cert.pem" -o /dev/null -w '%{http_code}' -H "Cookie: okuru_s=$sid" \
+	-H 'Accept: application/json' "$link_c/files/$fid" >"$T/status" || true
+assert_eq "$(status)" 403 "bob's session on carol's link"
+rjson carol POST "$link_c/code"
+assert_eq "$(status)" 202 "carol's code"
+mail_wait 5
+code_c=$(mail_code "$(mail_to carol@client.example)")
+for i in 1 2 3 4; do
+	rjson carol POST "$link_c/verify" -H 'Content-Type: application/json' -d '{"code":"00000000"}'
+	[ "$code_c" = 00000000 ] || assert_eq "$(status)" 403 "wrong code $i"
+done
+rjson carol POST "$link_c/verify" -H 'Content-Type: application/json' -d '{"code":"abc"}'
+assert_eq "$(status)" 429 "fifth wrong attempt locks"
+assert_contains "$(cat "$T/body")" "locked_until" "lock time"
+rjson carol POST "$link_c/verify" -H 'Content-Type: application/json' -d "{\"code\":\"$code_c\"}"
+assert_eq "$(status)" 429 "right code while locked"
+rjson carol POST "$link_c/code"
+assert_eq "$(status)" 429 "no new code while locked"
+ok "sessions are bound to their link; five wrong codes lock the link"
+
+# Another transfer's file through this link; a tampered token.
+tid3=$(new_transfer "$tok")
+fid3=$(upload_clean "$tok" "$tid3" b.bin "$T/a.bin")
+rcpt carol GET "$link_c/files/$fid3"
+assert_eq "$(status)" 404 "another transfer's file"
+t=${link_c##*/}
+c0=${t:0:1}
+[ "$c0" = A ] && c1=B || c1=A
+rcpt x GET "${link_c%/*}/$c1${t:1}"
+assert_eq "$(status)" 404 "tampered token"
+assert_eq "$(cat "$T/body")" "$gone" "tampered token page"
+rcpt x GET "${link_c%/*}/short"
+assert_eq "$(status)" 404 "malformed token"
+ok "a link reaches only its own transfer; tampered tokens are unknown"
+
+# Revoke one recipient, expire (time moved on in the database), revoke all.
+rid_c=$(api "$tok" GET "/api/v1/transfers/$tid" >/dev/null; json '[r["id"] for r in j["recipients"] if r["address"] == "carol@client.example"][0]')
+api "$tok" DELETE "/api/v1/transfers/$tid/recipients/$rid_c" >/dev/null
+assert_eq "$(status)" 200 "revoke carol"
+assert_eq "$(json '[r["link"] for r in j["recipients"] if r["address"] == "carol@client.example"][0]')" revoked "carol revoked"
+rcpt carol GET "$link_c"
+assert_eq "$(status)" 404 "revoked link"
+assert_eq "$(cat "$T/body")" "$gone" "revoked page"
+
+tid4=$(new_transfer "$tok")
+upload_clean "$tok" "$tid4" c.bin "$T/a.bin" >/dev/null
+send "$tid4" '{"recipients":["erin@client.example"],"verification":"passphrase","passphrase":"correct horse battery"}'
+assert_eq "$(status)" 200 "passphrase send"
+mail_wait 6
+me=$(mail_to erin@client.example)
+link_e=$(mail_link "$me")
+if mail_text "$me" | grep -qF "correct horse"; then fail "passphrase mailed"; fi
+rjson erin POST "$link_e/code"
+assert_eq "$(status)" 409 "no code for a passphrase link"
+rjson erin POST "$link_e/verify" -H 'Content-Type: application/json' -d '{"passphrase":"wrong horse battery"}'
+assert_eq "$(status)" 403 "wrong passphrase"
+rjson erin POST "$link_e/verify" -H 'Content-Type: application/json' -d '{"passphrase":"correct horse battery"}'
+assert_eq "$(status)" 200 "right passphrase"
+rjson erin GET "$link_e"
+assert_eq "$(json 'j["verified"]')" True "verified by passphrase"
+api "$tok" PATCH "/api/v1/transfers/$tid4" -H 'Content-Type: application/json' -d '{"expires_days":40}' >/dev/null
+assert_eq "$(status)" 400 "extend beyond the maximum"
+api "$tok" PATCH "/api/v1/transfers/$tid4" -H 'Content-Type: application/json' -d '{"expires_days":30}' >/dev/null
+assert_eq "$(status)" 200 "extend"
+sqlite3 "$DATA/okuru.db" "UPDATE links SET expires_at = 1 WHERE address = 'erin@client.example'"
+rcpt erin GET "$link_e"
+assert_eq "$(status)" 404 "expired link"
+assert_eq "$(cat "$T/body")" "$gone" "expired page"
+ok "passphrase links (never mailed), extension within the maximum, expiry"
+
+api "$tok" DELETE "/api/v1/transfers/$tid" >/dev/null
+assert_eq "$(status)" 200 "revoke transfer"
+assert_eq "$(json 'j["state"]')" revoked "state revoked"
+other=$(okuru_user mallory sender)
+api "$other" DELETE "/api/v1/transfers/$tid4" >/dev/null
+assert_eq "$(status)" 404 "another user's transfer"
+
+# Every attempt was recorded with its real outcome.
+for o in unknown malformed revoked expired exhausted wrong locked ok; do
+	n=$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM link_attempts WHERE outcome = '$o'")
+	[ "$n" -gt 0 ] || fail "no attempt recorded with outcome $o"
+done
+if sqlite3 "$DATA/okuru.db" "SELECT hex(sealed) FROM outbox WHERE state = 'sent' AND sealed IS NOT NULL" | grep -q .; then
+	fail "a sent message kept its body"
+fi
+okuru_stop
+ok "revocation, ownership, attempts recorded, sent mail bodies erased"
