@@ -4,8 +4,11 @@
 # ./demo-data, a self-signed certificate, a fresh master key, and a demo
 # user whose API token is printed. Uploads are scanned by libclamav: with
 # the official databases when freshclam has filled /var/lib/clamav, else
-# with a small TEST database built here (EICAR only), announced loudly. Idempotent: a second run keeps the data,
-# restarts the daemon and prints a fresh token.
+# with a small TEST database built here (EICAR only), announced loudly. Mail
+# goes to a local catcher (tests/integration/smtpd.py) that requires STARTTLS
+# with a certificate from a demo CA made here; every message it accepts is
+# kept in ./demo-data/mail. Idempotent: a second run keeps the data,
+# restarts the daemons and prints a fresh token.
 #   bash scripts/demo.sh          start (or restart)
 #   bash scripts/demo.sh stop     stop the demo daemon
 set -euo pipefail
@@ -13,8 +16,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 data=${OKURU_DEMO_DIR:-$top/demo-data}
 listen=${OKURU_DEMO_LISTEN:-127.0.0.1:8443}
 port=${listen##*:}
+smtp_port=${OKURU_DEMO_SMTP_PORT:-2525}
 
 stop() {
+	if [ -f "$data/smtpd.pid" ] && kill -0 "$(cat "$data/smtpd.pid")" 2>/dev/null; then
+		kill -TERM "$(cat "$data/smtpd.pid")"
+	fi
+	rm -f "$data/smtpd.pid"
 	if [ -f "$data/okurud.pid" ] && kill -0 "$(cat "$data/okurud.pid")" 2>/dev/null; then
 		kill -TERM "$(cat "$data/okurud.pid")"
 		for _ in $(seq 1 100); do
@@ -61,13 +69,36 @@ if [ ! -f "$data/okuru.conf" ]; then
 		testsigs=(--allow-test-signatures)
 	fi
 	"$okuructl" init --data-dir "$data" --listen "$listen" --public-url "https://localhost:$port" \
-		--clamav-db "$sigs" --scanner "$scanner" "${testsigs[@]}"
+		--clamav-db "$sigs" --scanner "$scanner" "${testsigs[@]}" \
+		--smtp-url "smtp://localhost:$smtp_port" --smtp-ca-file "$data/mailca/ca.pem" \
+		--mail-from okuru@okuru.example
+	# The demo serves pages and mail templates from the source tree.
+	python3 scripts/confset.py "$data/okuru.conf" - templates "\"$top/templates\""
+	python3 scripts/confset.py "$data/okuru.conf" - www "\"$top/www\""
 	[ ${#testsigs[@]} -eq 0 ] || test_db "$sigs"
 	out=$("$okuructl" -c "$data/okuru.conf" user add demo --email demo@okuru.example --role sender)
 else
 	out=$("$okuructl" -c "$data/okuru.conf" user token demo)
 fi
 token=$(printf '%s\n' "$out" | tail -n 1)
+
+# The local mail catcher: STARTTLS required, certificate from the demo CA.
+sh scripts/testca.sh "$data/mailca"
+mkdir -p "$data/mail"
+rm -f "$data/smtpd.ready"
+nohup /usr/bin/python3 tests/integration/smtpd.py --host 127.0.0.1 --port "$smtp_port" \
+	--mode starttls --cert "$data/mailca/server.pem" --key "$data/mailca/server.key" \
+	--maildir "$data/mail" --ready-file "$data/smtpd.ready" >>"$data/smtpd.log" 2>&1 &
+echo $! >"$data/smtpd.pid"
+for _ in $(seq 1 100); do
+	[ -s "$data/smtpd.ready" ] && break
+	sleep 0.1
+done
+[ -s "$data/smtpd.ready" ] || {
+	tail -n 20 "$data/smtpd.log"
+	echo "demo: the mail catcher did not start (port $smtp_port in use?)" >&2
+	exit 1
+}
 
 nohup "$okurud" -c "$data/okuru.conf" >>"$data/okurud.log" 2>&1 &
 echo $! >"$data/okurud.pid"
@@ -97,6 +128,8 @@ okuru demo gateway is running on https://localhost:$port  (pid $(cat "$data/okur
   data:        $data   (SQLite, encrypted storage, master key, self-signed certificate)
   log:         $data/okurud.log
   certificate: $data/tls/cert.pem
+  mail:        smtp://localhost:$smtp_port (STARTTLS required; demo CA $data/mailca/ca.pem)
+               every message okuru sends is kept in $data/mail/*.eml
   stop:        bash scripts/demo.sh stop
 
 Try it (the token is printed below):
@@ -105,6 +138,9 @@ Try it (the token is printed below):
   curl --cacert \$CA -H "Authorization: Bearer \$TOKEN" -T report.pdf \$U/api/v1/transfers/ID/files/report.pdf
   curl --cacert \$CA -H "Authorization: Bearer \$TOKEN" \$U/api/v1/transfers/ID    (scan verdicts)
   curl --cacert \$CA -H "Authorization: Bearer \$TOKEN" -OJ \$U/api/v1/transfers/ID/files/FILE_ID
+  curl --cacert \$CA -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
+       -d '{"recipients":["partner@client.example"]}' \$U/api/v1/transfers/ID/send
+  then open the link in the newest $data/mail/*.eml (ask for a code: it arrives there too)
 
 Demo user "demo" API token (shown once):
 $token

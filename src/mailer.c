@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "log.h"
@@ -31,8 +30,7 @@ struct mailer {
 	const struct conf *conf;
 	struct db *db;
 	const struct keyring *keys;
-	char *password; /* SMTP AUTH, read once at start, wiped at stop */
-	size_t passlen;
+	char *password; /* SMTP AUTH, read once at start (sodium_malloc), freed at stop */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -42,39 +40,22 @@ struct mailer {
 	char last_error[256];
 };
 
-/* mailer_password - the SMTP password from smtp.password_file, owner-only */
+/* mailer_password - the SMTP password, read once at start and kept off swap */
 static int
 mailer_password(struct mailer *m, char *err, size_t errlen)
 {
-	unsigned char buf[1024];
-	struct stat sb;
-	size_t n;
-
 	if (m->conf->smtp_password_file[0] == '\0')
 		return 0;
-	if (stat(m->conf->smtp_password_file, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    (sb.st_mode & 077) != 0) {
-		snprintf(err, errlen, "smtp.password_file %s: must be a regular file of mode 0600 "
-				      "or 0400", m->conf->smtp_password_file);
-		return -1;
-	}
-	if (util_read_small_file(m->conf->smtp_password_file, buf, sizeof(buf) - 1, &n) != 0) {
-		snprintf(err, errlen, "smtp.password_file %s: %s", m->conf->smtp_password_file,
-			 strerror(errno));
-		return -1;
-	}
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		n--;
-	m->password = malloc(n + 1);
+	m->password = sodium_malloc(SMTP_PASSWORDMAX + 1);
 	if (m->password == NULL) {
-		sodium_memzero(buf, sizeof(buf));
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	memcpy(m->password, buf, n);
-	m->password[n] = '\0';
-	m->passlen = n;
-	sodium_memzero(buf, sizeof(buf));
+	if (smtp_password_read(m->conf->smtp_password_file, m->password, err, errlen) != 0) {
+		sodium_free(m->password);
+		m->password = NULL;
+		return -1;
+	}
 	return 0;
 }
 
@@ -231,17 +212,21 @@ mailer_start(const struct conf *c, struct db *db, const struct keyring *kr, stru
 	m->keys = kr;
 	pthread_mutex_init(&m->lock, NULL);
 	pthread_cond_init(&m->cond, NULL);
-	if (mailer_password(m, err, errlen) != 0 ||
-	    pthread_create(&m->thread, NULL, mailer_main, m) != 0) {
-		if (err[0] == '\0')
-			snprintf(err, errlen, "cannot start the mailer thread");
-		pthread_cond_destroy(&m->cond);
-		pthread_mutex_destroy(&m->lock);
-		free(m);
-		return -1;
+	if (mailer_password(m, err, errlen) != 0)
+		goto fail;
+	if (pthread_create(&m->thread, NULL, mailer_main, m) != 0) {
+		snprintf(err, errlen, "cannot start the mailer thread");
+		goto fail;
 	}
 	*out = m;
 	return 0;
+fail:
+	if (m->password != NULL)
+		sodium_free(m->password);
+	pthread_cond_destroy(&m->cond);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+	return -1;
 }
 
 void
@@ -266,10 +251,8 @@ mailer_stop(struct mailer *m)
 	pthread_cond_signal(&m->cond);
 	pthread_mutex_unlock(&m->lock);
 	pthread_join(m->thread, NULL);
-	if (m->password != NULL) {
-		sodium_memzero(m->password, m->passlen);
-		free(m->password);
-	}
+	if (m->password != NULL)
+		sodium_free(m->password); /* sodium_free wipes */
 	pthread_cond_destroy(&m->cond);
 	pthread_mutex_destroy(&m->lock);
 	free(m);

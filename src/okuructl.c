@@ -590,54 +590,6 @@ cmd_scan(const char *confpath, int argc, char **argv)
 }
 
 /* The SMTP password file: one line, at most this many bytes. */
-#define CTL_PASSWORDMAX 1024
-
-/*
- * read_password - smtp.password_file into pw (NUL-terminated, one trailing
- * newline removed). The file must be the owner's alone (0600 or 0400): a
- * password others can read is already compromised.
- */
-static void
-read_password(const char *path, char pw[CTL_PASSWORDMAX + 1])
-{
-	struct stat st;
-	size_t len;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-
-	if (fd < 0)
-		die("%s: %s", path, strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		die("%s: not a regular file", path);
-	}
-	if ((st.st_mode & 07777) != 0600 && (st.st_mode & 07777) != 0400) {
-		close(fd);
-		die("%s: mode %04o; the SMTP password file must be 0600 or 0400", path,
-		    (unsigned)(st.st_mode & 07777));
-	}
-	if (util_read_small_fd(fd, (unsigned char *)pw, CTL_PASSWORDMAX, &len) != 0) {
-		int e = errno;
-		close(fd);
-		sodium_memzero(pw, CTL_PASSWORDMAX + 1);
-		die("%s: %s", path,
-		    e == EFBIG ? "longer than one line of 1024 bytes" : strerror(e));
-	}
-	close(fd);
-	if (len > 0 && pw[len - 1] == '\n')
-		len--;
-	if (len > 0 && pw[len - 1] == '\r')
-		len--;
-	pw[len] = '\0';
-	for (size_t i = 0; i < len; i++) {
-		if ((unsigned char)pw[i] < 0x20 || pw[i] == 0x7f) {
-			sodium_memzero(pw, CTL_PASSWORDMAX + 1);
-			die("%s: the password must be one line without control characters", path);
-		}
-	}
-	if (len == 0)
-		die("%s: empty", path);
-}
-
 /*
  * cmd_mail - "mail test ADDR": render the test template and deliver it now,
  * with exactly the settings okurud uses. Exit 0 when the server accepted it,
@@ -674,10 +626,11 @@ cmd_mail(const char *confpath, int argc, char **argv)
 	snprintf(msgid, sizeof(msgid), "<%s@%s>", id, strchr(c.mail_from, '@') + 1);
 
 	if (c.smtp_password_file[0] != '\0') {
-		pw = sodium_malloc(CTL_PASSWORDMAX + 1);
+		pw = sodium_malloc(SMTP_PASSWORDMAX + 1);
 		if (pw == NULL)
 			die("out of memory");
-		read_password(c.smtp_password_file, pw);
+		if (smtp_password_read(c.smtp_password_file, pw, err, sizeof(err)) != 0)
+			die("%s", err);
 	}
 	sc = (struct smtp_conf){
 	    .url = c.smtp_url,
@@ -692,7 +645,7 @@ cmd_mail(const char *confpath, int argc, char **argv)
 		die("libcurl initialisation failed");
 	rc = smtp_send(&sc, &m, msgid, &r);
 	if (pw != NULL) {
-		sodium_memzero(pw, CTL_PASSWORDMAX + 1);
+		sodium_memzero(pw, SMTP_PASSWORDMAX + 1);
 		sodium_free(pw);
 	}
 	smtp_cleanup();

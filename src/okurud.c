@@ -50,6 +50,52 @@ okurud_harden(void)
 }
 
 /*
+ * okurud_check_mail - the SMTP password file and every template a running
+ * okurud may need, so a typo shows at -t and not at the first send.
+ */
+static int
+okurud_check_mail(const struct conf *c, char *err, size_t errlen)
+{
+	static const char *const names[] = {"link", "otp", "receipt", "request", "uploaded",
+					    "mailfail"};
+	char path[4096];
+	char *pw;
+
+	if (c->smtp_url[0] == '\0') {
+		fprintf(stderr, "okurud: warning: smtp.url is empty: nothing can be sent\n");
+		return 0;
+	}
+	if (c->smtp_password_file[0] != '\0') {
+		pw = sodium_malloc(SMTP_PASSWORDMAX + 1);
+		if (pw == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		if (smtp_password_read(c->smtp_password_file, pw, err, errlen) != 0) {
+			sodium_free(pw);
+			return -1;
+		}
+		sodium_free(pw);
+	}
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		for (int html = 0; html < 2; html++) {
+			snprintf(path, sizeof(path), "%s/%s.%s", c->templates_dir, names[i],
+				 html ? "html" : "txt");
+			if (access(path, R_OK) != 0) {
+				snprintf(err, errlen, "templates: %.900s: %s", path, strerror(errno));
+				return -1;
+			}
+		}
+	}
+	snprintf(path, sizeof(path), "%s/okuru.css", c->www_dir);
+	if (access(path, R_OK) != 0) {
+		snprintf(err, errlen, "www: %.900s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * okurud_check - what -t checks beyond the syntax: TLS and key files, the
  * scanner program, its temp dir and the signature directory. The signatures
  * themselves are loaded only by a worker (okurud does not link libclamav).
@@ -79,6 +125,8 @@ okurud_check(const struct conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "clamav.database %s: %s", c->clamav_db, strerror(errno));
 		return -1;
 	}
+	if (okurud_check_mail(c, err, errlen) != 0)
+		return -1;
 	if (c->max_file_size > c->clamav_max_file_size)
 		fprintf(stderr, "okurud: warning: limits.max_file_size is above "
 				"clamav.max_file_size: uploads between the two are stored but "

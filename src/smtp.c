@@ -25,13 +25,17 @@
 #include "config.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <gnutls/gnutls.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mail.h"
 #include "smtp.h"
@@ -605,4 +609,61 @@ out:
 	smtp_text_free(text);
 	smtp_text_free(html);
 	return r->outcome == SMTP_SENT ? 0 : -1;
+}
+
+/*
+ * smtp_password_read - the SMTP password into pw (NUL-terminated, one
+ * trailing newline removed). The file must be the owner's alone (0600 or
+ * 0400): a password others can read is already compromised. pw is wiped
+ * on every failure.
+ */
+int
+smtp_password_read(const char *path, char pw[SMTP_PASSWORDMAX + 1], char *err, size_t errlen)
+{
+	struct stat st;
+	size_t len;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), e;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "smtp.password_file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		snprintf(err, errlen, "smtp.password_file %s: not a regular file", path);
+		return -1;
+	}
+	if ((st.st_mode & 07777) != 0600 && (st.st_mode & 07777) != 0400) {
+		close(fd);
+		snprintf(err, errlen, "smtp.password_file %s: mode %04o; it must be 0600 or 0400",
+			 path, (unsigned)(st.st_mode & 07777));
+		return -1;
+	}
+	if (util_read_small_fd(fd, (unsigned char *)pw, SMTP_PASSWORDMAX, &len) != 0) {
+		e = errno;
+		close(fd);
+		sodium_memzero(pw, SMTP_PASSWORDMAX + 1);
+		snprintf(err, errlen, "smtp.password_file %s: %s", path,
+			 e == EFBIG ? "longer than one line of 1024 bytes" : strerror(e));
+		return -1;
+	}
+	close(fd);
+	if (len > 0 && pw[len - 1] == '\n')
+		len--;
+	if (len > 0 && pw[len - 1] == '\r')
+		len--;
+	pw[len] = '\0';
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)pw[i] < 0x20 || pw[i] == 0x7f) {
+			sodium_memzero(pw, SMTP_PASSWORDMAX + 1);
+			snprintf(err, errlen, "smtp.password_file %s: the password must be one line "
+					      "without control characters", path);
+			return -1;
+		}
+	}
+	if (len == 0) {
+		snprintf(err, errlen, "smtp.password_file %s: empty", path);
+		return -1;
+	}
+	return 0;
 }

@@ -32,6 +32,10 @@ struct smtp_result {
 	char tls[128];	 /* protocol and cipher that carried it, e.g. "TLS1.3 AES-256-GCM" */
 };
 
+/* smtp_password_read - smtp.password_file: one line, owner-only (0600/0400) */
+#define SMTP_PASSWORDMAX 1024
+int smtp_password_read(const char *path, char pw[SMTP_PASSWORDMAX + 1], char *err, size_t errlen);
+
 /* smtp_init - once, before any thread exists (curl_global_init) */
 int smtp_init(void);
 void smtp_cleanup(void);

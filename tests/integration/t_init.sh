@@ -90,6 +90,24 @@ assert_contains "$(cat "$T/err")" "clamav.database $T/no-such-dir" "signature di
 cp "$T/good.conf" "$CONF"
 ok "okurud -t checks the scanner program and the signature directory"
 
+# -t checks what sending needs: every mail template, and an owner-only SMTP password.
+conf_set smtp url '"smtps://localhost:1"'
+conf_set - templates "\"$T/no-templates\""
+if "$OKURUD" -c "$CONF" -t 2>"$T/err"; then fail "missing templates accepted"; fi
+assert_contains "$(cat "$T/err")" "templates: $T/no-templates/link.txt" "template error"
+cp "$T/good.conf" "$CONF"
+conf_set smtp url '"smtps://localhost:1"'
+printf 'secret\n' >"$T/smtp.pw"
+chmod 644 "$T/smtp.pw"
+conf_set smtp username '"okuru"'
+conf_set smtp password_file "\"$T/smtp.pw\""
+if "$OKURUD" -c "$CONF" -t 2>"$T/err"; then fail "world-readable SMTP password accepted"; fi
+assert_contains "$(cat "$T/err")" "mode 0644" "password file mode error"
+chmod 600 "$T/smtp.pw"
+"$OKURUD" -c "$CONF" -t >/dev/null 2>&1 || fail "okurud -t rejects a good mail configuration"
+cp "$T/good.conf" "$CONF"
+ok "okurud -t checks the mail templates and the SMTP password file"
+
 # Bad options are refused before anything is created.
 if "$OKURUCTL" init --data-dir "$T/other" --listen nonsense 2>"$T/err"; then fail "bad --listen accepted"; fi
 [ ! -e "$T/other/master.key" ] || fail "files created despite a bad --listen"
