@@ -171,15 +171,19 @@ static int
 api_files_list_cb(const struct db_file *f, void *arg)
 {
 	struct api_files_text *ft = arg;
-	char line[512];
+	char line[160];
 	char *name = html_escape(f->name);
 
 	if (name == NULL)
 		return -1;
-	snprintf(line, sizeof(line), "- %s (%lld bytes, SHA-256 %s)\n", f->name, (long long)f->size,
-		 f->sha256);
+	/* Names are appended whole: a fixed line buffer would cut one mid-character. */
+	api_append(&ft->text, &ft->tlen, &ft->failed, "- ");
+	api_append(&ft->text, &ft->tlen, &ft->failed, f->name);
+	snprintf(line, sizeof(line), " (%lld bytes, SHA-256 %s)\n", (long long)f->size, f->sha256);
 	api_append(&ft->text, &ft->tlen, &ft->failed, line);
-	snprintf(line, sizeof(line), "<li>%s (%lld bytes)<br><small>SHA-256 %s</small></li>", name,
+	api_append(&ft->html, &ft->hlen, &ft->failed, "<li>");
+	api_append(&ft->html, &ft->hlen, &ft->failed, name);
+	snprintf(line, sizeof(line), " (%lld bytes)<br><small>SHA-256 %s</small></li>",
 		 (long long)f->size, f->sha256);
 	api_append(&ft->html, &ft->hlen, &ft->failed, line);
 	free(name);
@@ -206,6 +210,7 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 	const struct conf *cf = &srv->conf;
 	struct api_send_req r;
 	struct db_transfer t;
+	struct db_user owner;
 	struct db_link *links = NULL;
 	struct db_mail *mails = NULL;
 	struct api_files_text ft = {0};
@@ -243,6 +248,11 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 		ret = http_error(c, 409, "the transfer was already sent");
 		goto out;
 	}
+	/* The mail names the transfer's owner, as the page and receipts do. */
+	if (db_user_get(srv->db, t.owner_id, &owner) != DB_OK) {
+		ret = http_error(c, 503, "database unavailable");
+		goto out;
+	}
 	if (r.passphrase != NULL && links_passphrase_hash(r.passphrase, pw) != 0) {
 		ret = http_error(c, 503, "out of memory");
 		goto out;
@@ -273,8 +283,8 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 		l->expires_at = now + (int64_t)r.expires_days * 86400;
 		snprintf(url, sizeof(url), "%s/d/%s", cf->public_url, tokens[made]);
 		struct mail_var vars[] = {
-			{"sender_name", rq->user.name, NULL},
-			{"sender_email", rq->user.email, NULL},
+			{"sender_name", owner.name, NULL},
+			{"sender_email", owner.email, NULL},
 			{"subject", t.subject, NULL},
 			{"message", r.message ? r.message : t.message, NULL},
 			{"files", ft.text, ft.html},

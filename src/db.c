@@ -280,7 +280,9 @@ db_open(const char *path, int create, struct db **out, char *err, size_t errlen)
 	if (db_exec_locked(db, "PRAGMA journal_mode = WAL") != DB_OK ||
 	    db_exec_locked(db, "PRAGMA synchronous = FULL") != DB_OK ||
 	    db_exec_locked(db, "PRAGMA foreign_keys = ON") != DB_OK ||
-	    db_exec_locked(db, "PRAGMA trusted_schema = OFF") != DB_OK) {
+	    db_exec_locked(db, "PRAGMA trusted_schema = OFF") != DB_OK ||
+	    /* Erased secrets (sealed mail bodies, code hashes) must not linger in free pages. */
+	    db_exec_locked(db, "PRAGMA secure_delete = ON") != DB_OK) {
 		snprintf(err, errlen, "database %s: %s", path, sqlite3_errmsg(db->h));
 		goto fail;
 	}

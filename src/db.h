@@ -156,7 +156,7 @@ struct db_sendinfo {
 };
 
 /* A message to queue, sealed by outbox.c; inserted in the caller's transaction. */
-#define DB_MSGIDMAX 128
+#define DB_MSGIDMAX 320 /* "<" 32 hex "@" domain (253) ">" */
 struct db_mail {
 	const char *kind; /* link, otp, receipt, request, uploaded, mailfail */
 	/* Copies, not pointers: a prepared mail outlives the rows it came from. */

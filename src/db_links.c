@@ -185,7 +185,8 @@ db_links_cut_locked(struct db *db, const char *transfer_id, const char *link_id)
 		"DELETE FROM link_sessions WHERE link_id IN (SELECT id FROM links "
 		"WHERE transfer_id = ?1 AND (?2 IS NULL OR id = ?2))",
 		"UPDATE outbox SET state = 'failed', last_error = 'revoked before it was sent', "
-		"sealed = NULL, wrapped = NULL WHERE state = 'queued' AND link_id IN "
+		"sealed = NULL, wrapped = NULL WHERE state = 'queued' "
+		"AND kind IN ('link', 'otp', 'request') AND link_id IN "
 		"(SELECT id FROM links WHERE transfer_id = ?1 AND (?2 IS NULL OR id = ?2))",
 	};
 	int r = DB_OK;

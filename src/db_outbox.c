@@ -140,7 +140,9 @@ db_outbox_next_time(struct db *db, int64_t *t)
 /*
  * db_outbox_result - record an attempt. state "sent" or "failed" is final:
  * the sealed body and its wrapped key are erased. notify, when given, is
- * queued in the same transaction (the sender learns of a failure).
+ * queued in the same transaction (the sender learns of a failure). A row
+ * cancelled while it was being delivered (its link revoked) stays as the
+ * revocation left it.
  */
 int
 db_outbox_result(struct db *db, int64_t id, const char *state, int attempts, int64_t next_attempt,
@@ -159,9 +161,10 @@ db_outbox_result(struct db *db, int64_t id, const char *state, int attempts, int
 	st = db_prepare(db, final ? "UPDATE outbox SET state = ?2, attempts = ?3, next_attempt = ?4, "
 				    "last_code = ?5, last_error = ?6, tls = ?7, "
 				    "sent_at = CASE WHEN ?2 = 'sent' THEN ?8 ELSE 0 END, "
-				    "sealed = NULL, wrapped = NULL WHERE id = ?1"
+				    "sealed = NULL, wrapped = NULL WHERE id = ?1 AND state = 'queued'"
 				  : "UPDATE outbox SET state = ?2, attempts = ?3, next_attempt = ?4, "
-				    "last_code = ?5, last_error = ?6, tls = ?7 WHERE id = ?1");
+				    "last_code = ?5, last_error = ?6, tls = ?7 "
+				    "WHERE id = ?1 AND state = 'queued'");
 	if (st == NULL)
 		return db_finish_locked(db, DB_ERROR);
 	sqlite3_bind_int64(st, 1, id);

@@ -5,7 +5,8 @@
  * order within a recipient matters little. The queue is the database, so
  * a restart loses nothing: queued rows are simply due again. A message
  * that cannot be sent is retried after retry_min, doubling up to
- * retry_max; after give_up (or at once on a 5xx) it fails for good and,
+ * retry_max; after give_up (or at once when the server refuses the sender,
+ * the recipient or the message with a 5xx) it fails for good and,
  * for a link or request mail, its sender is told by mail and in the API.
  */
 #include "config.h"
@@ -108,7 +109,12 @@ mailer_deliver(struct mailer *m, struct db_outbox *o)
 
 	memset(&res, 0, sizeof(res));
 	memset(&msg, 0, sizeof(msg));
-	if (outbox_open(m->keys, o, &msg) != 0) {
+	if (strcmp(o->kind, "otp") == 0 && util_now() - o->created >= c->links_otp_lifetime) {
+		/* A code that can no longer be used is not worth delivering. */
+		res.outcome = SMTP_PERMFAIL;
+		snprintf(res.error, sizeof(res.error),
+			 "the one-time code expired before it could be delivered");
+	} else if (outbox_open(m->keys, o, &msg) != 0) {
 		res.outcome = SMTP_PERMFAIL;
 		snprintf(res.error, sizeof(res.error),
 			 "the queued message cannot be opened (master key changed?)");
@@ -138,10 +144,12 @@ mailer_deliver(struct mailer *m, struct db_outbox *o)
 	if (have_notify)
 		outbox_mail_free(&notify);
 	pthread_mutex_lock(&m->lock);
+	/* Only a temporary failure says the mail system is failing; a refused
+	 * recipient is that message's problem. */
 	if (res.outcome == SMTP_SENT) {
 		m->last_sent = now;
 		m->last_error[0] = '\0';
-	} else {
+	} else if (res.outcome == SMTP_TEMPFAIL) {
 		snprintf(m->last_error, sizeof(m->last_error), "%s", res.error);
 	}
 	pthread_mutex_unlock(&m->lock);

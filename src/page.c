@@ -36,8 +36,7 @@ static const char *const page_strings[PM_COUNT][2] = {
 			   "ダウンロードの前に本人確認を行います。このリンクの宛先メールアドレスに"
 			   "ワンタイムコードをお送りします。"},
 	[PM_SEND_CODE] = {"Send me a code", "コードを送信"},
-	[PM_CODE_SENT] = {"A code has been sent to your address. It is valid for 10 minutes.",
-			  "コードをお送りしました。有効期間は10分です。"},
+	[PM_CODE_SENT] = {"A code has been sent to your address.", "コードをお送りしました。"},
 	[PM_CODE] = {"One-time code", "ワンタイムコード"},
 	[PM_VERIFY] = {"Confirm", "確認"},
 	[PM_VERIFY_PASS] = {"To download, enter the passphrase the sender gave you (by phone or in "
@@ -78,6 +77,17 @@ const char *
 page_str(enum page_lang lang, enum page_msg id)
 {
 	return page_strings[id][lang == PAGE_JA];
+}
+
+/* page_code_sent - "a code was sent, valid for N minutes" in lang */
+void
+page_code_sent(enum page_lang lang, int minutes, char *out, size_t outlen)
+{
+	if (lang == PAGE_JA)
+		snprintf(out, outlen, "%s有効期間は%d分です。", page_str(lang, PM_CODE_SENT), minutes);
+	else
+		snprintf(out, outlen, "%s It is valid for %d minutes.", page_str(lang, PM_CODE_SENT),
+			 minutes);
 }
 
 /*

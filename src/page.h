@@ -61,6 +61,7 @@ enum page_msg {
 
 enum page_lang page_lang_pick(struct MHD_Connection *c);
 const char *page_str(enum page_lang lang, enum page_msg id);
+void page_code_sent(enum page_lang lang, int minutes, char *out, size_t outlen);
 
 void page_begin(struct page *p, enum page_lang lang, const char *title, const char *self_path);
 void page_raw(struct page *p, const char *s);

@@ -30,6 +30,7 @@
 
 #include "html.h"
 #include "http.h"
+#include "jsonutil.h"
 #include "links.h"
 #include "log.h"
 #include "mailer.h"
@@ -419,7 +420,9 @@ rcpt_form_get(struct MHD_Connection *c, const struct req *rq, const char *name, 
 	if (rq->body == NULL)
 		return -1;
 	if (ct != NULL && strncasecmp(ct, "application/json", 16) == 0) {
-		json_t *in = json_loadb(rq->body, rq->bodylen, JSON_REJECT_DUPLICATES, NULL);
+		json_t *in = jsonutil_depth_ok(rq->body, rq->bodylen, 2) == 0
+				     ? json_loadb(rq->body, rq->bodylen, JSON_REJECT_DUPLICATES, NULL)
+				     : NULL;
 		const char *v = json_string_value(json_object_get(in, name));
 		int r = -1;
 		if (v != NULL && strlen(v) < outlen) {
@@ -487,10 +490,16 @@ rcpt_code(struct server *srv, struct MHD_Connection *c, struct rcpt *x)
 		return http_error(c, 503, "database unavailable");
 	if (r == 1) {
 		rcpt_attempt(srv, x, x->link.id, "code", "locked");
+		if (x->json) {
+			util_time_iso(until, when);
+			return api_json(c, 429, json_pack("{s:s, s:s}", "error",
+							  "too many wrong attempts: the link is locked",
+							  "locked_until", when));
+		}
 		return rcpt_page(c, x, 429, page_str(x->lang, PM_LOCKED), "error");
 	}
 	links_otp_new(cf->links_otp_digits, x->link.id, code, hash);
-	snprintf(minutes, sizeof(minutes), "%d", cf->links_otp_lifetime / 60);
+	snprintf(minutes, sizeof(minutes), "%d", (cf->links_otp_lifetime + 59) / 60);
 	{
 		struct mail_var vars[] = {
 			{"code", code, NULL},
@@ -626,7 +635,7 @@ rcpt_verify(struct server *srv, struct MHD_Connection *c, struct req *rq, struct
 /* rcpt_download - a verified recipient fetches one file of the transfer */
 static enum MHD_Result
 rcpt_download(struct server *srv, struct MHD_Connection *c, struct req *rq, struct rcpt *x,
-	      const char *fid)
+	      const char *fid, int is_head)
 {
 	const struct db_file *f = NULL;
 	char who[DB_EMAILMAX + 16];
@@ -655,7 +664,9 @@ rcpt_download(struct server *srv, struct MHD_Connection *c, struct req *rq, stru
 	default:
 		return http_error(c, 503, "database unavailable");
 	}
-	memcpy(rq->dl.link_id, x->link.id, sizeof(rq->dl.link_id));
+	/* A HEAD sends no content: it is not a download and is not counted. */
+	if (!is_head)
+		memcpy(rq->dl.link_id, x->link.id, sizeof(rq->dl.link_id));
 	snprintf(rq->dl.ip, sizeof(rq->dl.ip), "%s", x->ip);
 	snprintf(rq->dl.ua, sizeof(rq->dl.ua), "%s", x->ua ? x->ua : "");
 	snprintf(who, sizeof(who), "recipient:%s", x->link.address);
@@ -972,8 +983,12 @@ recipient_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, c
 		rcpt_attempt(srv, &x, x.link.id, "view", "ok");
 		if (x.json)
 			ret = rcpt_json(c, &x, 200);
-		else if (m != NULL && strcmp(m, "sent") == 0)
-			ret = rcpt_page(c, &x, 200, page_str(x.lang, PM_CODE_SENT), "ok");
+		else if (m != NULL && strcmp(m, "sent") == 0) {
+			char note[200];
+			page_code_sent(x.lang, (srv->conf.links_otp_lifetime + 59) / 60, note,
+				       sizeof(note));
+			ret = rcpt_page(c, &x, 200, note, "ok");
+		}
 		else
 			ret = rcpt_page(c, &x, 200, NULL, NULL);
 	} else if (strcmp(sub, "code") == 0) {
@@ -985,7 +1000,7 @@ recipient_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, c
 	} else if (is_put) {
 		ret = rcpt_upload(srv, c, rq, &x, sub + 6);
 	} else {
-		ret = rcpt_download(srv, c, rq, &x, sub + 6);
+		ret = rcpt_download(srv, c, rq, &x, sub + 6, strcmp(method, "HEAD") == 0);
 	}
 	rcpt_free(&x);
 	return ret;

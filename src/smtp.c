@@ -622,7 +622,7 @@ smtp_password_read(const char *path, char pw[SMTP_PASSWORDMAX + 1], char *err, s
 {
 	struct stat st;
 	size_t len;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), e;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW), e;
 
 	if (fd < 0) {
 		snprintf(err, errlen, "smtp.password_file %s: %s", path, strerror(errno));

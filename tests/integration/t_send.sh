@@ -231,3 +231,20 @@ if sqlite3 "$DATA/okuru.db" "SELECT hex(sealed) FROM outbox WHERE state = 'sent'
 fi
 okuru_stop
 ok "revocation, ownership, attempts recorded, sent mail bodies erased"
+
+# Verification "none", only where the configuration allows it.
+conf_set links allow_none true
+okuru_start
+tid5=$(new_transfer "$tok")
+upload_clean "$tok" "$tid5" d.bin "$T/a.bin" >/dev/null
+send "$tid5" '{"recipients":["frank@client.example"],"verification":"none"}'
+assert_eq "$(status)" 200 "send without verification when allowed"
+mail_wait 7
+link_f=$(mail_link "$(mail_to frank@client.example)")
+rjson frank GET "$link_f"
+assert_eq "$(json 'j["verified"]')" True "no verification needed"
+rcpt frank GET "$link_f/files/$(json 'j["files"][0]["id"]')"
+assert_eq "$(status)" 200 "download without verification"
+assert_eq "$(sha "$T/body")" "$(sha "$T/a.bin")" "hash without verification"
+okuru_stop
+ok "verification none works only when links.allow_none is set"
