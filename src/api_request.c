@@ -109,7 +109,7 @@ api_request_create(struct server *srv, struct MHD_Connection *c, struct req *rq)
 	sodium_memzero(token, sizeof(token));
 	util_time_iso(l.expires_at, expires);
 	snprintf(nfiles, sizeof(nfiles), "%d", max_files);
-	snprintf(nbytes, sizeof(nbytes), "%lld", (long long)max_bytes);
+	snprintf(nbytes, sizeof(nbytes), "%lld bytes", (long long)max_bytes);
 	{
 		struct mail_var vars[] = {
 			{"sender_name", rq->user.name, NULL},

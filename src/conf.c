@@ -492,7 +492,8 @@ parse:
 			  "smtp.retry_max must not be below smtp.retry_min");
 		goto out;
 	}
-	if (util_mailbox_ok(c->mail_from) != 0) {
+	/* Its domain ends every Message-ID (DB_MSGIDMAX): keep it well inside. */
+	if (util_mailbox_ok(c->mail_from) != 0 || strlen(strchr(c->mail_from, '@')) > 200) {
 		conf_fail(err, errlen, c->path, config_lookup(&cf, "smtp.from"),
 			  "smtp.from must be one plain address (user@domain)");
 		goto out;

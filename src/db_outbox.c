@@ -177,7 +177,8 @@ db_outbox_result(struct db *db, int64_t id, const char *state, int attempts, int
 	if (final)
 		sqlite3_bind_int64(st, 8, now);
 	r = db_step_done(db, st);
-	if (r == DB_OK && notify != NULL)
+	/* No row changed: cancelled meanwhile; then nobody is told of a failure. */
+	if (r == DB_OK && notify != NULL && sqlite3_changes(db->h) > 0)
 		r = db_mail_insert_locked(db, notify, now);
 	return db_finish_locked(db, r);
 }

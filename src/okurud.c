@@ -87,10 +87,12 @@ okurud_check_mail(const struct conf *c, char *err, size_t errlen)
 			}
 		}
 	}
-	snprintf(path, sizeof(path), "%s/okuru.css", c->www_dir);
-	if (access(path, R_OK) != 0) {
-		snprintf(err, errlen, "www: %.900s: %s", path, strerror(errno));
-		return -1;
+	for (int js = 0; js < 2; js++) {
+		snprintf(path, sizeof(path), "%s/%s", c->www_dir, js ? "upload.js" : "okuru.css");
+		if (access(path, R_OK) != 0) {
+			snprintf(err, errlen, "www: %.900s: %s", path, strerror(errno));
+			return -1;
+		}
 	}
 	return 0;
 }

@@ -59,10 +59,10 @@ static const char *const page_strings[PM_COUNT][2] = {
 	[PM_TITLE_UPLOAD] = {"Files requested from you", "ファイルのアップロード依頼"},
 	[PM_UPLOAD_INTRO] = {"Please upload the requested files here instead of sending them by "
 			     "e-mail. Every file is checked for viruses; encrypted archives "
-			     "(password-protected ZIP files) are refused.",
+			     "(password-protected ZIP files) cannot be checked and are blocked.",
 			     "ご依頼のファイルはメール添付ではなく、こちらからアップロードして"
 			     "ください。すべてのファイルはウイルス検査され、暗号化された圧縮"
-			     "ファイル（パスワード付きZIP）は受け付けられません。"},
+			     "ファイル（パスワード付きZIP）は検査できないためブロックされます。"},
 	[PM_UPLOAD_LIMITS] = {"Limits", "上限"},
 	[PM_UPLOAD_CHOOSE] = {"Choose files to upload", "アップロードするファイルを選択"},
 	[PM_UPLOAD_DONE_BUTTON] = {"I have uploaded everything", "アップロードを完了する"},

@@ -803,7 +803,7 @@ rcpt_done(struct server *srv, struct MHD_Connection *c, struct rcpt *x)
 {
 	struct rcpt_list fl = {0};
 	struct db_mail m;
-	char count[16], tlink[200], line[600], err[256];
+	char count[16], tlink[200], line[160], err[256] = "out of memory";
 	struct page p;
 	int r;
 
@@ -811,12 +811,19 @@ rcpt_done(struct server *srv, struct MHD_Connection *c, struct rcpt *x)
 		return http_error(c, 403, "confirm who you are first (see the link page)");
 	for (size_t i = 0; i < x->nfiles; i++) {
 		char *h = html_escape(x->files[i].name);
-		snprintf(line, sizeof(line), "- %s (%lld bytes, %s)\n", x->files[i].name,
-			 (long long)x->files[i].size, x->files[i].state);
+		if (h == NULL)
+			fl.failed = 1;
+		/* Names are appended whole: a fixed line buffer would cut one. */
+		snprintf(line, sizeof(line), " (%lld bytes, %s)", (long long)x->files[i].size,
+			 x->files[i].state);
+		rcpt_list_add(&fl.text, &fl.tl, &fl.failed, "- ");
+		rcpt_list_add(&fl.text, &fl.tl, &fl.failed, x->files[i].name);
 		rcpt_list_add(&fl.text, &fl.tl, &fl.failed, line);
-		snprintf(line, sizeof(line), "<li>%s (%lld bytes, %s)</li>", h ? h : "?",
-			 (long long)x->files[i].size, x->files[i].state);
+		rcpt_list_add(&fl.text, &fl.tl, &fl.failed, "\n");
+		rcpt_list_add(&fl.html, &fl.hl, &fl.failed, "<li>");
+		rcpt_list_add(&fl.html, &fl.hl, &fl.failed, h ? h : "");
 		rcpt_list_add(&fl.html, &fl.hl, &fl.failed, line);
+		rcpt_list_add(&fl.html, &fl.hl, &fl.failed, "</li>");
 		free(h);
 	}
 	snprintf(count, sizeof(count), "%zu", x->nfiles);
@@ -836,8 +843,10 @@ rcpt_done(struct server *srv, struct MHD_Connection *c, struct rcpt *x)
 	}
 	free(fl.text);
 	free(fl.html);
-	if (r != 0)
+	if (r != 0) {
+		log_event(LOG_LVL_ERR, "request.template_failed", "error=\"%s\"", err);
 		return http_error(c, 500, "the notification cannot be prepared");
+	}
 	r = db_request_done(srv->db, x->link.id, util_now(), &m);
 	outbox_mail_free(&m);
 	if (r == DB_CONFLICT)
