@@ -53,6 +53,7 @@ struct upload {
 	uint64_t received;
 	int64_t max;
 	int max_files;
+	int64_t max_bytes; /* an upload link's whole budget (checked at insert) */
 	int failed;		/* stop storing; answer fail_status at the end */
 	unsigned fail_status;
 	const char *fail_msg;
@@ -307,6 +308,34 @@ api_upload_free(struct upload *up)
 	free(up);
 }
 
+/*
+ * api_upload_refuse - answer an upload refused before its body. A client
+ * that sent "Expect: 100-continue" waits for our word: answer now. Any
+ * other is already sending, and an answer now would reach it as a broken
+ * pipe (libmicrohttpd closes the connection): read and drop the body (up to
+ * API_DISCARD_MAX) and answer at its end.
+ */
+enum MHD_Result
+api_upload_refuse(struct MHD_Connection *c, struct req *rq, unsigned status, const char *msg)
+{
+	const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Expect");
+	struct upload *up;
+
+	if ((expect != NULL && strcasecmp(expect, "100-continue") == 0) || rq->up != NULL ||
+	    (up = calloc(1, sizeof(*up))) == NULL) {
+		http_body_done(rq);
+		return http_error(c, status, msg);
+	}
+	up->fd = -1;
+	up->seal.fd = -1;
+	up->failed = 1;
+	up->fail_status = status;
+	snprintf(up->fail_buf, sizeof(up->fail_buf), "%s", msg);
+	up->fail_msg = up->fail_buf;
+	rq->up = up;
+	return MHD_YES;
+}
+
 /* api_upload_begin - a staff upload: the transfer must be the user's draft */
 static enum MHD_Result
 api_upload_begin(struct server *srv, struct MHD_Connection *c, struct req *rq,
@@ -326,7 +355,8 @@ api_upload_begin(struct server *srv, struct MHD_Connection *c, struct req *rq,
 	db_transfer_free(&t);
 	if (r != 0)
 		return http_error(c, 409, "files can only be added to a draft transfer");
-	return api_upload_open(srv, c, rq, tid, rawname, l.max_file_size, l.max_files_per_transfer);
+	return api_upload_open(srv, c, rq, tid, rawname, l.max_file_size, l.max_files_per_transfer,
+			       NULL, 0);
 }
 
 /*
@@ -336,7 +366,8 @@ api_upload_begin(struct server *srv, struct MHD_Connection *c, struct req *rq,
  */
 enum MHD_Result
 api_upload_open(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *tid,
-		const char *rawname, int64_t max_size, int max_files)
+		const char *rawname, int64_t max_size, int max_files, const char *uploader,
+		int64_t max_bytes)
 {
 	struct upload *up;
 	const char *why, *cl;
@@ -344,7 +375,7 @@ api_upload_open(struct server *srv, struct MHD_Connection *c, struct req *rq, co
 	int r, n;
 
 	if (fname_normalize(rawname, strlen(rawname), name, sizeof(name), &why) != 0)
-		return http_error(c, 400, why);
+		return api_upload_refuse(c, rq, 400, why);
 	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl != NULL) {
 		char *end;
@@ -356,16 +387,16 @@ api_upload_open(struct server *srv, struct MHD_Connection *c, struct req *rq, co
 				 (long long)max_size);
 			log_event(LOG_LVL_INFO, "upload.refused", "transfer=%s user=%s reason=too_large size=%llu",
 				  tid, rq->user.name, v);
-			return http_error(c, 413, msg);
+			return api_upload_refuse(c, rq, 413, msg);
 		}
 	}
 	r = db_file_name_taken(srv->db, tid, name);
 	if (r < 0 || db_file_count(srv->db, tid, &n) != DB_OK)
-		return http_error(c, 503, "database unavailable");
+		return api_upload_refuse(c, rq, 503, "database unavailable");
 	if (r > 0)
-		return http_error(c, 409, "the transfer already has a file with this name");
+		return api_upload_refuse(c, rq, 409, "the transfer already has a file with this name");
 	if (n >= max_files)
-		return http_error(c, 409, "the transfer has the maximum number of files");
+		return api_upload_refuse(c, rq, 409, "the transfer has the maximum number of files");
 
 	up = calloc(1, sizeof(*up));
 	if (up == NULL)
@@ -373,6 +404,8 @@ api_upload_open(struct server *srv, struct MHD_Connection *c, struct req *rq, co
 	up->fd = -1;
 	up->max = max_size;
 	up->max_files = max_files;
+	up->max_bytes = max_bytes;
+	snprintf(up->f.uploader, sizeof(up->f.uploader), "%s", uploader ? uploader : "");
 	up->seal.fd = -1;
 	util_id_new(up->f.id);
 	memcpy(up->f.transfer_id, tid, UTIL_IDLEN + 1);
@@ -458,7 +491,7 @@ api_upload_finish(struct server *srv, struct MHD_Connection *c, struct req *rq)
 {
 	struct upload *up = rq->up;
 	unsigned char digest[32];
-	char loc[160], qname[600];
+	char loc[160], qname[600], why[160];
 	json_t *o;
 	int r;
 
@@ -486,14 +519,13 @@ api_upload_finish(struct server *srv, struct MHD_Connection *c, struct req *rq)
 		return http_error(c, 500, "key wrapping failed");
 	}
 	sodium_memzero(up->dk, sizeof(up->dk));
-	r = db_file_insert(srv->db, &up->f, up->max_files);
+	r = db_file_insert(srv->db, &up->f, up->max_files, up->max_bytes, why, sizeof(why));
 	if (r != DB_OK) {
 		/* No row, so the blob must go too; recovery would remove it anyway. */
 		blob_remove(srv->conf.storage_dir, up->f.id);
 		up->failed = 1;
 		if (r == DB_CONFLICT)
-			return http_error(c, 409, "the transfer already has a file with this name, "
-						  "or the maximum number of files");
+			return http_error(c, 409, why);
 		return http_error(c, 503, "database unavailable");
 	}
 	up->committed = 1;
@@ -774,6 +806,26 @@ api_file_send(struct server *srv, struct MHD_Connection *c, struct req *rq,
 		api_download_free(d);
 		return http_error(c, 500, "the stored file failed its integrity check");
 	}
+	if (rq->dl.link_id[0] != '\0') {
+		/* A recipient: book the bytes first (parallel requests included). */
+		memcpy(rq->dl.file_id, f.id, sizeof(rq->dl.file_id));
+		r = recipient_download_reserve(srv, rq, d->len, f.size);
+		if (r != DB_OK) {
+			api_download_free(d);
+			return r == DB_CONFLICT ? http_error(c, 404, "this link does not exist, has "
+								  "expired, was revoked or has "
+								  "been used up")
+						: http_error(c, 503, "database unavailable");
+		}
+	}
+	/* From here the completion callback records the response, sent or not. */
+	rq->dl.active = 1;
+	rq->dl.start = d->start;
+	rq->dl.len = d->len;
+	rq->dl.size = (uint64_t)f.size;
+	rq->dl.started = util_now();
+	memcpy(rq->dl.file_id, f.id, sizeof(rq->dl.file_id));
+	memcpy(rq->dl.transfer_id, f.transfer_id, sizeof(rq->dl.transfer_id));
 	resp = MHD_create_response_from_callback(d->len, API_DOWNLOAD_BLOCK, api_download_read, d,
 						 api_download_free);
 	if (resp == NULL) {
@@ -788,13 +840,6 @@ api_file_send(struct server *srv, struct MHD_Connection *c, struct req *rq,
 	MHD_add_response_header(resp, "Cache-Control", "private, no-store");
 	if (status == 206)
 		MHD_add_response_header(resp, "Content-Range", cr);
-	rq->dl.active = 1;
-	rq->dl.start = d->start;
-	rq->dl.len = d->len;
-	rq->dl.size = (uint64_t)f.size;
-	rq->dl.started = util_now();
-	memcpy(rq->dl.file_id, f.id, sizeof(rq->dl.file_id));
-	memcpy(rq->dl.transfer_id, f.transfer_id, sizeof(rq->dl.transfer_id));
 	log_event(LOG_LVL_INFO, "download.start", "transfer=%s file=%s user=%s offset=%" PRIu64
 		  " length=%" PRIu64, f.transfer_id, f.id, who, d->start, d->len);
 	return http_send(c, status, resp);
@@ -903,14 +948,22 @@ api_body_collect(struct server *srv, struct req *rq, const char *data, size_t *s
 	if (!rq->body_too_big) {
 		if (rq->bodylen + *size > (size_t)l.max_json_bytes) {
 			rq->body_too_big = 1;
+			if (rq->body != NULL)
+				sodium_memzero(rq->body, rq->bodylen);
 			free(rq->body);
 			rq->body = NULL;
 			rq->bodylen = 0;
 		} else {
-			char *nb = realloc(rq->body, rq->bodylen + *size + 1);
+			/* Grow by copy and wipe, not realloc: the old block may hold a secret. */
+			char *nb = malloc(rq->bodylen + *size + 1);
 			if (nb == NULL) {
 				rq->body_too_big = 1;
 			} else {
+				if (rq->body != NULL) {
+					memcpy(nb, rq->body, rq->bodylen);
+					sodium_memzero(rq->body, rq->bodylen);
+					free(rq->body);
+				}
 				rq->body = nb;
 				memcpy(rq->body + rq->bodylen, data, *size);
 				rq->bodylen += *size;

@@ -349,6 +349,29 @@ parse:
 		conf_fail(err, errlen, c->path, config_lookup(&cf, "public_url"),
 			  "public_url must start with https://");
 		goto out;
+	} else if (c->public_url[8] == '\0' || c->public_url[8] == '/' ||
+		   c->public_url[strlen(c->public_url) - 1] == '/' ||
+		   strpbrk(c->public_url + 8, "?#@ \\\"'<>") != NULL ||
+		   strlen(c->public_url) > 200) {
+		/* Links are public_url + "/d/TOKEN": a trailing slash would break them. */
+		conf_fail(err, errlen, c->path, config_lookup(&cf, "public_url"),
+			  "public_url must be https://HOST[:PORT][/PATH] without a trailing slash, "
+			  "query or user (at most 200 bytes)");
+		goto out;
+	}
+	/* What a browser sends as Origin: no path, and the default port left out. */
+	{
+		char *slash;
+		size_t n;
+		c->public_origin = strdup(c->public_url);
+		if (c->public_origin == NULL)
+			goto out;
+		slash = strchr(c->public_origin + 8, '/');
+		if (slash != NULL)
+			*slash = '\0';
+		n = strlen(c->public_origin);
+		if (n > 12 && strcmp(c->public_origin + n - 4, ":443") == 0)
+			c->public_origin[n - 4] = '\0';
 	}
 	STR("data_dir", ".", 1, data_dir);
 	STR("database", "okuru.db", 0, database);
@@ -573,7 +596,7 @@ conf_free(struct conf *c)
 			c->storage_dir, c->master_key_file, c->tls_cert, c->tls_key,
 			c->tls_priorities, c->clamav_db, c->smtp_url, c->smtp_ca_file,
 			c->mail_from, c->scanner_tmpdir, c->scanner_program,
-			c->templates_dir, c->mail_from_name, c->smtp_username,
+			c->templates_dir, c->mail_from_name, c->smtp_username, c->public_origin,
 			c->smtp_password_file, c->links_verification, c->www_dir};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(strs[i]);

@@ -18,6 +18,7 @@ struct conf {
 	char *listen_host;
 	int listen_port;
 	char *public_url;
+	char *public_origin; /* public_url as browsers send it in Origin */
 	char *data_dir;
 	char *database;
 	char *storage_dir;

@@ -137,6 +137,7 @@ static const char *const db_migrations[] = {
 	"  have INTEGER NOT NULL DEFAULT 0,"
 	"  completed INTEGER NOT NULL DEFAULT 0,"
 	"  served INTEGER NOT NULL DEFAULT 0,"
+	"  sent INTEGER NOT NULL DEFAULT 0,"
 	"  first_completed INTEGER NOT NULL DEFAULT 0,"
 	"  PRIMARY KEY (link_id, file_id));"
 	"CREATE TABLE outbox ("
@@ -580,7 +581,7 @@ db_transfer_free(struct db_transfer *t)
 #define DB_FILE_COLS "id, transfer_id, name, size, sha256, state, key_id, wrapped_key, created"
 #define DB_FILE_SCAN_COLS                                                      \
 	", scan_reason, scan_detail, scan_engine, scan_db_version, scanned_at, scan_ms, shredded, " \
-	"scan_verdict"
+	"scan_verdict, uploader"
 
 static void
 db_file_row(sqlite3_stmt *st, struct db_file *f)
@@ -606,41 +607,82 @@ db_file_row(sqlite3_stmt *st, struct db_file *f)
 	f->scan_ms = sqlite3_column_int64(st, 14);
 	f->shredded = sqlite3_column_int(st, 15);
 	db_copy_text(f->scan_verdict, sizeof(f->scan_verdict), st, 16);
+	db_copy_text(f->uploader, sizeof(f->uploader), st, 17);
+}
+
+/* db_int_locked - one integer from a query with one text and one integer parameter */
+static int
+db_int_locked(struct db *db, const char *sql, const char *p1, int64_t p2, int64_t *out)
+{
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int r;
+
+	if (st == NULL)
+		return DB_ERROR;
+	sqlite3_bind_text(st, 1, p1, -1, SQLITE_TRANSIENT);
+	if (sqlite3_bind_parameter_count(st) > 1)
+		sqlite3_bind_int64(st, 2, p2);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? DB_OK : r == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR;
 }
 
 /*
- * db_file_insert - add a stored file, unless the transfer already holds
- * max_files or a file of that name (DB_CONFLICT). One transaction, so two
- * uploads racing for the last place cannot both win.
+ * db_file_insert - add a stored file, in one transaction with every check
+ * that an upload racing a state change could otherwise slip past: the
+ * transfer is still a draft, it holds fewer than max_files, and for a
+ * counterparty's upload (f->uploader, a link id) the link is still live
+ * and its files stay within max_bytes. DB_CONFLICT says which in why.
  */
 int
-db_file_insert(struct db *db, const struct db_file *f, int max_files)
+db_file_insert(struct db *db, const struct db_file *f, int max_files, int64_t max_bytes,
+	       char *why, size_t whylen)
 {
 	sqlite3_stmt *st;
-	int r, n = -1;
+	int64_t n = -1, v = 0, now = util_now();
+	int r;
 
 	db_lock(db);
 	if (db_exec_locked(db, "BEGIN IMMEDIATE") != DB_OK) {
 		db_unlock(db);
 		return DB_ERROR;
 	}
-	st = db_prepare(db, "SELECT count(*) FROM files WHERE transfer_id = ?1");
-	if (st != NULL) {
-		sqlite3_bind_text(st, 1, f->transfer_id, -1, SQLITE_TRANSIENT);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			n = sqlite3_column_int(st, 0);
-		sqlite3_finalize(st);
-	}
-	if (n < 0) {
-		r = DB_ERROR;
-		goto done;
-	}
-	if (n >= max_files) {
+	r = db_int_locked(db, "SELECT state = 'draft' FROM transfers WHERE id = ?1",
+			  f->transfer_id, 0, &v);
+	if (r == DB_OK && v == 0) {
+		snprintf(why, whylen, "files can only be added to a draft transfer");
 		r = DB_CONFLICT;
-		goto done;
 	}
-	st = db_prepare(db, "INSERT INTO files (" DB_FILE_COLS ") "
-			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
+	if (r == DB_OK && f->uploader[0] != '\0') {
+		r = db_int_locked(db, "SELECT revoked_at = 0 AND completed_at = 0 AND expires_at > ?2 "
+				      "FROM links WHERE id = ?1 AND kind = 'upload'",
+				  f->uploader, now, &v);
+		if (r == DB_OK && v == 0) {
+			snprintf(why, whylen, "the upload link has ended");
+			r = DB_CONFLICT;
+		}
+		if (r == DB_OK)
+			r = db_int_locked(db, "SELECT coalesce(sum(size), 0) FROM files "
+					      "WHERE uploader = ?1", f->uploader, 0, &v);
+		if (r == DB_OK && v + f->size > max_bytes) {
+			snprintf(why, whylen, "the upload request's byte limit (%lld) is reached",
+				 (long long)max_bytes);
+			r = DB_CONFLICT;
+		}
+	}
+	if (r == DB_OK)
+		r = db_int_locked(db, "SELECT count(*) FROM files WHERE transfer_id = ?1",
+				  f->transfer_id, 0, &n);
+	if (r == DB_OK && n >= max_files) {
+		snprintf(why, whylen, "the transfer has the maximum number of files (%d)", max_files);
+		r = DB_CONFLICT;
+	}
+	if (r != DB_OK)
+		goto done;
+	st = db_prepare(db, "INSERT INTO files (" DB_FILE_COLS ", uploader) "
+			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
 	if (st == NULL) {
 		r = DB_ERROR;
 		goto done;
@@ -654,7 +696,10 @@ db_file_insert(struct db *db, const struct db_file *f, int max_files)
 	sqlite3_bind_text(st, 7, f->key_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(st, 8, f->wrapped, KEYS_WRAPPEDBYTES, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 9, f->created);
+	sqlite3_bind_text(st, 10, f->uploader, -1, SQLITE_TRANSIENT);
 	r = db_step_done(db, st);
+	if (r == DB_CONFLICT)
+		snprintf(why, whylen, "the transfer already has a file with this name");
 done:
 	return db_finish_locked(db, r);
 }

@@ -64,6 +64,7 @@ struct db_file {
 	int64_t scanned_at;
 	int64_t scan_ms;
 	int shredded; /* data key erased: the content is gone for good */
+	char uploader[UTIL_IDLEN + 1]; /* the upload link a counterparty used, or "" */
 };
 
 /* One scan attempt, as recorded in the scans table. */
@@ -98,7 +99,8 @@ int db_transfer_create(struct db *db, const struct db_transfer *t);
 int db_transfer_get(struct db *db, const char *id, struct db_transfer *t);
 void db_transfer_free(struct db_transfer *t);
 
-int db_file_insert(struct db *db, const struct db_file *f, int max_files);
+int db_file_insert(struct db *db, const struct db_file *f, int max_files, int64_t max_bytes,
+		   char *why, size_t whylen);
 int db_file_get(struct db *db, const char *transfer_id, const char *file_id,
 		struct db_file *f);
 int db_file_name_taken(struct db *db, const char *transfer_id, const char *name);
@@ -256,12 +258,13 @@ int db_link_locked(struct db *db, const char *link_id, int64_t now, int64_t *unt
 int db_session_check(struct db *db, const unsigned char hash[32], const char *link_id,
 		     int64_t now);
 
-int db_download_allowed(struct db *db, const char *link_id, const char *file_id, int limit,
-			int64_t size, int *completed);
+int db_download_reserve(struct db *db, const char *link_id, const char *file_id, int limit,
+			int64_t size, int64_t len);
 int db_download_record(struct db *db, const struct db_download *d, int64_t size,
 		       const struct db_mail *receipt, int *first);
 int db_download_list(struct db *db, const char *link_id, db_download_cb cb, void *arg);
-int db_download_counts(struct db *db, const char *link_id, const char *file_id, int *completed);
+int db_download_state(struct db *db, const char *link_id, const char *file_id, int limit,
+		      int64_t size, int *completed, int *usable);
 
 /* ---- outbox (db_outbox.c) ---- */
 int db_outbox_due(struct db *db, int64_t now, struct db_outbox *o);

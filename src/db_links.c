@@ -652,66 +652,121 @@ db_session_check(struct db *db, const unsigned char hash[32], const char *link_i
 	return r;
 }
 
+/* The byte and count record of one recipient's downloads of one file. */
+struct db_progress {
+	int64_t have;	   /* bytes 0..have sent in order since the last completion */
+	int64_t completed; /* whole downloads counted */
+	int64_t served;	   /* bytes charged against the limit (booked at start) */
+	int64_t sent;	   /* bytes actually handed over */
+};
+
 static int
-db_progress_get_locked(struct db *db, const char *link_id, const char *file_id, int64_t *have,
-		       int64_t *completed, int64_t *served)
+db_progress_get_locked(struct db *db, const char *link_id, const char *file_id,
+		       struct db_progress *p)
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT have, completed, served FROM download_progress "
-					  "WHERE link_id = ?1 AND file_id = ?2");
+	sqlite3_stmt *st = db_prepare(db, "SELECT have, completed, served, sent FROM "
+					  "download_progress WHERE link_id = ?1 AND file_id = ?2");
 	int r;
 
-	*have = *completed = *served = 0;
+	memset(p, 0, sizeof(*p));
 	if (st == NULL)
 		return DB_ERROR;
 	sqlite3_bind_text(st, 1, link_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, file_id, -1, SQLITE_TRANSIENT);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
-		*have = sqlite3_column_int64(st, 0);
-		*completed = sqlite3_column_int64(st, 1);
-		*served = sqlite3_column_int64(st, 2);
+		p->have = sqlite3_column_int64(st, 0);
+		p->completed = sqlite3_column_int64(st, 1);
+		p->served = sqlite3_column_int64(st, 2);
+		p->sent = sqlite3_column_int64(st, 3);
 	}
 	sqlite3_finalize(st);
 	return r == SQLITE_ROW || r == SQLITE_DONE ? DB_OK : DB_ERROR;
 }
 
-/*
- * db_download_allowed - DB_OK while the recipient has downloads of this file
- * left. Besides completed downloads, the bytes served are capped at
- * (limit + 1) × size, so a client that never completes (parallel ranges
- * out of order) cannot fetch the file for ever.
- */
-int
-db_download_allowed(struct db *db, const char *link_id, const char *file_id, int limit,
-		    int64_t size, int *completed)
+static int
+db_progress_put_locked(struct db *db, const char *link_id, const char *file_id,
+		       const struct db_progress *p, int64_t first)
 {
-	int64_t have, done, served;
-	int r;
+	sqlite3_stmt *st = db_prepare(
+		db, "INSERT INTO download_progress (link_id, file_id, have, completed, served, sent, "
+		    "first_completed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+		    "ON CONFLICT (link_id, file_id) DO UPDATE SET have = ?3, completed = ?4, "
+		    "served = ?5, sent = ?6, first_completed = CASE WHEN first_completed = 0 "
+		    "THEN ?7 ELSE first_completed END");
 
-	db_lock(db);
-	r = db_progress_get_locked(db, link_id, file_id, &have, &done, &served);
-	db_unlock(db);
-	if (r != DB_OK)
-		return r;
-	*completed = (int)done;
-	if (done >= limit || (size > 0 && served >= (int64_t)(limit + 1) * size))
-		return DB_CONFLICT;
-	return DB_OK;
+	if (st == NULL)
+		return DB_ERROR;
+	sqlite3_bind_text(st, 1, link_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, file_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, p->have);
+	sqlite3_bind_int64(st, 4, p->completed);
+	sqlite3_bind_int64(st, 5, p->served);
+	sqlite3_bind_int64(st, 6, p->sent);
+	sqlite3_bind_int64(st, 7, first);
+	return db_step_done(db, st);
 }
 
 /*
- * db_download_record - one response, as sent. A file counts as downloaded
- * once its bytes from 0 to the end have been sent in order, whether in one
- * response or resumed with Range; a stray range does not count. The first
- * completed download per recipient and file queues the sender's receipt
- * (*first says so).
+ * db_download_allowance - the bytes a recipient may be sent of a file in
+ * all: limit copies, plus a quarter of one and a chunk for resumes that
+ * fetch some bytes twice. Bounded, so neither parallel nor out-of-order
+ * requests get more than that.
+ */
+static int64_t
+db_download_allowance(int limit, int64_t size)
+{
+	return (int64_t)limit * size + size / 4 + 65536;
+}
+
+/* db_download_usable - may one more response of this file start? */
+static int
+db_download_usable(const struct db_progress *p, int limit, int64_t size)
+{
+	return p->completed < limit &&
+	       (size == 0 || p->served < db_download_allowance(limit, size));
+}
+
+/*
+ * db_download_reserve - book len bytes of a download before any is sent.
+ * A recipient may be sent at most db_download_allowance bytes of a file in
+ * all: charged when a response starts, in one transaction, so parallel or
+ * out-of-order requests cannot fetch more; the unsent rest is refunded
+ * when the response ends (db_download_record). DB_CONFLICT when used up.
+ */
+int
+db_download_reserve(struct db *db, const char *link_id, const char *file_id, int limit,
+		    int64_t size, int64_t len)
+{
+	struct db_progress p;
+	int r;
+
+	if (db_begin(db) != DB_OK)
+		return DB_ERROR;
+	r = db_progress_get_locked(db, link_id, file_id, &p);
+	if (r != DB_OK)
+		return db_finish_locked(db, r);
+	if (p.completed >= limit || (size > 0 && p.served + len > db_download_allowance(limit, size)))
+		return db_finish_locked(db, DB_CONFLICT);
+	p.served += len;
+	return db_finish_locked(db, db_progress_put_locked(db, link_id, file_id, &p, 0));
+}
+
+/*
+ * db_download_record - one response, as sent. Its unsent bytes are
+ * refunded. A file counts as downloaded once its bytes from 0 to the end
+ * were sent in order (in one response or resumed with Range), or once the
+ * bytes sent reach another whole file's worth (ranges out of order); a
+ * stray range alone does not count. The first counted download per
+ * recipient and file queues the sender's receipt (*first says so).
  */
 int
 db_download_record(struct db *db, const struct db_download *d, int64_t size,
 		   const struct db_mail *receipt, int *first)
 {
+	struct db_progress p;
 	sqlite3_stmt *st;
-	int64_t have, done, served;
+	int64_t before;
 	int r;
 
 	*first = 0;
@@ -733,33 +788,27 @@ db_download_record(struct db *db, const struct db_download *d, int64_t size,
 	sqlite3_bind_int64(st, 9, d->bytes);
 	sqlite3_bind_int(st, 10, d->complete);
 	r = db_step_done(db, st);
+	if (r == DB_OK)
+		r = db_progress_get_locked(db, d->link_id, d->file_id, &p);
 	if (r != DB_OK)
 		return db_finish_locked(db, r);
-	r = db_progress_get_locked(db, d->link_id, d->file_id, &have, &done, &served);
-	if (r != DB_OK)
-		return db_finish_locked(db, r);
-	served += d->bytes;
-	if (d->complete && d->range_start <= have && d->range_start + d->length > have)
-		have = d->range_start + d->length;
-	if (d->complete && d->range_start <= have && have >= size) {
-		done++;
-		have = 0;
-		*first = done == 1;
+	before = p.completed;
+	p.served -= d->length - d->bytes; /* refund what was booked but not sent */
+	if (p.served < 0)
+		p.served = 0;
+	p.sent += d->bytes;
+	if (d->complete && d->range_start <= p.have && d->range_start + d->length > p.have)
+		p.have = d->range_start + d->length;
+	if (d->complete && size == 0) {
+		p.completed++;
+	} else if (size > 0 && p.have >= size) {
+		p.completed++;
+		p.have = 0;
+	} else if (size > 0 && p.sent >= (p.completed + 1) * size) {
+		p.completed++;
 	}
-	st = db_prepare(db, "INSERT INTO download_progress (link_id, file_id, have, completed, served, "
-			    "first_completed) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-			    "ON CONFLICT (link_id, file_id) DO UPDATE SET have = ?3, completed = ?4, "
-			    "served = ?5, first_completed = CASE WHEN first_completed = 0 THEN ?6 "
-			    "ELSE first_completed END");
-	if (st == NULL)
-		return db_finish_locked(db, DB_ERROR);
-	sqlite3_bind_text(st, 1, d->link_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, d->file_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, have);
-	sqlite3_bind_int64(st, 4, done);
-	sqlite3_bind_int64(st, 5, served);
-	sqlite3_bind_int64(st, 6, done > 0 ? d->finished : 0);
-	r = db_step_done(db, st);
+	*first = before == 0 && p.completed > 0;
+	r = db_progress_put_locked(db, d->link_id, d->file_id, &p, *first ? d->finished : 0);
 	if (r == DB_OK && *first && receipt != NULL)
 		r = db_mail_insert_locked(db, receipt, d->finished);
 	if (r != DB_OK)
@@ -767,16 +816,19 @@ db_download_record(struct db *db, const struct db_download *d, int64_t size,
 	return db_finish_locked(db, r);
 }
 
+/* db_download_state - downloads counted, and whether one more may start */
 int
-db_download_counts(struct db *db, const char *link_id, const char *file_id, int *completed)
+db_download_state(struct db *db, const char *link_id, const char *file_id, int limit,
+		  int64_t size, int *completed, int *usable)
 {
-	int64_t have, done, served;
+	struct db_progress p;
 	int r;
 
 	db_lock(db);
-	r = db_progress_get_locked(db, link_id, file_id, &have, &done, &served);
+	r = db_progress_get_locked(db, link_id, file_id, &p);
 	db_unlock(db);
-	*completed = (int)done;
+	*completed = (int)p.completed;
+	*usable = db_download_usable(&p, limit, size);
 	return r;
 }
 

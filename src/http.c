@@ -19,6 +19,7 @@
 #include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,6 +341,9 @@ http_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
 		log_event(LOG_LVL_INFO, "http.aborted", "ip=%s status=%u reason=%d",
 			  rq->ct ? rq->ct->ip : "?", ci ? ci->http_status : 0, (int)toe);
+	/* A body may hold a passphrase or a one-time code. */
+	if (rq->body != NULL)
+		sodium_memzero(rq->body, rq->bodylen);
 	free(rq->body);
 	free(rq);
 	*con_cls = NULL;

@@ -73,6 +73,7 @@ struct req {
 		char file_id[UTIL_IDLEN + 1];
 		uint64_t start, len, size, bytes;
 		int64_t started;
+		int limit; /* a recipient's download limit for this file */
 		char ip[64];
 		char ua[256];
 	} dl;
@@ -107,7 +108,10 @@ int api_body_collect(struct server *srv, struct req *rq, const char *data, size_
 enum MHD_Result api_file_send(struct server *srv, struct MHD_Connection *c, struct req *rq,
 			      const struct db_file *f, const char *who);
 enum MHD_Result api_upload_open(struct server *srv, struct MHD_Connection *c, struct req *rq,
-				const char *tid, const char *rawname, int64_t max_size, int max_files);
+				const char *tid, const char *rawname, int64_t max_size, int max_files,
+				const char *uploader, int64_t max_bytes);
+enum MHD_Result api_upload_refuse(struct MHD_Connection *c, struct req *rq, unsigned status,
+				  const char *msg);
 enum MHD_Result api_upload_step(struct server *srv, struct MHD_Connection *c, struct req *rq,
 				const char *data, size_t *data_size);
 enum MHD_Result api_body_begin(struct server *srv, struct MHD_Connection *c, struct req *rq,
@@ -128,5 +132,6 @@ enum MHD_Result recipient_handle(struct server *srv, struct MHD_Connection *c, s
 				 const char *url, const char *method, const char *data,
 				 size_t *data_size, int first);
 void recipient_request_done(struct server *srv, struct req *rq, int completed);
+int recipient_download_reserve(struct server *srv, struct req *rq, uint64_t len, int64_t size);
 
 #endif

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -48,7 +49,7 @@ struct rcpt {
 	struct db_transfer t;
 	struct db_user sender;
 	struct db_file *files;
-	int *done; /* completed downloads per file */
+	int *left; /* downloads left per file (0: used up) */
 	size_t nfiles;
 	int verified;
 	int upload;	  /* a /u/ link */
@@ -72,7 +73,7 @@ static void
 rcpt_free(struct rcpt *x)
 {
 	free(x->files);
-	free(x->done);
+	free(x->left);
 	db_transfer_free(&x->t);
 	sodium_memzero(x->token, sizeof(x->token));
 }
@@ -111,6 +112,9 @@ rcpt_file_cb(const struct db_file *f, void *arg)
 	struct rcpt *x = arg;
 	struct db_file *nf;
 
+	/* A counterparty sees only what came through their own link. */
+	if (x->upload && strcmp(f->uploader, x->link.id) != 0)
+		return 0;
 	if (x->nfiles >= RCPT_MAXFILES)
 		return -1;
 	nf = realloc(x->files, (x->nfiles + 1) * sizeof(*nf));
@@ -165,15 +169,18 @@ rcpt_load(struct server *srv, struct MHD_Connection *c, struct rcpt *x, const ch
 		return 1;
 	}
 	x->mode = x->upload ? "email-otp" : x->si.verification;
-	x->done = calloc(x->nfiles ? x->nfiles : 1, sizeof(*x->done));
-	if (x->done == NULL)
+	x->left = calloc(x->nfiles ? x->nfiles : 1, sizeof(*x->left));
+	if (x->left == NULL)
 		return -1;
 	if (x->upload)
 		left = 1; /* an upload link is not used up by downloads */
 	for (size_t i = 0; !x->upload && i < x->nfiles; i++) {
-		if (db_download_counts(srv->db, x->link.id, x->files[i].id, &x->done[i]) != DB_OK)
+		int done, usable;
+		if (db_download_state(srv->db, x->link.id, x->files[i].id, x->si.download_limit,
+				      x->files[i].size, &done, &usable) != DB_OK)
 			return -1;
-		if (x->done[i] < x->si.download_limit)
+		x->left[i] = usable ? x->si.download_limit - done : 0;
+		if (x->left[i] > 0)
 			left++;
 	}
 	if (left == 0) {
@@ -219,10 +226,7 @@ rcpt_json(struct MHD_Connection *c, const struct rcpt *x, unsigned status)
 		snprintf(url, sizeof(url), "%s/files/%s", x->path, f->id);
 		json_array_append_new(files, json_pack("{s:s, s:s, s:I, s:s, s:i, s:s}", "id", f->id,
 						       "name", f->name, "size", (json_int_t)f->size,
-						       "sha256", f->sha256, "downloads_left",
-						       x->si.download_limit - x->done[i] > 0
-							       ? x->si.download_limit - x->done[i]
-							       : 0,
+						       "sha256", f->sha256, "downloads_left", x->left[i],
 						       "url", url));
 	}
 	o = json_pack("{s:{s:s, s:s}, s:s, s:s, s:s, s:s, s:b, s:o}", "sender", "name",
@@ -382,7 +386,7 @@ rcpt_page(struct MHD_Connection *c, const struct rcpt *x, unsigned status, const
 	page_raw(&p, "</h2><ul class=\"files\">");
 	for (size_t i = 0; i < x->nfiles; i++) {
 		const struct db_file *f = &x->files[i];
-		int left = x->si.download_limit - x->done[i];
+		int left = x->left[i];
 		page_raw(&p, "<li><span class=\"name\">");
 		if (x->verified && left > 0) {
 			page_raw(&p, "<a href=\"");
@@ -639,11 +643,13 @@ rcpt_download(struct server *srv, struct MHD_Connection *c, struct req *rq, stru
 {
 	const struct db_file *f = NULL;
 	char who[DB_EMAILMAX + 16];
-	int done;
+	int left = 0;
 
 	for (size_t i = 0; i < x->nfiles; i++)
-		if (strcmp(x->files[i].id, fid) == 0)
+		if (strcmp(x->files[i].id, fid) == 0) {
 			f = &x->files[i];
+			left = x->left[i];
+		}
 	if (f == NULL) {
 		rcpt_attempt(srv, x, x->link.id, "download", "no_such_file");
 		return rcpt_gone(c, x);
@@ -654,16 +660,12 @@ rcpt_download(struct server *srv, struct MHD_Connection *c, struct req *rq, stru
 			return http_error(c, 403, "confirm who you are first (see the link page)");
 		return rcpt_page(c, x, 403, page_str(x->lang, PM_BAD_REQUEST), "error");
 	}
-	switch (db_download_allowed(srv->db, x->link.id, f->id, x->si.download_limit, f->size,
-				    &done)) {
-	case DB_OK:
-		break;
-	case DB_CONFLICT:
+	if (left == 0) {
 		rcpt_attempt(srv, x, x->link.id, "download", "limit_reached");
 		return rcpt_gone(c, x);
-	default:
-		return http_error(c, 503, "database unavailable");
 	}
+	/* The bytes are booked in api_file_send, once the range is known. */
+	rq->dl.limit = x->si.download_limit;
 	/* A HEAD sends no content: it is not a download and is not counted. */
 	if (!is_head)
 		memcpy(rq->dl.link_id, x->link.id, sizeof(rq->dl.link_id));
@@ -672,6 +674,22 @@ rcpt_download(struct server *srv, struct MHD_Connection *c, struct req *rq, stru
 	snprintf(who, sizeof(who), "recipient:%s", x->link.address);
 	rcpt_attempt(srv, x, x->link.id, "download", "ok");
 	return api_file_send(srv, c, rq, f, who);
+}
+
+/*
+ * recipient_download_reserve - called by api_file_send once the range is
+ * known: book its bytes against the recipient's allowance, or refuse.
+ */
+int
+recipient_download_reserve(struct server *srv, struct req *rq, uint64_t len, int64_t size)
+{
+	int r = db_download_reserve(srv->db, rq->dl.link_id, rq->dl.file_id, rq->dl.limit, size,
+				    (int64_t)len);
+
+	if (r == DB_CONFLICT)
+		log_event(LOG_LVL_WARN, "link.attempt", "link=%s action=download outcome=limit_reached "
+			  "ip=%s", rq->dl.link_id, rq->dl.ip);
+	return r;
 }
 
 /*
@@ -689,7 +707,7 @@ recipient_request_done(struct server *srv, struct req *rq, int completed)
 	struct db_user owner;
 	struct db_mail receipt;
 	char when[32], err[256];
-	int have_receipt = 0, first = 0, done = 0;
+	int have_receipt = 0, first = 0, done = 0, usable;
 
 	d.link_id = rq->dl.link_id;
 	d.file_id = rq->dl.file_id;
@@ -702,7 +720,9 @@ recipient_request_done(struct server *srv, struct req *rq, int completed)
 	d.bytes = (int64_t)(rq->dl.bytes < rq->dl.len ? rq->dl.bytes : rq->dl.len);
 	d.complete = completed && rq->dl.bytes >= rq->dl.len;
 	/* Prepare the receipt only while none was sent: most downloads need none. */
-	if (d.complete && db_download_counts(srv->db, d.link_id, d.file_id, &done) == DB_OK &&
+	if ((d.bytes > 0 || rq->dl.size == 0) &&
+	    db_download_state(srv->db, d.link_id, d.file_id, rq->dl.limit, (int64_t)rq->dl.size,
+			      &done, &usable) == DB_OK &&
 	    done == 0 && db_link_get(srv->db, rq->dl.transfer_id, d.link_id, &l) == DB_OK &&
 	    db_file_get(srv->db, rq->dl.transfer_id, d.file_id, &f) == DB_OK &&
 	    db_transfer_get(srv->db, rq->dl.transfer_id, &t) == DB_OK) {
@@ -749,13 +769,12 @@ rcpt_upload(struct server *srv, struct MHD_Connection *c, struct req *rq, struct
 	int64_t used = 0, budget;
 
 	if (!x->verified) {
-		http_body_done(rq);
 		rcpt_attempt(srv, x, x->link.id, "upload", "not_verified");
-		return http_error(c, 403, "confirm who you are first (see the link page)");
+		return api_upload_refuse(c, rq, 403, "confirm who you are first (see the link page)");
 	}
 	if (strcmp(x->t.state, "draft") != 0) {
-		http_body_done(rq);
-		return http_error(c, 409, "this request no longer takes files");
+		rcpt_attempt(srv, x, x->link.id, "upload", "not_draft");
+		return api_upload_refuse(c, rq, 409, "this request no longer takes files");
 	}
 	for (size_t i = 0; i < x->nfiles; i++)
 		used += x->files[i].size;
@@ -764,8 +783,8 @@ rcpt_upload(struct server *srv, struct MHD_Connection *c, struct req *rq, struct
 	if (budget > l.max_file_size)
 		budget = l.max_file_size;
 	if (budget <= 0) {
-		http_body_done(rq);
-		return http_error(c, 413, "the upload request's byte limit is reached");
+		rcpt_attempt(srv, x, x->link.id, "upload", "byte_limit");
+		return api_upload_refuse(c, rq, 413, "the upload request's byte limit is reached");
 	}
 	rq->user_ok = 1;
 	snprintf(rq->user.name, sizeof(rq->user.name), "counterparty");
@@ -773,7 +792,8 @@ rcpt_upload(struct server *srv, struct MHD_Connection *c, struct req *rq, struct
 	rcpt_attempt(srv, x, x->link.id, "upload", "ok");
 	log_event(LOG_LVL_INFO, "request.upload", "link=%s transfer=%s counterparty=%s ip=%s",
 		  x->link.id, x->link.transfer_id, x->link.address, x->ip);
-	return api_upload_open(srv, c, rq, x->link.transfer_id, name, budget, x->link.max_files);
+	return api_upload_open(srv, c, rq, x->link.transfer_id, name, budget, x->link.max_files,
+			       x->link.id, x->link.max_bytes);
 }
 
 struct rcpt_list {
@@ -913,7 +933,7 @@ rcpt_origin_ok(struct server *srv, struct MHD_Connection *c)
 {
 	const char *o = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Origin");
 
-	return o == NULL || strcmp(o, srv->conf.public_url) == 0;
+	return o == NULL || strcasecmp(o, srv->conf.public_origin) == 0;
 }
 
 enum MHD_Result
@@ -976,6 +996,16 @@ recipient_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, c
 		return http_error(c, 403, "cross-origin request refused");
 	}
 	r = rcpt_load(srv, c, &x, &outcome);
+	if (r != 0 && is_put) {
+		/* Refused before the body: answer when it has been read (api_upload_refuse). */
+		if (r > 0)
+			rcpt_attempt(srv, &x, x.link.id[0] ? x.link.id : NULL, "upload", outcome);
+		rcpt_free(&x);
+		return api_upload_refuse(c, rq, r < 0 ? 503 : 404,
+					 r < 0 ? "database unavailable"
+					       : "this link does not exist, has expired, was revoked "
+						 "or has been used up");
+	}
 	if (r != 0)
 		http_body_done(rq);
 	if (r < 0) {

@@ -35,21 +35,8 @@ SMTP_PORT=""
 SMTP_FROM=${SMTP_FROM:-okuru@bank.example}
 MAILDIR="$T/mail"
 
-# _mc_conf_top KEY VALUE - set a top-level "KEY = VALUE;" in okuru.conf
-_mc_conf_top() {
-	$PY -c '
-import re, sys
-path, key, value = sys.argv[1:]
-text = open(path).read()
-line = re.compile(r"(?m)^%s = .*;$" % re.escape(key))
-new = "%s = %s;" % (key, value)
-text = line.sub(lambda _: new, text) if line.search(text) else new + "\n" + text
-open(path, "w").write(text)
-' "$CONF" "$1" "$2"
-}
-
 smtp_start() {
-	mode=${1:-starttls}
+	local mode=${1:-starttls} scheme=smtp
 	[ $# -gt 0 ] && shift
 	[ -n "$SMTP_PID" ] && smtp_stop
 	[ -f "$T/ca/ca.pem" ] || sh "$SCRIPTS/testca.sh" "$T/ca" || fail "testca.sh failed"
@@ -67,12 +54,11 @@ smtp_start() {
 	done
 	[ -s "$T/smtpd.ready" ] || fail "smtpd.py did not start listening"
 	SMTP_PORT=$(cat "$T/smtpd.ready")
-	scheme=smtp
 	[ "$mode" = implicit ] && scheme=smtps
 	conf_set smtp url "\"$scheme://localhost:$SMTP_PORT\""
 	conf_set smtp ca_file "\"$T/ca/ca.pem\""
 	conf_set smtp from "\"$SMTP_FROM\""
-	_mc_conf_top templates "\"$(cd "$LIBDIR/../../templates" && pwd)\""
+	conf_set - templates "\"$(cd "$LIBDIR/../../templates" && pwd)\""
 }
 
 smtp_stop() {
@@ -88,8 +74,7 @@ mail_count() {
 }
 
 mail_wait() {
-	n=$1
-	ticks=$((${2:-10} * 10))
+	local n=$1 ticks=$((${2:-10} * 10))
 	for _ in $(seq 1 "$ticks"); do
 		[ "$(mail_count)" -ge "$n" ] && return 0
 		sleep 0.1

@@ -36,7 +36,7 @@ mu=$(mail_to dan@client.example)
 link=$(mail_link "$mu")
 case $link in "https://localhost:$PORT/u/"*) ;; *) fail "upload link: $link" ;; esac
 assert_contains "$(mail_text "$mu")" "決算書をお送りください" "message in the request mail"
-if grep -rqF "${link##*/}" "$DATA"; then fail "upload token stored in clear"; fi
+if grep -rqF "${link##*/}" "$DATA" "$LOG"; then fail "upload token stored or logged in clear"; fi
 ok "request created, link mailed over TLS, token not stored"
 
 head -c 100000 /dev/urandom >"$T/a.bin"
@@ -96,5 +96,62 @@ assert_eq "$(status)" 404 "upload after done"
 api "$tok" GET "/api/v1/transfers/$tid" >/dev/null
 assert_eq "$(status)" 200 "transfer after done: $(cat "$T/body")"
 assert_eq "$(json 'j["request"]["link"]')" completed "request completed"
-okuru_stop
 ok "done: the requester is mailed, the link ends"
+
+# new_request ADDR JSON-EXTRA -> prints "TID LINK", verified in jar $T/jar
+new_request() {
+	n=$(mail_count)
+	api "$tok" POST /api/v1/requests -H 'Content-Type: application/json' \
+		-d "{\"address\":\"$1\",$2}" >/dev/null
+	[ "$(status)" = 201 ] || fail "request for $1: $(cat "$T/body")"
+	rt=$(json 'j["id"]')
+	mail_wait $((n + 1))
+	rl=$(mail_link "$(mail_to "$1")")
+	rm -f "$T/jar"
+	cp_ POST "$rl/code"
+	[ "$(status)" = 202 ] || fail "code for $1: $(status) $(cat "$T/body")"
+	mail_wait $((n + 2))
+	cp_ POST "$rl/verify" -H 'Content-Type: application/json' \
+		-d "{\"code\":\"$(mail_code "$(mail_to "$1")")\"}"
+	[ "$(status)" = 200 ] || fail "verify $1"
+	echo "$rt $rl"
+}
+
+# Parallel uploads cannot together pass the byte limit.
+read -r tid2 link2 <<<"$(new_request erin@client.example '"max_files":10,"max_bytes":400000')"
+head -c 190000 /dev/urandom >"$T/p.bin"
+pids=""
+for i in 1 2 3; do
+	curl -sS --cacert "$DATA/tls/cert.pem" -b "$T/jar" -o /dev/null -w '%{http_code}' \
+		--data-binary "@$T/p.bin" -X PUT "$link2/files/p$i.bin" >"$T/up.$i" 2>/dev/null &
+	pids="$pids $!"
+done
+# shellcheck disable=SC2086
+wait $pids || true
+created=$(cat "$T/up.1" "$T/up.2" "$T/up.3" | grep -o 201 | wc -l)
+assert_eq "$created" 2 "parallel uploads accepted within 400000 bytes"
+total=$(sqlite3 "$DATA/okuru.db" "SELECT sum(size) FROM files WHERE transfer_id = '$tid2'")
+[ "$total" -le 400000 ] || fail "stored $total bytes over a 400000-byte request"
+ok "parallel uploads stay within the request's byte limit"
+
+# An upload still running when staff send the transfer does not join it.
+read -r tid3 link3 <<<"$(new_request fay@client.example '"max_files":5,"max_bytes":2000000')"
+cp_ PUT "$link3/files/first.bin" --data-binary "@$T/c.bin"
+assert_eq "$(status)" 201 "first file"
+f3=$(json 'j["id"]')
+[ "$(wait_scan "$tok" "$tid3" "$f3")" = clean ] || fail "first file not clean"
+head -c 600000 /dev/urandom >"$T/slow.bin"
+curl -sS --cacert "$DATA/tls/cert.pem" -b "$T/jar" -o "$T/slow.out" -w '%{http_code}' \
+	--limit-rate 150k --data-binary "@$T/slow.bin" -X PUT "$link3/files/slow.bin" \
+	>"$T/slow.status" 2>/dev/null &
+slow=$!
+sleep 1
+api "$tok" POST "/api/v1/transfers/$tid3/send" -H 'Content-Type: application/json' \
+	-d '{"recipients":["gus@client.example"]}' >/dev/null
+assert_eq "$(status)" 200 "send while an upload runs"
+wait "$slow" || true
+assert_eq "$(cat "$T/slow.status")" 409 "upload finishing after the send"
+assert_eq "$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM files WHERE transfer_id = '$tid3'")" 1 \
+	"files in the sent transfer"
+okuru_stop
+ok "an upload that ends after the send is refused, the sent transfer unchanged"

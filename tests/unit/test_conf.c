@@ -454,6 +454,15 @@ test_public_url(void **state)
 		 "public_url must start with https://");
 	load_ok(fx, "public_url = \"https://files.example.jp/okuru\";\n");
 	assert_string_equal(fx->c.public_url, "https://files.example.jp/okuru");
+	assert_string_equal(fx->c.public_origin, "https://files.example.jp");
+	load_ok(fx, "public_url = \"https://files.example.jp:443\";\n");
+	assert_string_equal(fx->c.public_origin, "https://files.example.jp");
+	load_ok(fx, "public_url = \"https://files.example.jp:8443/x\";\n");
+	assert_string_equal(fx->c.public_origin, "https://files.example.jp:8443");
+	load_bad(fx, "public_url = \"https://files.example.jp/\";\n", 1,
+		 "public_url must be https://HOST");
+	load_bad(fx, "public_url = \"https://u@files.example.jp\";\n", 1,
+		 "public_url must be https://HOST");
 }
 
 static void
