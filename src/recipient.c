@@ -82,7 +82,13 @@ static void
 rcpt_attempt(struct server *srv, const struct rcpt *x, const char *link_id, const char *action,
 	     const char *outcome)
 {
-	if (db_link_attempt(srv->db, link_id, action, outcome, x->ip, x->ua) != DB_OK)
+	/*
+	 * Attempts on a real link go to the database; one with an unknown or
+	 * malformed token only to the log: anyone can make those, and a
+	 * synchronous write each would let them stall the database.
+	 */
+	if (link_id != NULL &&
+	    db_link_attempt(srv->db, link_id, action, outcome, x->ip, x->ua) != DB_OK)
 		log_event(LOG_LVL_ERR, "link.attempt_unrecorded", "action=%s outcome=%s", action,
 			  outcome);
 	log_event(strcmp(outcome, "ok") == 0 ? LOG_LVL_INFO : LOG_LVL_WARN, "link.attempt",

@@ -223,10 +223,16 @@ api "$other" DELETE "/api/v1/transfers/$tid4" >/dev/null
 assert_eq "$(status)" 404 "another user's transfer"
 
 # Every attempt was recorded with its real outcome.
-for o in unknown malformed revoked expired exhausted wrong locked ok; do
+for o in revoked expired exhausted wrong locked no_code not_verified ok; do
 	n=$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM link_attempts WHERE outcome = '$o'")
 	[ "$n" -gt 0 ] || fail "no attempt recorded with outcome $o"
 done
+# Unknown and malformed tokens are logged, not written: anyone can make them.
+for o in unknown malformed; do
+	grep -q "event=link.attempt link=- action=[a-z]* outcome=$o" "$LOG" || fail "no $o attempt logged"
+done
+n=$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM link_attempts WHERE link_id IS NULL")
+assert_eq "$n" 0 "attempts without a link written to the database"
 if sqlite3 "$DATA/okuru.db" "SELECT hex(sealed) FROM outbox WHERE state = 'sent' AND sealed IS NOT NULL" | grep -q .; then
 	fail "a sent message kept its body"
 fi

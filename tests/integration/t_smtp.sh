@@ -100,7 +100,7 @@ ok "untrusted certificate over smtps: exit 1, nothing sent"
 smtp_start starttls --cert "$T/ca/wrongname.pem" --key "$T/ca/wrongname.key"
 mailtest "$to"
 assert_eq "$(rc)" 1 "exit status with a certificate for another name"
-assert_contains "$(err)" "certificate" "message for a certificate for another name"
+assert_contains "$(err)" "not for its name" "message for a certificate for another name"
 sleep 0.3
 assert_eq "$(mail_count)" 0 "messages received with a certificate for another name"
 ok "certificate for another name: exit 1, nothing sent ($(err))"
