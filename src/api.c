@@ -348,13 +348,13 @@ api_upload_begin(struct server *srv, struct MHD_Connection *c, struct req *rq,
 	http_limits(srv, &l);
 	r = api_transfer_load(srv, rq, tid, &t);
 	if (r == DB_NOTFOUND)
-		return http_error(c, 404, "no such transfer");
+		return api_upload_refuse(c, rq, 404, "no such transfer");
 	if (r != DB_OK)
-		return http_error(c, 503, "database unavailable");
+		return api_upload_refuse(c, rq, 503, "database unavailable");
 	r = strcmp(t.state, "draft");
 	db_transfer_free(&t);
 	if (r != 0)
-		return http_error(c, 409, "files can only be added to a draft transfer");
+		return api_upload_refuse(c, rq, 409, "files can only be added to a draft transfer");
 	return api_upload_open(srv, c, rq, tid, rawname, l.max_file_size, l.max_files_per_transfer,
 			       NULL, 0);
 }

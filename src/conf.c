@@ -122,6 +122,20 @@ conf_check_names(config_setting_t *grp, const char *gname, const char *file,
 	return 0;
 }
 
+/*
+ * conf_public_url_ok - https://HOST[:PORT][/PATH] with no trailing slash,
+ * query or user part: links are public_url + "/d/TOKEN".
+ */
+int
+conf_public_url_ok(const char *u)
+{
+	size_t n = strlen(u);
+
+	if (n <= 8 || n > 200 || strncmp(u, "https://", 8) != 0 || u[8] == '/' || u[n - 1] == '/')
+		return -1;
+	return strpbrk(u + 8, "?#@ \\\"'<>") != NULL ? -1 : 0;
+}
+
 /* conf_str - a string setting, defaulting to def; relative paths made absolute */
 static int
 conf_str(config_t *cf, const char *key, const char *def, int is_path, const char *base,
@@ -349,10 +363,7 @@ parse:
 		conf_fail(err, errlen, c->path, config_lookup(&cf, "public_url"),
 			  "public_url must start with https://");
 		goto out;
-	} else if (c->public_url[8] == '\0' || c->public_url[8] == '/' ||
-		   c->public_url[strlen(c->public_url) - 1] == '/' ||
-		   strpbrk(c->public_url + 8, "?#@ \\\"'<>") != NULL ||
-		   strlen(c->public_url) > 200) {
+	} else if (conf_public_url_ok(c->public_url) != 0) {
 		/* Links are public_url + "/d/TOKEN": a trailing slash would break them. */
 		conf_fail(err, errlen, c->path, config_lookup(&cf, "public_url"),
 			  "public_url must be https://HOST[:PORT][/PATH] without a trailing slash, "
@@ -364,8 +375,10 @@ parse:
 		char *slash;
 		size_t n;
 		c->public_origin = strdup(c->public_url);
-		if (c->public_origin == NULL)
+		if (c->public_origin == NULL) {
+			conf_fail(err, errlen, c->path, NULL, "out of memory");
 			goto out;
+		}
 		slash = strchr(c->public_origin + 8, '/');
 		if (slash != NULL)
 			*slash = '\0';

@@ -104,6 +104,8 @@ void conf_free(struct conf *c);
 
 int conf_listen(const char *v, struct conf *c);
 
+int conf_public_url_ok(const char *u);
+
 /* conf_quote_ok - can s be written inside a libconfig "..." string as is */
 int conf_quote_ok(const char *s);
 

@@ -205,8 +205,9 @@ cmd_init(int argc, char **argv)
 		}
 		free(lc.listen_host);
 	}
-	if (url != NULL && strncmp(url, "https://", 8) != 0)
-		die("--public-url must start with https://");
+	if (url != NULL && conf_public_url_ok(url) != 0)
+		die("--public-url must be https://HOST[:PORT][/PATH] without a trailing slash, query "
+		    "or user (at most 200 bytes)");
 	if (smtp[0] != '\0' && strncmp(smtp, "smtps://", 8) != 0 && strncmp(smtp, "smtp://", 7) != 0)
 		die("--smtp-url must be smtps://HOST[:PORT] or smtp://HOST[:PORT]");
 	if (util_mailbox_ok(from) != 0)

@@ -829,7 +829,7 @@ rcpt_done(struct server *srv, struct MHD_Connection *c, struct rcpt *x)
 {
 	struct rcpt_list fl = {0};
 	struct db_mail m;
-	char count[16], tlink[200], line[160], err[256] = "out of memory";
+	char count[16], tlink[600], line[160], err[256] = "out of memory";
 	struct page p;
 	int r;
 

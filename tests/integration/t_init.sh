@@ -113,4 +113,8 @@ if "$OKURUCTL" init --data-dir "$T/other" --listen nonsense 2>"$T/err"; then fai
 [ ! -e "$T/other/master.key" ] || fail "files created despite a bad --listen"
 if "$OKURUCTL" init --data-dir "$T/other2" --public-url http://x 2>/dev/null; then fail "http public URL accepted"; fi
 [ ! -e "$T/other2/master.key" ] || fail "files created despite a bad --public-url"
+if "$OKURUCTL" init --data-dir "$T/other3" --public-url https://files.example.jp/ 2>/dev/null; then
+	fail "public URL with a trailing slash accepted"
+fi
+[ ! -e "$T/other3/master.key" ] || fail "files created despite a trailing slash"
 ok "init checks its options before creating anything"
