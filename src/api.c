@@ -1003,6 +1003,29 @@ api_body_begin(struct server *srv, struct MHD_Connection *c, struct req *rq, int
 	return MHD_YES;
 }
 
+/*
+ * api_body_ready - drive a request with a small JSON body: 1 once all of
+ * it is in rq->body; 0 while reading or refused, with *ret to return.
+ */
+static int
+api_body_ready(struct server *srv, struct MHD_Connection *c, struct req *rq, int first,
+	       const char *data, size_t *data_size, enum MHD_Result *ret)
+{
+	*ret = MHD_YES;
+	if (first) {
+		*ret = api_body_begin(srv, c, rq, 0);
+		return 0;
+	}
+	if (!api_body_collect(srv, rq, data, data_size))
+		return 0;
+	http_body_done(rq);
+	if (rq->body_too_big) {
+		*ret = http_error(c, 413, "JSON body too large");
+		return 0;
+	}
+	return 1;
+}
+
 enum MHD_Result
 api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *url,
 	   const char *method, const char *data, size_t *data_size)
@@ -1011,6 +1034,7 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 	const char *rest = NULL;
 	int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	int first = !rq->routed;
+	enum MHD_Result ret;
 
 	rq->routed = 1;
 	if (strlen(url) > 2048) {
@@ -1061,13 +1085,8 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 			http_body_done(rq);
 			return api_method_not_allowed(c, "POST");
 		}
-		if (first)
-			return api_body_begin(srv, c, rq, 0);
-		if (!api_body_collect(srv, rq, data, data_size))
-			return MHD_YES;
-		http_body_done(rq);
-		if (rq->body_too_big)
-			return http_error(c, 413, "JSON body too large");
+		if (!api_body_ready(srv, c, rq, first, data, data_size, &ret))
+			return ret;
 		return api_request_create(srv, c, rq);
 	}
 
@@ -1077,13 +1096,8 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 			http_body_done(rq);
 			return api_method_not_allowed(c, "POST");
 		}
-		if (first)
-			return api_body_begin(srv, c, rq, 0);
-		if (!api_body_collect(srv, rq, data, data_size))
-			return MHD_YES;
-		http_body_done(rq);
-		if (rq->body_too_big)
-			return http_error(c, 413, "JSON body too large");
+		if (!api_body_ready(srv, c, rq, first, data, data_size, &ret))
+			return ret;
 		return api_transfer_create(srv, c, rq);
 	}
 
@@ -1094,13 +1108,8 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 	/* Requests with a small JSON body: read it all, then act. */
 	if ((rest == NULL && strcmp(method, "PATCH") == 0) ||
 	    (rest != NULL && strcmp(rest, "send") == 0 && strcmp(method, "POST") == 0)) {
-		if (first)
-			return api_body_begin(srv, c, rq, 0);
-		if (!api_body_collect(srv, rq, data, data_size))
-			return MHD_YES;
-		http_body_done(rq);
-		if (rq->body_too_big)
-			return http_error(c, 413, "JSON body too large");
+		if (!api_body_ready(srv, c, rq, first, data, data_size, &ret))
+			return ret;
 		return rest == NULL ? api_extend(srv, c, rq, tid) : api_send(srv, c, rq, tid);
 	}
 	if (rest == NULL) {

@@ -151,21 +151,6 @@ struct api_files_text {
 	int failed;
 };
 
-static void
-api_append(char **buf, size_t *len, int *failed, const char *s)
-{
-	size_t n = strlen(s);
-	char *nb = *failed ? NULL : realloc(*buf, *len + n + 1);
-
-	if (nb == NULL) {
-		*failed = 1;
-		return;
-	}
-	memcpy(nb + *len, s, n + 1);
-	*buf = nb;
-	*len += n;
-}
-
 /* api_files_list_cb - the file list for the link mail, as text and as HTML */
 static int
 api_files_list_cb(const struct db_file *f, void *arg)
@@ -177,15 +162,15 @@ api_files_list_cb(const struct db_file *f, void *arg)
 	if (name == NULL)
 		return -1;
 	/* Names are appended whole: a fixed line buffer would cut one mid-character. */
-	api_append(&ft->text, &ft->tlen, &ft->failed, "- ");
-	api_append(&ft->text, &ft->tlen, &ft->failed, f->name);
+	util_append(&ft->text, &ft->tlen, &ft->failed, "- ");
+	util_append(&ft->text, &ft->tlen, &ft->failed, f->name);
 	snprintf(line, sizeof(line), " (%lld bytes, SHA-256 %s)\n", (long long)f->size, f->sha256);
-	api_append(&ft->text, &ft->tlen, &ft->failed, line);
-	api_append(&ft->html, &ft->hlen, &ft->failed, "<li>");
-	api_append(&ft->html, &ft->hlen, &ft->failed, name);
+	util_append(&ft->text, &ft->tlen, &ft->failed, line);
+	util_append(&ft->html, &ft->hlen, &ft->failed, "<li>");
+	util_append(&ft->html, &ft->hlen, &ft->failed, name);
 	snprintf(line, sizeof(line), " (%lld bytes)<br><small>SHA-256 %s</small></li>",
 		 (long long)f->size, f->sha256);
-	api_append(&ft->html, &ft->hlen, &ft->failed, line);
+	util_append(&ft->html, &ft->hlen, &ft->failed, line);
 	free(name);
 	return ft->failed;
 }

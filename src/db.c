@@ -610,8 +610,11 @@ db_file_row(sqlite3_stmt *st, struct db_file *f)
 	db_copy_text(f->uploader, sizeof(f->uploader), st, 17);
 }
 
-/* db_int_locked - one integer from a query with one text and one integer parameter */
-static int
+/*
+ * db_int_locked - one integer from a query with a text parameter ?1 and, if
+ * the query has one, an integer ?2. DB_NOTFOUND when it returns no row.
+ */
+int
 db_int_locked(struct db *db, const char *sql, const char *p1, int64_t p2, int64_t *out)
 {
 	sqlite3_stmt *st = db_prepare(db, sql);

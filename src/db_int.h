@@ -22,6 +22,7 @@ int db_exec_locked(struct db *db, const char *sql);
 void db_copy_text(char *dst, size_t dstsz, sqlite3_stmt *st, int col);
 int db_finish_locked(struct db *db, int r);
 int db_step_done(struct db *db, sqlite3_stmt *st);
+int db_int_locked(struct db *db, const char *sql, const char *p1, int64_t p2, int64_t *out);
 
 struct db_mail;
 /* db_mail_insert_locked - queue a message inside the caller's transaction */

@@ -90,25 +90,6 @@ db_link_insert_locked(struct db *db, const struct db_link *l)
 	return db_step_done(db, st);
 }
 
-/* db_count_locked - one integer from a query with one text parameter */
-static int
-db_count_locked(struct db *db, const char *sql, const char *p1, int64_t p2, int64_t *n)
-{
-	sqlite3_stmt *st = db_prepare(db, sql);
-	int r;
-
-	if (st == NULL)
-		return DB_ERROR;
-	sqlite3_bind_text(st, 1, p1, -1, SQLITE_TRANSIENT);
-	if (sqlite3_bind_parameter_count(st) > 1)
-		sqlite3_bind_int64(st, 2, p2);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
-		*n = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return r == SQLITE_ROW ? DB_OK : DB_ERROR;
-}
-
 /*
  * db_transfer_send - draft → sent with its links and their mails, at once.
  * DB_CONFLICT (why says which) when the transfer is no longer a draft, has
@@ -140,9 +121,9 @@ db_transfer_send(struct db *db, const struct db_send *s, const struct db_link *l
 		snprintf(why, whylen, "the transfer was already sent (state %s)", state);
 		return db_finish_locked(db, DB_CONFLICT);
 	}
-	if (db_count_locked(db, "SELECT count(*) FROM files WHERE transfer_id = ?1", s->transfer_id,
+	if (db_int_locked(db, "SELECT count(*) FROM files WHERE transfer_id = ?1", s->transfer_id,
 			    0, &nfiles) != DB_OK ||
-	    db_count_locked(db, "SELECT count(*) FROM files WHERE transfer_id = ?1 "
+	    db_int_locked(db, "SELECT count(*) FROM files WHERE transfer_id = ?1 "
 				"AND state != 'clean'", s->transfer_id, 0, &unclean) != DB_OK)
 		return db_finish_locked(db, DB_ERROR);
 	if (nfiles == 0) {
@@ -485,7 +466,7 @@ db_otp_issue(struct db *db, const char *link_id, const unsigned char hash[32], i
 
 	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
-	if (db_count_locked(db, "SELECT count(*) FROM outbox WHERE link_id = ?1 AND kind = 'otp' "
+	if (db_int_locked(db, "SELECT count(*) FROM outbox WHERE link_id = ?1 AND kind = 'otp' "
 				"AND created > ?2", link_id, now - 3600, &n) != DB_OK)
 		return db_finish_locked(db, DB_ERROR);
 	if (n >= per_hour)

@@ -86,30 +86,47 @@ db_outbox_free(struct db_outbox *o)
 	o->sealed_len = 0;
 }
 
-/* db_outbox_due - the oldest queued message whose time has come */
-int
-db_outbox_due(struct db *db, int64_t now, struct db_outbox *o)
+/*
+ * db_outbox_one - the first row a query finds. The query binds ?1 to t1
+ * when given (else to n1) and ?2 to t2 when given.
+ */
+static int
+db_outbox_one(struct db *db, const char *sql, const char *t1, int64_t n1, const char *t2,
+	      int with_body, struct db_outbox *o)
 {
 	sqlite3_stmt *st;
 	int r;
 
 	db_lock(db);
-	st = db_prepare(db, "SELECT " DB_OUTBOX_COLS " FROM outbox "
-			    "WHERE state = 'queued' AND next_attempt <= ?1 "
-			    "ORDER BY next_attempt, id LIMIT 1");
+	st = db_prepare(db, sql);
 	if (st == NULL) {
 		db_unlock(db);
 		return DB_ERROR;
 	}
-	sqlite3_bind_int64(st, 1, now);
+	if (t1 != NULL)
+		sqlite3_bind_text(st, 1, t1, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_int64(st, 1, n1);
+	if (t2 != NULL)
+		sqlite3_bind_text(st, 2, t2, -1, SQLITE_TRANSIENT);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW)
-		r = db_outbox_row(st, o, 1);
+		r = db_outbox_row(st, o, with_body);
 	else
 		r = r == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR;
 	sqlite3_finalize(st);
 	db_unlock(db);
 	return r;
+}
+
+/* db_outbox_due - the oldest queued message whose time has come */
+int
+db_outbox_due(struct db *db, int64_t now, struct db_outbox *o)
+{
+	return db_outbox_one(db, "SELECT " DB_OUTBOX_COLS " FROM outbox "
+				 "WHERE state = 'queued' AND next_attempt <= ?1 "
+				 "ORDER BY next_attempt, id LIMIT 1",
+			     NULL, now, NULL, 1, o);
 }
 
 /* db_outbox_next_time - when the next queued message is due (DB_NOTFOUND: none) */
@@ -187,26 +204,9 @@ db_outbox_result(struct db *db, int64_t id, const char *state, int attempts, int
 int
 db_outbox_latest(struct db *db, const char *link_id, const char *kind, struct db_outbox *o)
 {
-	sqlite3_stmt *st;
-	int r;
-
-	db_lock(db);
-	st = db_prepare(db, "SELECT " DB_OUTBOX_COLS " FROM outbox "
-			    "WHERE link_id = ?1 AND kind = ?2 ORDER BY id DESC LIMIT 1");
-	if (st == NULL) {
-		db_unlock(db);
-		return DB_ERROR;
-	}
-	sqlite3_bind_text(st, 1, link_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, kind, -1, SQLITE_TRANSIENT);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
-		r = db_outbox_row(st, o, 0);
-	else
-		r = r == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR;
-	sqlite3_finalize(st);
-	db_unlock(db);
-	return r;
+	return db_outbox_one(db, "SELECT " DB_OUTBOX_COLS " FROM outbox "
+				 "WHERE link_id = ?1 AND kind = ?2 ORDER BY id DESC LIMIT 1",
+			     link_id, 0, kind, 0, o);
 }
 
 /* db_outbox_queued - how many messages wait for delivery */

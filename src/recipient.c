@@ -808,21 +808,6 @@ struct rcpt_list {
 	int failed;
 };
 
-static void
-rcpt_list_add(char **b, size_t *n, int *failed, const char *s)
-{
-	size_t k = strlen(s);
-	char *nb = *failed ? NULL : realloc(*b, *n + k + 1);
-
-	if (nb == NULL) {
-		*failed = 1;
-		return;
-	}
-	memcpy(nb + *n, s, k + 1);
-	*b = nb;
-	*n += k;
-}
-
 /* rcpt_done - the counterparty has finished: tell the requester, end the link */
 static enum MHD_Result
 rcpt_done(struct server *srv, struct MHD_Connection *c, struct rcpt *x)
@@ -842,14 +827,14 @@ rcpt_done(struct server *srv, struct MHD_Connection *c, struct rcpt *x)
 		/* Names are appended whole: a fixed line buffer would cut one. */
 		snprintf(line, sizeof(line), " (%lld bytes, %s)", (long long)x->files[i].size,
 			 x->files[i].state);
-		rcpt_list_add(&fl.text, &fl.tl, &fl.failed, "- ");
-		rcpt_list_add(&fl.text, &fl.tl, &fl.failed, x->files[i].name);
-		rcpt_list_add(&fl.text, &fl.tl, &fl.failed, line);
-		rcpt_list_add(&fl.text, &fl.tl, &fl.failed, "\n");
-		rcpt_list_add(&fl.html, &fl.hl, &fl.failed, "<li>");
-		rcpt_list_add(&fl.html, &fl.hl, &fl.failed, h ? h : "");
-		rcpt_list_add(&fl.html, &fl.hl, &fl.failed, line);
-		rcpt_list_add(&fl.html, &fl.hl, &fl.failed, "</li>");
+		util_append(&fl.text, &fl.tl, &fl.failed, "- ");
+		util_append(&fl.text, &fl.tl, &fl.failed, x->files[i].name);
+		util_append(&fl.text, &fl.tl, &fl.failed, line);
+		util_append(&fl.text, &fl.tl, &fl.failed, "\n");
+		util_append(&fl.html, &fl.hl, &fl.failed, "<li>");
+		util_append(&fl.html, &fl.hl, &fl.failed, h ? h : "");
+		util_append(&fl.html, &fl.hl, &fl.failed, line);
+		util_append(&fl.html, &fl.hl, &fl.failed, "</li>");
 		free(h);
 	}
 	snprintf(count, sizeof(count), "%zu", x->nfiles);

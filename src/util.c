@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -221,4 +222,23 @@ util_mailbox_ok(const char *a)
 	if (at[1] == '.' || a[n - 1] == '.' || strstr(at, "..") != NULL)
 		return -1;
 	return 0;
+}
+
+/*
+ * util_append - append s to the malloc'd string *buf of length *len; on
+ * failure set *failed and leave *buf as it was (later calls do nothing).
+ */
+void
+util_append(char **buf, size_t *len, int *failed, const char *s)
+{
+	size_t n = strlen(s);
+	char *nb = *failed ? NULL : realloc(*buf, *len + n + 1);
+
+	if (nb == NULL) {
+		*failed = 1;
+		return;
+	}
+	memcpy(nb + *len, s, n + 1);
+	*buf = nb;
+	*len += n;
 }
