@@ -45,6 +45,7 @@ send "$tid" '{"recipients":["not an address"]}'
 assert_eq "$(status)" 400 "bad address"
 send "$tid" '{"recipients":["bob@client.example"],"bcc":"x"}'
 assert_eq "$(status)" 400 "unknown field"
+[ "$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM outbox")" = 0 ] || fail "a refused send queued mail"
 [ "$(mail_count)" = 0 ] || fail "a refused send mailed someone"
 ok "send refuses infected content and bad requests, and mails nobody"
 
