@@ -214,32 +214,12 @@ conf_size(config_t *cf, const char *key, int64_t def, int64_t min, int64_t max, 
 {
 	config_setting_t *s = config_lookup(cf, key);
 	const char *v;
-	char *end;
-	unsigned long long n;
-	int shift = 0;
 
 	if (s == NULL || config_setting_type(s) != CONFIG_TYPE_STRING)
 		return conf_int(cf, key, def, min, max, out, file, err, errlen);
 	v = config_setting_get_string(s);
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	if (v[0] < '0' || v[0] > '9' || errno != 0)
-		goto bad;
-	switch (*end) {
-	case '\0': break;
-	case 'K': shift = 10; end++; break;
-	case 'M': shift = 20; end++; break;
-	case 'G': shift = 30; end++; break;
-	case 'T': shift = 40; end++; break;
-	default: goto bad;
-	}
-	if (*end != '\0' || n > ((unsigned long long)max >> shift))
-		goto bad;
-	*out = (int64_t)(n << shift);
-	if (*out < min)
-		goto bad;
-	return 0;
-bad:
+	if (util_bytes_parse(v, max, out) == 0 && *out >= min)
+		return 0;
 	return conf_fail(err, errlen, file, s,
 			 "%s must be a byte count between %lld and %lld, as an integer or a "
 			 "string like \"10G\" (units K, M, G, T)",

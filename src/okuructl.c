@@ -25,6 +25,7 @@
 #include "auth.h"
 #include "blob.h"
 #include "conf.h"
+#include "ctl.h"
 #include "db.h"
 #include "keys.h"
 #include "log.h"
@@ -37,7 +38,7 @@
 /* scan exits 2 on errors (1 means "not clean"); everything else 1 */
 static int die_status = 1;
 
-static _Noreturn void
+_Noreturn void
 die(const char *fmt, ...)
 {
 	va_list ap;
@@ -76,7 +77,11 @@ usage(void)
 	      "       okuructl -c CONF user token NAME\n"
 	      "       okuructl [-c CONF] scan [--database DIR] [--allow-test-signatures]\n"
 	      "                     [--scanner PROGRAM] FILE...\n"
-	      "       okuructl -c CONF mail test ADDR\n",
+	      "       okuructl -c CONF mail test ADDR\n"
+	      "       okuructl policy check FILE\n"
+	      "       okuructl policy explain --policy FILE --sender USER [--role ROLE]\n"
+	      "                --recipient ADDR... [--file NAME:SIZE[:TYPE]]...\n"
+	      "                [--verdict clean|unscannable|infected|error] [--encrypted]\n",
 	      stderr);
 	exit(2);
 }
@@ -688,6 +693,8 @@ main(int argc, char **argv)
 		return cmd_scan(confpath, argc - i, argv + i);
 	else if (strcmp(argv[i], "mail") == 0)
 		return cmd_mail(confpath, argc - i, argv + i);
+	else if (strcmp(argv[i], "policy") == 0)
+		return cmd_policy(argc - i, argv + i);
 	else
 		usage();
 	return 0;

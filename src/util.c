@@ -242,3 +242,31 @@ util_append(char **buf, size_t *len, int *failed, const char *s)
 	*buf = nb;
 	*len += n;
 }
+
+/* util_bytes_parse - "123", "10K", "512M", "2G", "1T" (binary units), at most max */
+int
+util_bytes_parse(const char *v, int64_t max, int64_t *out)
+{
+	unsigned long long n;
+	char *end;
+	int shift = 0;
+
+	if (v[0] < '0' || v[0] > '9')
+		return -1;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (*end) {
+	case '\0': break;
+	case 'K': shift = 10; end++; break;
+	case 'M': shift = 20; end++; break;
+	case 'G': shift = 30; end++; break;
+	case 'T': shift = 40; end++; break;
+	default: return -1;
+	}
+	if (*end != '\0' || max < 0 || n > ((unsigned long long)max >> shift))
+		return -1;
+	*out = (int64_t)(n << shift);
+	return 0;
+}

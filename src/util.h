@@ -27,6 +27,7 @@ int util_read_small_file(const char *path, unsigned char *buf, size_t max,
 int util_write_all(int fd, const void *buf, size_t len);
 int util_pread_all(int fd, void *buf, size_t len, off_t off);
 
+int util_bytes_parse(const char *v, int64_t max, int64_t *out);
 void util_append(char **buf, size_t *len, int *failed, const char *s);
 
 /* util_mailbox_ok - 0 for a plain local@domain address safe in headers and SMTP */
