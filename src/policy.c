@@ -423,10 +423,10 @@ policy_rule_read(struct policy_ctx *x, const config_setting_t *g, struct policy 
 		if (strcmp(k, "id") == 0) {
 			if (policy_string(x, s, k, POLICY_IDMAX, &v) != 0)
 				return -1;
-			if (!policy_name_ok(v))
+			if (!policy_name_ok(v) || strcmp(v, "default") == 0)
 				return policy_fail(x->err, x->errlen, x->file, s,
-						   "id must be letters, digits, . _ - (at most %d)",
-						   POLICY_IDMAX);
+						   "id must be letters, digits, . _ - (at most %d), "
+						   "and not \"default\"", POLICY_IDMAX);
 			for (size_t j = 0; j + 1 < p->nrules; j++)
 				if (strcmp(p->rules[j].id, v) == 0)
 					return policy_fail(x->err, x->errlen, x->file, s,
@@ -889,6 +889,12 @@ policy_outcome(const struct policy_decision *d, const struct policy_request *rq,
 	}
 	for (size_t i = 0; i < rq->nfiles; i++) {
 		const struct policy_file *f = &rq->files[i];
+		/* Infected or failed scans never pass, encrypted or not. */
+		if (strcmp(f->verdict, "clean") != 0 && strcmp(f->verdict, "unscannable") != 0) {
+			snprintf(why, whylen, "file %s is %s", f->name,
+				 f->verdict[0] ? f->verdict : "not scanned yet");
+			return POLICY_BLOCKED;
+		}
 		if (f->encrypted && !d->allow_encrypted) {
 			snprintf(why, whylen, "file %s is encrypted; no rule allows encrypted files",
 				 f->name);
@@ -899,11 +905,6 @@ policy_outcome(const struct policy_decision *d, const struct policy_request *rq,
 		if (strcmp(f->verdict, "unscannable") == 0 && !d->allow_unscannable) {
 			snprintf(why, whylen, "file %s could not be scanned; no rule allows that",
 				 f->name);
-			return POLICY_BLOCKED;
-		}
-		if (strcmp(f->verdict, "clean") != 0 && strcmp(f->verdict, "unscannable") != 0) {
-			snprintf(why, whylen, "file %s is %s", f->name,
-				 f->verdict[0] ? f->verdict : "not scanned yet");
 			return POLICY_BLOCKED;
 		}
 	}
