@@ -343,6 +343,18 @@ db_copy_text(char *dst, size_t dstsz, sqlite3_stmt *st, int col)
 	snprintf(dst, dstsz, "%s", t ? (const char *)t : "");
 }
 
+/* db_begin - take the lock and begin a write transaction (end it with db_finish_locked) */
+int
+db_begin(struct db *db)
+{
+	db_lock(db);
+	if (db_exec_locked(db, "BEGIN IMMEDIATE") != DB_OK) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	return DB_OK;
+}
+
 /*
  * db_finish_locked - end the transaction a function began with BEGIN
  * IMMEDIATE: COMMIT when r is DB_OK (an error if the commit fails), else
@@ -647,11 +659,8 @@ db_file_insert(struct db *db, const struct db_file *f, int max_files, int64_t ma
 	int64_t n = -1, v = 0, now = util_now();
 	int r;
 
-	db_lock(db);
-	if (db_exec_locked(db, "BEGIN IMMEDIATE") != DB_OK) {
-		db_unlock(db);
+	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
-	}
 	r = db_int_locked(db, "SELECT state = 'draft' FROM transfers WHERE id = ?1",
 			  f->transfer_id, 0, &v);
 	if (r == DB_OK && v == 0) {
@@ -900,11 +909,8 @@ db_file_scan_claim(struct db *db, struct db_file *f)
 	sqlite3_stmt *st;
 	int r;
 
-	db_lock(db);
-	if (db_exec_locked(db, "BEGIN IMMEDIATE") != DB_OK) {
-		db_unlock(db);
+	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
-	}
 	st = db_prepare(db, "SELECT " DB_FILE_COLS DB_FILE_SCAN_COLS " FROM files "
 			    "WHERE state = 'uploaded' ORDER BY created, rowid LIMIT 1");
 	if (st == NULL) {
@@ -931,6 +937,20 @@ done:
 	return db_finish_locked(db, r);
 }
 
+/* db_scan_bind - ?1..?8 of both statements that record a scan */
+static void
+db_scan_bind(sqlite3_stmt *st, const struct db_scan *sc)
+{
+	sqlite3_bind_text(st, 1, sc->file_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, sc->verdict, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, sc->reason, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, sc->detail, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, sc->engine, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 6, sc->db_version, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 7, sc->finished);
+	sqlite3_bind_int64(st, 8, sc->ms);
+}
+
 /*
  * db_file_scan_done - record a verdict: one row in scans (the history
  * auditors read) and the file's current state, in one transaction. With
@@ -943,25 +963,15 @@ db_file_scan_done(struct db *db, const struct db_scan *sc, int shred)
 	sqlite3_stmt *st;
 	int r;
 
-	db_lock(db);
-	if (db_exec_locked(db, "BEGIN IMMEDIATE") != DB_OK) {
-		db_unlock(db);
+	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
-	}
 	st = db_prepare(db, "INSERT INTO scans (file_id, verdict, reason, detail, engine, "
 			    "db_version, finished, ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
 	if (st == NULL) {
 		r = DB_ERROR;
 		goto done;
 	}
-	sqlite3_bind_text(st, 1, sc->file_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, sc->verdict, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, sc->reason, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, sc->detail, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 5, sc->engine, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 6, sc->db_version, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 7, sc->finished);
-	sqlite3_bind_int64(st, 8, sc->ms);
+	db_scan_bind(st, sc);
 	if ((r = db_step_done(db, st)) != DB_OK)
 		goto done;
 	st = db_prepare(db, "UPDATE files SET state = ?2, scan_verdict = ?2, scan_reason = ?3, "
@@ -975,14 +985,7 @@ db_file_scan_done(struct db *db, const struct db_scan *sc, int shred)
 		r = DB_ERROR;
 		goto done;
 	}
-	sqlite3_bind_text(st, 1, sc->file_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, sc->verdict, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 3, sc->reason, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 4, sc->detail, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 5, sc->engine, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 6, sc->db_version, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 7, sc->finished);
-	sqlite3_bind_int64(st, 8, sc->ms);
+	db_scan_bind(st, sc);
 	sqlite3_bind_int(st, 9, shred ? 1 : 0);
 	if ((r = db_step_done(db, st)) == DB_OK && sqlite3_changes(db->h) != 1)
 		r = DB_NOTFOUND;

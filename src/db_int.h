@@ -20,6 +20,7 @@ void db_unlock(struct db *db);
 sqlite3_stmt *db_prepare(struct db *db, const char *sql);
 int db_exec_locked(struct db *db, const char *sql);
 void db_copy_text(char *dst, size_t dstsz, sqlite3_stmt *st, int col);
+int db_begin(struct db *db);
 int db_finish_locked(struct db *db, int r);
 int db_step_done(struct db *db, sqlite3_stmt *st);
 int db_int_locked(struct db *db, const char *sql, const char *p1, int64_t p2, int64_t *out);

@@ -18,17 +18,6 @@
 #include "db_int.h"
 #include "log.h"
 
-static int
-db_begin(struct db *db)
-{
-	db_lock(db);
-	if (db_exec_locked(db, "BEGIN IMMEDIATE") != DB_OK) {
-		db_unlock(db);
-		return DB_ERROR;
-	}
-	return DB_OK;
-}
-
 /* db_changes_or - DB_OK when the last write touched a row, else r */
 static int
 db_changes_or(struct db *db, int rc, int r)

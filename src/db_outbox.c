@@ -170,11 +170,8 @@ db_outbox_result(struct db *db, int64_t id, const char *state, int attempts, int
 	sqlite3_stmt *st;
 	int r;
 
-	db_lock(db);
-	if (db_exec_locked(db, "BEGIN IMMEDIATE") != DB_OK) {
-		db_unlock(db);
+	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
-	}
 	st = db_prepare(db, final ? "UPDATE outbox SET state = ?2, attempts = ?3, next_attempt = ?4, "
 				    "last_code = ?5, last_error = ?6, tls = ?7, "
 				    "sent_at = CASE WHEN ?2 = 'sent' THEN ?8 ELSE 0 END, "
