@@ -80,6 +80,8 @@ if [ ! -f "$data/okuru.conf" ]; then
 else
 	out=$("$okuructl" -c "$data/okuru.conf" user token demo)
 fi
+# The policy, also for demo data made before okuru had one.
+python3 scripts/confset.py "$data/okuru.conf" - policy "\"$top/policy/default.policy\""
 token=$(printf '%s\n' "$out" | tail -n 1)
 
 # The local mail catcher: STARTTLS required, certificate from the demo CA.

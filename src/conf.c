@@ -28,6 +28,7 @@ static const struct conf_known conf_known[] = {
 	{NULL, "database"}, {NULL, "storage_dir"}, {NULL, "master_key_file"},
 	{NULL, "tls"}, {NULL, "limits"}, {NULL, "log"}, {NULL, "clamav"}, {NULL, "scanner"},
 	{NULL, "smtp"}, {NULL, "links"}, {NULL, "requests"}, {NULL, "templates"}, {NULL, "www"},
+	{NULL, "policy"}, {NULL, "retention"}, {"retention", "interval"},
 	{"tls", "certificate"}, {"tls", "key"}, {"tls", "priorities"},
 	{"limits", "max_file_size"}, {"limits", "max_files_per_transfer"},
 	{"limits", "max_connections"}, {"limits", "max_connections_per_ip"},
@@ -493,6 +494,8 @@ parse:
 	s = NULL;
 	STR("templates", PKGDATADIR "/templates", 1, templates_dir);
 	STR("www", PKGDATADIR "/www", 1, www_dir);
+	STR("policy", PKGDATADIR "/policy/default.policy", 1, policy_file);
+	INT("retention.interval", 600, 1, 86400, retention_interval);
 	STR("smtp.url", "", 0, smtp_url);
 	STR("smtp.ca_file", "", 1, smtp_ca_file);
 	STR("smtp.from", "okuru@localhost", 0, mail_from);
@@ -590,7 +593,8 @@ conf_free(struct conf *c)
 			c->tls_priorities, c->clamav_db, c->smtp_url, c->smtp_ca_file,
 			c->mail_from, c->scanner_tmpdir, c->scanner_program,
 			c->templates_dir, c->mail_from_name, c->smtp_username, c->public_origin,
-			c->smtp_password_file, c->links_verification, c->www_dir};
+			c->smtp_password_file, c->links_verification, c->www_dir,
+			c->policy_file};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(strs[i]);
 	memset(c, 0, sizeof(*c));

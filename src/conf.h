@@ -68,6 +68,8 @@ struct conf {
 	int smtp_give_up;
 	char *templates_dir;
 	char *www_dir;
+	char *policy_file;	/* okuru-policy(5) */
+	int retention_interval; /* seconds between purger runs */
 	int links_default_expiry_days;
 	int links_max_expiry_days;
 	int links_download_limit;

@@ -160,6 +160,58 @@ static const char *const db_migrations[] = {
 	"  tls TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX outbox_due ON outbox(state, next_attempt);"
 	"CREATE INDEX outbox_link ON outbox(link_id, kind);",
+	/*
+	 * 4: the policy decision on each transfer, approval, send delay,
+	 * retention and legal hold, detected file types, user groups.
+	 * transfers.state: draft, pending (waiting for approval), sent,
+	 * revoked, recalled (by the sender before any mail left), rejected
+	 * (by an approver), lapsed (the approval request expired). ended_at is
+	 * when a transfer stopped being usable other than by expiry.
+	 */
+	"ALTER TABLE transfers ADD COLUMN policy TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE transfers ADD COLUMN policy_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE transfers ADD COLUMN release_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE transfers ADD COLUMN expiry_days INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE transfers ADD COLUMN approvals_needed INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE transfers ADD COLUMN approval_group TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE transfers ADD COLUMN approval_self INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE transfers ADD COLUMN approval_expires INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE transfers ADD COLUMN retention_days INTEGER NOT NULL DEFAULT -1;"
+	"ALTER TABLE transfers ADD COLUMN ended_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE transfers ADD COLUMN content_purged_at INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX transfers_state ON transfers(state);"
+	"ALTER TABLE files ADD COLUMN detected_type TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE outbox ADD COLUMN held INTEGER NOT NULL DEFAULT 0;"
+	"CREATE TABLE user_groups ("
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  grp TEXT NOT NULL,"
+	"  PRIMARY KEY (user_id, grp));"
+	"CREATE TABLE approvals ("
+	"  id INTEGER PRIMARY KEY,"
+	"  transfer_id TEXT NOT NULL REFERENCES transfers(id),"
+	"  approver_id INTEGER NOT NULL REFERENCES users(id),"
+	"  decision TEXT NOT NULL CHECK (decision IN ('approve','reject')),"
+	"  comment TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  UNIQUE (transfer_id, approver_id));"
+	"CREATE TABLE legal_holds ("
+	"  id INTEGER PRIMARY KEY,"
+	"  transfer_id TEXT NOT NULL REFERENCES transfers(id),"
+	"  placed_by INTEGER NOT NULL REFERENCES users(id),"
+	"  placed_at INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  lifted_by INTEGER REFERENCES users(id),"
+	"  lifted_at INTEGER NOT NULL DEFAULT 0,"
+	"  lift_reason TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX legal_holds_transfer ON legal_holds(transfer_id, lifted_at);"
+	"CREATE TABLE purges ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  transfer_id TEXT NOT NULL,"
+	"  what TEXT NOT NULL CHECK (what IN ('content','metadata')),"
+	"  files INTEGER NOT NULL,"
+	"  bytes INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL);",
 };
 #define DB_NMIGRATIONS ((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 
@@ -235,6 +287,7 @@ db_migrate(struct db *db, char *err, size_t errlen)
 			"PRAGMA user_version = 1",
 			"PRAGMA user_version = 2",
 			"PRAGMA user_version = 3",
+			"PRAGMA user_version = 4",
 		};
 		_Static_assert(sizeof(set_version) / sizeof(set_version[0]) == DB_NMIGRATIONS,
 			       "one user_version statement per migration");

@@ -466,6 +466,25 @@ http_drain_and_stop(struct server *srv)
 	}
 }
 
+void
+http_policy_eval(struct server *srv, const struct policy_request *rq, struct policy_decision *d)
+{
+	pthread_rwlock_rdlock(&srv->lock);
+	policy_eval(srv->policy, rq, d);
+	pthread_rwlock_unlock(&srv->lock);
+}
+
+void
+http_policy_defaults(struct server *srv, struct policy_decision *d, struct policy_retention *r)
+{
+	pthread_rwlock_rdlock(&srv->lock);
+	if (d != NULL)
+		policy_defaults(srv->policy, d);
+	if (r != NULL)
+		policy_retention(srv->policy, r);
+	pthread_rwlock_unlock(&srv->lock);
+}
+
 /*
  * http_reload - SIGHUP: re-read the configuration and certificates. Any
  * error keeps everything as it was. Settings that shape the listening
@@ -476,6 +495,7 @@ http_reload(struct server *srv, const char *confpath)
 {
 	struct conf nc;
 	struct tls_creds *creds;
+	struct policy *pol, *old;
 	char err[1024], q[1100];
 
 	if (conf_load(confpath, &nc, err, sizeof(err)) != 0) {
@@ -483,9 +503,17 @@ http_reload(struct server *srv, const char *confpath)
 			  log_quote(q, sizeof(q), err));
 		return -1;
 	}
+	/* A policy that does not load keeps the old one, and with it the old config. */
+	if (policy_load(nc.policy_file, &pol, err, sizeof(err)) != 0) {
+		log_event(LOG_LVL_ERR, "reload.failed", "error=%s keeping=previous",
+			  log_quote(q, sizeof(q), err));
+		conf_free(&nc);
+		return -1;
+	}
 	if (tls_creds_load(nc.tls_cert, nc.tls_key, &creds, err, sizeof(err)) != 0) {
 		log_event(LOG_LVL_ERR, "reload.failed", "error=%s keeping=previous",
 			  log_quote(q, sizeof(q), err));
+		policy_free(pol);
 		conf_free(&nc);
 		return -1;
 	}
@@ -522,6 +550,8 @@ http_reload(struct server *srv, const char *confpath)
 	srv->creds->retired_next = srv->retired;
 	srv->retired = srv->creds;
 	srv->creds = creds;
+	old = srv->policy;
+	srv->policy = pol;
 	{
 		/* Sized into MHD's connection pools at start: keep the old value. */
 		int mhb = srv->limits.max_header_bytes;
@@ -529,6 +559,9 @@ http_reload(struct server *srv, const char *confpath)
 		srv->limits.max_header_bytes = mhb;
 	}
 	pthread_rwlock_unlock(&srv->lock);
+	policy_free(old);
+	log_event(LOG_LVL_INFO, "policy.loaded", "file=%s rules=%zu", nc.policy_file,
+		  policy_nrules(pol));
 	log_set_level(nc.log_level);
 	/* New scanner settings and signatures: the pool swaps its workers. */
 	if (srv->scanner != NULL)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "policy.h"
 #include "db.h"
 #include "util.h"
 #include <jansson.h>
@@ -43,7 +44,8 @@ struct server {
 	struct mailer *mailer; /* NULL when smtp.url is empty: nothing can be sent */
 	struct MHD_Daemon *mhd;
 
-	pthread_rwlock_t lock; /* guards limits, creds */
+	pthread_rwlock_t lock; /* guards limits, creds, policy */
+	struct policy *policy; /* okuru-policy(5), swapped on SIGHUP */
 	struct limits limits;
 	struct tls_creds *creds;
 	struct tls_creds *retired;
@@ -82,6 +84,11 @@ struct req {
 int http_start(struct server *srv, char *err, size_t errlen);
 void http_drain_and_stop(struct server *srv);
 int http_reload(struct server *srv, const char *confpath);
+/* The policy in force, read under srv->lock (a reload swaps it whole). */
+void http_policy_eval(struct server *srv, const struct policy_request *rq,
+		      struct policy_decision *d);
+void http_policy_defaults(struct server *srv, struct policy_decision *d,
+			  struct policy_retention *r);
 void http_limits(struct server *srv, struct limits *out);
 
 /* Response helpers: each adds the security headers and queues. */

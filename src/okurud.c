@@ -24,6 +24,7 @@
 #include "keys.h"
 #include "log.h"
 #include "mailer.h"
+#include "policy.h"
 #include "scan_worker.h"
 #include "scanner.h"
 #include "smtp.h"
@@ -127,6 +128,12 @@ okurud_check(const struct conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "clamav.database %s: %s", c->clamav_db, strerror(errno));
 		return -1;
 	}
+	{
+		struct policy *pol;
+		if (policy_load(c->policy_file, &pol, err, errlen) != 0)
+			return -1;
+		policy_free(pol);
+	}
 	if (okurud_check_mail(c, err, errlen) != 0)
 		return -1;
 	if (c->max_file_size > c->clamav_max_file_size)
@@ -195,6 +202,11 @@ main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* No policy, no service: nothing may be sent under rules nobody wrote. */
+	if (policy_load(srv.conf.policy_file, &srv.policy, err, sizeof(err)) != 0)
+		fatal("error=%s", log_quote(q, sizeof(q), err));
+	log_event(LOG_LVL_INFO, "policy.loaded", "file=%s rules=%zu", srv.conf.policy_file,
+		  policy_nrules(srv.policy));
 	if (keys_load(srv.conf.master_key_file, &srv.keys, err, sizeof(err)) != 0)
 		fatal("error=%s", log_quote(q, sizeof(q), err));
 	if (db_open(srv.conf.database, 0, &srv.db, err, sizeof(err)) != 0)
@@ -247,6 +259,7 @@ main(int argc, char **argv)
 	scanner_stop(srv.scanner);
 	db_close(srv.db);
 	keys_free(srv.keys);
+	policy_free(srv.policy);
 	close(lockfd);
 	log_event(LOG_LVL_INFO, "shutdown.done", "status=clean");
 	conf_free(&srv.conf);

@@ -615,6 +615,12 @@ policy_retention(const struct policy *p, struct policy_retention *r)
 	*r = p->retention;
 }
 
+void
+policy_defaults(const struct policy *p, struct policy_decision *d)
+{
+	*d = p->defaults;
+}
+
 /* ---- evaluation --------------------------------------------------------- */
 
 static const char *

@@ -92,6 +92,8 @@ void policy_free(struct policy *p);
 void policy_eval(const struct policy *p, const struct policy_request *rq,
 		 struct policy_decision *d);
 void policy_retention(const struct policy *p, struct policy_retention *r);
+/* policy_defaults - the decision no rule changes (the defaults group) */
+void policy_defaults(const struct policy *p, struct policy_decision *d);
 size_t policy_nrules(const struct policy *p);
 const char *policy_part_name(enum policy_part part);
 

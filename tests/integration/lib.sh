@@ -97,6 +97,7 @@ okuru_init() { # [extra okuructl init args]
 	conf_set scanner tmpdir "\"$SCANTMP\""
 	conf_set - templates "\"$(cd "$LIBDIR/../../templates" && pwd)\""
 	conf_set - www "\"$(cd "$LIBDIR/../../www" && pwd)\""
+	conf_set - policy "\"$(cd "$LIBDIR/../../policy" && pwd)/default.policy\""
 	if [ "$(landlock_abi)" -lt 1 ]; then
 		echo "# this kernel has no Landlock: scanning with seccomp and rlimits only"
 		conf_set scanner require_landlock false
