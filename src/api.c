@@ -38,6 +38,7 @@
 
 #define API_PREFIX "/api/v1/transfers"
 #define API_REQUESTS "/api/v1/requests"
+#define API_APPROVALS "/api/v1/approvals"
 #define API_SUBJECT_MAX 998
 #define API_MESSAGE_MAX 10000
 /* One storage chunk per read: the buffer MHD holds per download stays small. */
@@ -257,36 +258,53 @@ api_transfer_show(struct server *srv, struct MHD_Connection *c, struct req *rq, 
 	return api_transfer_respond(srv, c, rq, id, 200);
 }
 
+/*
+ * api_transfer_json - a transfer as JSON, for whoever may see it (the
+ * caller checked): its files, policy decision, approval and recipients.
+ */
+json_t *
+api_transfer_json(struct server *srv, const char *id)
+{
+	struct db_transfer t;
+	json_t *files, *o;
+	char created[32];
+
+	if (db_transfer_get(srv->db, id, &t) != DB_OK)
+		return NULL;
+	files = json_array();
+	if (files == NULL || db_file_list(srv->db, t.id, api_file_list_cb, files) != DB_OK) {
+		json_decref(files);
+		db_transfer_free(&t);
+		return NULL;
+	}
+	util_time_iso(t.created, created);
+	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", t.id, "subject", t.subject,
+		      "message", t.message, "state", t.state, "created", created, "files", files);
+	db_transfer_free(&t);
+	if (o != NULL && api_send_json(srv, id, o) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
 /* api_transfer_respond - the transfer as JSON with the given status */
 enum MHD_Result
 api_transfer_respond(struct server *srv, struct MHD_Connection *c, struct req *rq,
 		     const char *id, unsigned status)
 {
 	struct db_transfer t;
-	json_t *files, *o;
-	char created[32];
+	json_t *o;
 	int r = api_transfer_load(srv, rq, id, &t);
 
 	if (r == DB_NOTFOUND)
 		return http_error(c, 404, "no such transfer");
 	if (r != DB_OK)
 		return http_error(c, 503, "database unavailable");
-	files = json_array();
-	if (files == NULL || db_file_list(srv->db, t.id, api_file_list_cb, files) != DB_OK) {
-		json_decref(files);
-		db_transfer_free(&t);
-		return http_error(c, 503, "database unavailable");
-	}
-	util_time_iso(t.created, created);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", t.id, "subject", t.subject,
-		      "message", t.message, "state", t.state, "created", created, "files", files);
 	db_transfer_free(&t);
+	o = api_transfer_json(srv, id);
 	if (o == NULL)
-		return http_error(c, 500, "internal error");
-	if (api_send_json(srv, id, o) != 0) {
-		json_decref(o);
 		return http_error(c, 503, "database unavailable");
-	}
 	return api_json(c, status, o);
 }
 
@@ -718,7 +736,7 @@ api_download(struct server *srv, struct MHD_Connection *c, struct req *rq, const
 		return http_error(c, 404, "no such file");
 	if (r != DB_OK)
 		return http_error(c, 503, "database unavailable");
-	return api_file_send(srv, c, rq, &f, api_user_log(rq));
+	return api_file_send(srv, c, rq, &f, api_user_log(rq), 0, 0);
 }
 
 /*
@@ -728,7 +746,7 @@ api_download(struct server *srv, struct MHD_Connection *c, struct req *rq, const
  */
 enum MHD_Result
 api_file_send(struct server *srv, struct MHD_Connection *c, struct req *rq,
-	      const struct db_file *fp, const char *who)
+	      const struct db_file *fp, const char *who, int allow_unscannable, int allow_encrypted)
 {
 	const struct db_file f = *fp;
 	struct download *d;
@@ -742,8 +760,15 @@ api_file_send(struct server *srv, struct MHD_Connection *c, struct req *rq,
 
 	if (strcmp(f.state, "broken") == 0)
 		return http_error(c, 410, "the stored file is damaged or missing");
-	if (strcmp(f.state, "clean") != 0) {
-		/* Nothing leaves okuru that the scanner has not passed. */
+	/*
+	 * Nothing leaves okuru that the scanner has not passed, unless the
+	 * policy decided at send that this transfer's unscannable (or, by its
+	 * own rule, encrypted) files may go.
+	 */
+	if (strcmp(f.state, "unscannable") == 0 && !f.shredded &&
+	    (strcmp(f.scan_reason, "encrypted") == 0 ? allow_encrypted : allow_unscannable)) {
+		/* allowed: fall through to sending */
+	} else if (strcmp(f.state, "clean") != 0) {
 		char msg[DB_SCAN_DETAILMAX + 128];
 		if (strcmp(f.state, "uploaded") == 0 || strcmp(f.state, "scanning") == 0)
 			snprintf(msg, sizeof(msg), "the file is waiting for its virus scan");
@@ -1026,6 +1051,19 @@ api_body_ready(struct server *srv, struct MHD_Connection *c, struct req *rq, int
 	return 1;
 }
 
+/* api_approval_id - "" for /api/v1/approvals, the id for /api/v1/approvals/ID, else NULL */
+static const char *
+api_approval_id(const char *url)
+{
+	size_t n = strlen(API_APPROVALS);
+
+	if (strncmp(url, API_APPROVALS, n) != 0)
+		return NULL;
+	if (url[n] == '\0')
+		return "";
+	return url[n] == '/' && url[n + 1] != '\0' ? url + n + 1 : NULL;
+}
+
 enum MHD_Result
 api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *url,
 	   const char *method, const char *data, size_t *data_size)
@@ -1049,7 +1087,7 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 	}
 	if (recipient_route(url))
 		return recipient_handle(srv, c, rq, url, method, data, data_size, first);
-	if (strcmp(url, API_REQUESTS) != 0 &&
+	if (strcmp(url, API_REQUESTS) != 0 && api_approval_id(url) == NULL &&
 	    (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0 ||
 	     (url[strlen(API_PREFIX)] != '\0' && url[strlen(API_PREFIX)] != '/'))) {
 		http_body_done(rq);
@@ -1077,6 +1115,24 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 	if (!is_get && strcmp(rq->user.role, "auditor") == 0) {
 		http_body_done(rq);
 		return http_error(c, 403, "the auditor role is read-only");
+	}
+
+	/* /api/v1/approvals[/ID]: 上長承認 */
+	if (api_approval_id(url) != NULL) {
+		const char *id = api_approval_id(url);
+		if (id[0] == '\0') {
+			http_body_done(rq);
+			if (!is_get)
+				return api_method_not_allowed(c, "GET, HEAD");
+			return api_approvals_list(srv, c, rq);
+		}
+		if (strcmp(method, "POST") != 0) {
+			http_body_done(rq);
+			return api_method_not_allowed(c, "POST");
+		}
+		if (!api_body_ready(srv, c, rq, first, data, data_size, &ret))
+			return ret;
+		return api_approval_decide(srv, c, rq, id);
 	}
 
 	/* /api/v1/requests: ask a counterparty for files */

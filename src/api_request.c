@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http.h"
@@ -19,6 +20,7 @@
 #include "log.h"
 #include "mailer.h"
 #include "outbox.h"
+#include "policy_json.h"
 #include "util.h"
 
 #define API_REQUEST_MESSAGE_MAX 10000
@@ -28,15 +30,17 @@ api_request_create(struct server *srv, struct MHD_Connection *c, struct req *rq)
 {
 	const struct conf *cf = &srv->conf;
 	const char *key, *addr = NULL, *message = "", *subject = NULL;
-	int days = cf->requests_default_expiry_days, max_files = cf->requests_max_files;
+	int days = 0, max_files = cf->requests_max_files;
 	int64_t max_bytes = cf->requests_max_bytes, now = util_now();
-	char why[200], url[600], expires[32], nfiles[16], nbytes[32], err[256], subj[300];
+	char why[400], url[600], expires[32], nfiles[16], nbytes[32], err[256], subj[300];
 	char token[LINKS_TOKENLEN + 1];
 	struct db_transfer t;
 	struct db_link l;
 	struct db_mail m;
 	json_error_t jerr;
-	json_t *in, *v;
+	json_t *in, *v, *pj;
+	struct policy_decision d;
+	char *ptext;
 	int r;
 
 	if (srv->mailer == NULL)
@@ -62,8 +66,7 @@ api_request_create(struct server *srv, struct MHD_Connection *c, struct req *rq)
 			 !jsonutil_has_controls(json_string_value(v), 0))
 			subject = json_string_value(v);
 		else if (strcmp(key, "expires_days") == 0 && json_is_integer(v) &&
-			 json_integer_value(v) >= 1 &&
-			 json_integer_value(v) <= cf->requests_max_expiry_days)
+			 json_integer_value(v) >= 1 && json_integer_value(v) <= 3650)
 			days = (int)json_integer_value(v);
 		else if (strcmp(key, "max_files") == 0 && json_is_integer(v) &&
 			 json_integer_value(v) >= 1 && json_integer_value(v) <= cf->requests_max_files)
@@ -74,9 +77,9 @@ api_request_create(struct server *srv, struct MHD_Connection *c, struct req *rq)
 		else {
 			snprintf(why, sizeof(why),
 				 "bad field \"%.40s\": address (user@domain), message (10000 bytes), "
-				 "subject (200 bytes), expires_days (1-%d), max_files (1-%d), "
-				 "max_bytes (1-%lld)", key, cf->requests_max_expiry_days,
-				 cf->requests_max_files, (long long)cf->requests_max_bytes);
+				 "subject (200 bytes), expires_days (days, within the policy), "
+				 "max_files (1-%d), max_bytes (1-%lld)", key, cf->requests_max_files,
+				 (long long)cf->requests_max_bytes);
 			break;
 		}
 	}
@@ -85,6 +88,56 @@ api_request_create(struct server *srv, struct MHD_Connection *c, struct req *rq)
 	if (why[0] != '\0') {
 		json_decref(in);
 		return http_error(c, 400, why);
+	}
+	/*
+	 * The policy decides whether this address may be asked at all, and
+	 * for how long the link lives. Approval and the send delay are about
+	 * files leaving the bank: a request sends none, so they do not apply.
+	 */
+	{
+		char groups[DB_MAXGROUPS][DB_GROUPMAX + 1], pfile[300];
+		const char *gp[DB_MAXGROUPS];
+		size_t ng = 0;
+		struct policy_request prq;
+		enum policy_outcome o;
+
+		if (db_user_groups(srv->db, rq->user.id, groups, &ng) != DB_OK) {
+			json_decref(in);
+			return http_error(c, 503, "database unavailable");
+		}
+		for (size_t i = 0; i < ng; i++)
+			gp[i] = groups[i];
+		prq = (struct policy_request){.sender = rq->user.name, .sender_role = rq->user.role,
+					      .sender_groups = gp, .ngroups = ng,
+					      .recipients = &addr, .nrecipients = 1};
+		http_policy_eval(srv, &prq, &d, pfile, sizeof(pfile));
+		o = policy_outcome(&d, &prq, why, sizeof(why));
+		if (o != POLICY_DENIED)
+			snprintf(why, sizeof(why), "the counterparty may be asked for files");
+		pj = policy_json(&d, o == POLICY_DENIED ? o : POLICY_SEND, why, pfile);
+		ptext = pj ? json_dumps(pj, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+		if (ptext == NULL) {
+			json_decref(pj);
+			json_decref(in);
+			return http_error(c, 503, "out of memory");
+		}
+		if (o == POLICY_DENIED) {
+			json_decref(in);
+			free(ptext);
+			log_event(LOG_LVL_INFO, "request.refused", "user=%s counterparty=%s "
+				  "outcome=denied rule=%s", rq->user.name, addr, d.rule[POLICY_DENY]);
+			return api_json(c, 403, json_pack("{s:s, s:o}", "error", why, "policy", pj));
+		}
+		json_decref(pj);
+		if (days == 0)
+			days = d.expiry_days;
+		if (days > d.max_expiry_days) {
+			json_decref(in);
+			free(ptext);
+			snprintf(why, sizeof(why), "expires_days must be 1 to %d (policy rule %s)",
+				 d.max_expiry_days, d.rule[POLICY_EXPIRY]);
+			return http_error(c, 400, why);
+		}
 	}
 	memset(&t, 0, sizeof(t));
 	util_id_new(t.id);
@@ -126,11 +179,13 @@ api_request_create(struct server *srv, struct MHD_Connection *c, struct req *rq)
 	sodium_memzero(url, sizeof(url));
 	if (r != 0) {
 		json_decref(in);
+		free(ptext);
 		log_event(LOG_LVL_ERR, "request.template_failed", "error=\"%s\"", err);
 		return http_error(c, 500, "the request mail cannot be prepared (template error; see "
 					  "the server log)");
 	}
-	r = db_request_create(srv->db, &t, &l, &m);
+	r = db_request_create(srv->db, &t, &l, &m, ptext, d.retention_days);
+	free(ptext);
 	outbox_mail_free(&m);
 	json_decref(in);
 	if (r != DB_OK)

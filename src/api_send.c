@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "approval.h"
 #include "html.h"
 #include "http.h"
 #include "jsonutil.h"
@@ -24,9 +25,23 @@
 #include "log.h"
 #include "mailer.h"
 #include "outbox.h"
+#include "policy_json.h"
 #include "util.h"
 
 #define API_SEND_MESSAGE_MAX 10000
+
+/* api_verification_rank - how strong a verification is; -1 if unknown */
+static int
+api_verification_rank(const char *mode)
+{
+	if (strcmp(mode, "none") == 0)
+		return 0;
+	if (strcmp(mode, "email-otp") == 0)
+		return 1;
+	if (strcmp(mode, "passphrase") == 0)
+		return 2;
+	return -1;
+}
 
 struct api_send_req {
 	const char *addr[1000];
@@ -47,9 +62,6 @@ api_send_parse(const struct conf *c, json_t *in, struct api_send_req *r, char *w
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
-	r->expires_days = c->links_default_expiry_days;
-	r->limit = c->links_download_limit;
-	r->verification = c->links_verification;
 	if (!json_is_object(in)) {
 		snprintf(why, whylen, "request body must be a JSON object");
 		return -1;
@@ -87,33 +99,24 @@ api_send_parse(const struct conf *c, json_t *in, struct api_send_req *r, char *w
 				return -1;
 			}
 		} else if (strcmp(key, "expires_days") == 0) {
+			/* The policy's limit is checked once the policy has decided. */
 			if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-			    json_integer_value(v) > c->links_max_expiry_days) {
-				snprintf(why, whylen, "expires_days must be 1 to %d",
-					 c->links_max_expiry_days);
+			    json_integer_value(v) > 3650) {
+				snprintf(why, whylen, "expires_days must be a whole number of days");
 				return -1;
 			}
 			r->expires_days = (int)json_integer_value(v);
 		} else if (strcmp(key, "download_limit") == 0) {
 			if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-			    json_integer_value(v) > c->links_download_limit) {
-				snprintf(why, whylen, "download_limit must be 1 to %d",
-					 c->links_download_limit);
+			    json_integer_value(v) > 1000) {
+				snprintf(why, whylen, "download_limit must be a whole number from 1");
 				return -1;
 			}
 			r->limit = (int)json_integer_value(v);
 		} else if (strcmp(key, "verification") == 0) {
 			r->verification = json_string_value(v);
-			if (r->verification == NULL ||
-			    (strcmp(r->verification, "email-otp") != 0 &&
-			     strcmp(r->verification, "passphrase") != 0 &&
-			     strcmp(r->verification, "none") != 0)) {
+			if (r->verification == NULL || api_verification_rank(r->verification) < 0) {
 				snprintf(why, whylen, "verification must be email-otp, passphrase or none");
-				return -1;
-			}
-			if (strcmp(r->verification, "none") == 0 && !c->links_allow_none) {
-				snprintf(why, whylen, "verification \"none\" is not allowed here "
-						      "(links.allow_none)");
 				return -1;
 			}
 		} else if (strcmp(key, "passphrase") == 0) {
@@ -136,6 +139,41 @@ api_send_parse(const struct conf *c, json_t *in, struct api_send_req *r, char *w
 		snprintf(why, whylen, "recipients must be a non-empty list of addresses");
 		return -1;
 	}
+	return 0;
+}
+
+/*
+ * api_send_choose - the sender's choices within what the policy decided:
+ * expiry up to its maximum, downloads up to its limit, and verification
+ * at least as strong as it requires (none < email-otp < passphrase).
+ */
+static int
+api_send_choose(const struct policy_decision *d, struct api_send_req *r, char *why,
+		size_t whylen)
+{
+	if (r->expires_days == 0)
+		r->expires_days = d->expiry_days;
+	if (r->expires_days > d->max_expiry_days) {
+		snprintf(why, whylen, "expires_days must be 1 to %d (policy rule %s)",
+			 d->max_expiry_days, d->rule[POLICY_EXPIRY]);
+		return -1;
+	}
+	if (r->limit == 0)
+		r->limit = d->download_limit;
+	if (r->limit > d->download_limit) {
+		snprintf(why, whylen, "download_limit must be 1 to %d (policy rule %s)",
+			 d->download_limit, d->rule[POLICY_DOWNLOADS]);
+		return -1;
+	}
+	if (r->verification == NULL)
+		r->verification = d->verification;
+	if (api_verification_rank(r->verification) < api_verification_rank(d->verification)) {
+		snprintf(why, whylen, "verification must be %s%s here (policy rule %s)",
+			 d->verification, strcmp(d->verification, "email-otp") == 0
+						  ? " or passphrase" : "",
+			 d->rule[POLICY_VERIFICATION]);
+		return -1;
+	}
 	if ((strcmp(r->verification, "passphrase") == 0) != (r->passphrase != NULL)) {
 		snprintf(why, whylen, "a passphrase is given exactly when verification is "
 				      "\"passphrase\"");
@@ -149,6 +187,8 @@ struct api_files_text {
 	char *html;
 	size_t tlen, hlen;
 	int failed;
+	struct db_file *files; /* for the policy */
+	size_t nfiles;
 };
 
 /* api_files_list_cb - the file list for the link mail, as text and as HTML */
@@ -156,11 +196,19 @@ static int
 api_files_list_cb(const struct db_file *f, void *arg)
 {
 	struct api_files_text *ft = arg;
-	char line[160];
+	char line[200];
 	char *name = html_escape(f->name);
+	struct db_file *nf;
 
 	if (name == NULL)
 		return -1;
+	nf = realloc(ft->files, (ft->nfiles + 1) * sizeof(*nf));
+	if (nf == NULL) {
+		free(name);
+		return -1;
+	}
+	ft->files = nf;
+	ft->files[ft->nfiles++] = *f;
 	/* Names are appended whole: a fixed line buffer would cut one mid-character. */
 	util_append(&ft->text, &ft->tlen, &ft->failed, "- ");
 	util_append(&ft->text, &ft->tlen, &ft->failed, f->name);
@@ -188,6 +236,62 @@ api_verification_text(const char *mode)
 	return "No confirmation is needed. / 本人確認は不要です。";
 }
 
+/* api_send_policy - evaluate the policy for this send: owner, recipients, files */
+static enum policy_outcome
+api_send_policy(struct server *srv, const struct db_user *owner, const struct api_send_req *r,
+		const struct api_files_text *ft, struct policy_decision *d, char *why,
+		size_t whylen, char *file, size_t filelen)
+{
+	char groups[DB_MAXGROUPS][DB_GROUPMAX + 1];
+	const char *gp[DB_MAXGROUPS];
+	struct policy_file *pf = calloc(ft->nfiles ? ft->nfiles : 1, sizeof(*pf));
+	struct policy_request prq;
+	size_t ng = 0;
+	enum policy_outcome o;
+
+	if (pf == NULL || db_user_groups(srv->db, owner->id, groups, &ng) != DB_OK) {
+		free(pf);
+		return (enum policy_outcome)-1;
+	}
+	for (size_t i = 0; i < ng; i++)
+		gp[i] = groups[i];
+	for (size_t i = 0; i < ft->nfiles; i++) {
+		const struct db_file *f = &ft->files[i];
+		pf[i] = (struct policy_file){.name = f->name, .size = f->size, .type = "",
+					     .verdict = f->scan_verdict,
+					     .encrypted = strcmp(f->scan_reason, "encrypted") == 0};
+	}
+	prq = (struct policy_request){.sender = owner->name, .sender_role = owner->role,
+				      .sender_groups = gp, .ngroups = ng, .recipients = r->addr,
+				      .nrecipients = r->naddr, .files = pf, .nfiles = ft->nfiles};
+	http_policy_eval(srv, &prq, d, file, filelen);
+	o = policy_outcome(d, &prq, why, whylen);
+	free(pf);
+	return o;
+}
+
+/* api_policy_refuse - a denied or blocked send: the reason, the decision, and a record */
+static enum MHD_Result
+api_policy_refuse(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *tid,
+		  unsigned status, json_t *pj, const char *why)
+{
+	char *text = json_dumps(pj, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_t *o;
+
+	if (text == NULL || db_transfer_refused(srv->db, tid, text, util_now()) != DB_OK) {
+		free(text);
+		json_decref(pj);
+		return http_error(c, 503, "database unavailable");
+	}
+	free(text);
+	log_event(LOG_LVL_INFO, "transfer.refused", "transfer=%s user=%s outcome=%s reason=\"%s\"",
+		  tid, rq->user.name, status == 403 ? "denied" : "blocked", why);
+	o = json_pack("{s:s, s:o}", "error", why, "policy", pj);
+	if (o == NULL)
+		return http_error(c, 500, "internal error");
+	return api_json(c, status, o);
+}
+
 /* api_send - POST /api/v1/transfers/ID/send */
 enum MHD_Result
 api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *tid)
@@ -199,12 +303,16 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 	struct db_link *links = NULL;
 	struct db_mail *mails = NULL;
 	struct api_files_text ft = {0};
+	struct approval_ask ask = {0};
+	struct policy_decision d;
+	enum policy_outcome outcome;
 	char (*tokens)[LINKS_TOKENLEN + 1] = NULL;
-	char why[300], expires[32], pw[crypto_pwhash_STRBYTES] = "";
-	json_t *in;
+	char why[400], expires[32], pw[crypto_pwhash_STRBYTES] = "", pfile[300];
+	char *ptext = NULL;
+	json_t *in, *pj = NULL;
 	json_error_t jerr;
-	int64_t now = util_now();
-	size_t made = 0;
+	int64_t now = util_now(), release;
+	size_t made = 0, nmails = 0;
 	int rc;
 	enum MHD_Result ret;
 
@@ -238,24 +346,63 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 		ret = http_error(c, 503, "database unavailable");
 		goto out;
 	}
-	if (r.passphrase != NULL && links_passphrase_hash(r.passphrase, pw) != 0) {
-		ret = http_error(c, 503, "out of memory");
-		goto out;
-	}
 	if (db_file_list(srv->db, tid, api_files_list_cb, &ft) != DB_OK || ft.failed ||
 	    ft.text == NULL) {
 		ret = ft.text == NULL && !ft.failed ? http_error(c, 409, "the transfer has no files")
 						    : http_error(c, 503, "database unavailable");
 		goto out;
 	}
+
+	/* The policy decides; the owner is the sender, whoever presses send. */
+	outcome = api_send_policy(srv, &owner, &r, &ft, &d, why, sizeof(why), pfile,
+				  sizeof(pfile));
+	if ((int)outcome < 0) {
+		ret = http_error(c, 503, "database unavailable");
+		goto out;
+	}
+	pj = policy_json(&d, outcome, why, pfile);
+	if (pj == NULL) {
+		ret = http_error(c, 503, "out of memory");
+		goto out;
+	}
+	if (outcome == POLICY_DENIED || outcome == POLICY_BLOCKED) {
+		ret = api_policy_refuse(srv, c, rq, tid, outcome == POLICY_DENIED ? 403 : 409, pj,
+					why);
+		pj = NULL;
+		goto out;
+	}
+	if (api_send_choose(&d, &r, why, sizeof(why)) != 0) {
+		ret = http_error(c, 400, why);
+		goto out;
+	}
+	if (outcome == POLICY_APPROVE &&
+	    approval_ask_prepare(srv, &ask, &t, &owner, &d, r.addr, r.naddr, ft.text, ft.html,
+				 why, sizeof(why), now) != 0) {
+		ret = ask.failed ? http_error(c, 503, "the approval request cannot be prepared "
+						      "(see the server log)")
+				 : http_error(c, 409, why);
+		goto out;
+	}
+	ptext = json_dumps(pj, JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (ptext == NULL ||
+	    (r.passphrase != NULL && links_passphrase_hash(r.passphrase, pw) != 0)) {
+		ret = http_error(c, 503, "out of memory");
+		goto out;
+	}
 	links = calloc(r.naddr, sizeof(*links));
-	mails = calloc(r.naddr, sizeof(*mails));
+	mails = calloc(r.naddr + ask.n, sizeof(*mails));
 	tokens = calloc(r.naddr, sizeof(*tokens));
 	if (links == NULL || mails == NULL || tokens == NULL) {
 		ret = http_error(c, 503, "out of memory");
 		goto out;
 	}
-	util_time_iso(now + (int64_t)r.expires_days * 86400, expires);
+	/*
+	 * Links live expiry days from their release: the end of the send
+	 * delay, or the final approval if that comes later (db_vote moves
+	 * them then).
+	 */
+	release = now + (int64_t)d.delay_minutes * 60;
+	util_time_iso(release + (int64_t)r.expires_days * 86400, expires);
 	for (made = 0; made < r.naddr; made++) {
 		struct db_link *l = &links[made];
 		char url[600], err[256];
@@ -265,7 +412,7 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 		snprintf(l->address, sizeof(l->address), "%s", r.addr[made]);
 		links_secret_new(LINKS_TOKEN, tokens[made], l->token_hash);
 		l->created = now;
-		l->expires_at = now + (int64_t)r.expires_days * 86400;
+		l->expires_at = release + (int64_t)r.expires_days * 86400;
 		snprintf(url, sizeof(url), "%s/d/%s", cf->public_url, tokens[made]);
 		struct mail_var vars[] = {
 			{"sender_name", owner.name, NULL},
@@ -289,13 +436,28 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 			goto out;
 		}
 	}
+	nmails = made;
+	/* The approvers' requests move into this transaction's mails. */
+	for (size_t i = 0; i < ask.n; i++) {
+		mails[nmails++] = ask.mails[i];
+		memset(&ask.mails[i], 0, sizeof(ask.mails[i]));
+	}
 	{
 		struct db_send s = {.transfer_id = tid, .sent_at = now,
-				    .expires_at = now + (int64_t)r.expires_days * 86400,
+				    .expires_at = release + (int64_t)r.expires_days * 86400,
 				    .download_limit = r.limit, .verification = r.verification,
-				    .passphrase = pw, .message = r.message};
+				    .passphrase = pw, .message = r.message, .policy = ptext,
+				    .release_at = release, .expiry_days = r.expires_days,
+				    .max_expiry_days = d.max_expiry_days,
+				    .approvals_needed = outcome == POLICY_APPROVE ? d.approvals : 0,
+				    .approval_group = d.approval_group,
+				    .approval_self = d.approval_self,
+				    .approval_expires = now + (int64_t)d.approval_hours * 3600,
+				    .retention_days = d.retention_days,
+				    .allow_unscannable = d.allow_unscannable,
+				    .allow_encrypted = d.allow_encrypted};
 		why[0] = '\0';
-		rc = db_transfer_send(srv->db, &s, links, r.naddr, mails, r.naddr, why, sizeof(why));
+		rc = db_transfer_send(srv->db, &s, links, r.naddr, mails, nmails, why, sizeof(why));
 	}
 	if (rc == DB_CONFLICT || rc == DB_NOTFOUND) {
 		ret = http_error(c, 409, why[0] ? why : "the transfer cannot be sent");
@@ -306,15 +468,21 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 		goto out;
 	}
 	mailer_kick(srv->mailer);
+	log_event(LOG_LVL_INFO, "transfer.policy", "transfer=%s user=%s outcome=%s reason=\"%s\"",
+		  tid, rq->user.name, policy_outcome_name(outcome),
+		  json_string_value(json_object_get(pj, "reason")));
 	for (size_t i = 0; i < r.naddr; i++)
 		log_event(LOG_LVL_INFO, "transfer.link_created",
 			  "transfer=%s link=%s user=%s recipient=%s expires=%s verification=%s "
 			  "download_limit=%d", tid, links[i].id, rq->user.name, links[i].address,
 			  expires, r.verification, r.limit);
-	ret = api_transfer_show(srv, c, rq, tid);
+	ret = api_transfer_respond(srv, c, rq, tid, outcome == POLICY_SEND ? 200 : 202);
 out:
-	for (size_t i = 0; mails != NULL && i < made; i++)
+	for (size_t i = 0; mails != NULL && i < nmails; i++)
 		outbox_mail_free(&mails[i]);
+	for (size_t i = 0; mails != NULL && nmails == 0 && i < made; i++)
+		outbox_mail_free(&mails[i]);
+	approval_ask_free(&ask);
 	if (tokens != NULL)
 		sodium_memzero(tokens, r.naddr * sizeof(*tokens));
 	sodium_memzero(pw, sizeof(pw));
@@ -323,6 +491,9 @@ out:
 	free(links);
 	free(ft.text);
 	free(ft.html);
+	free(ft.files);
+	free(ptext);
+	json_decref(pj);
 	json_decref(in);
 	db_transfer_free(&t);
 	return ret;
@@ -334,7 +505,7 @@ api_revoke(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 	   const char *link_id)
 {
 	struct db_transfer t;
-	int r = api_transfer_load(srv, rq, tid, &t);
+	int r = api_transfer_load(srv, rq, tid, &t), recalled = 0;
 
 	if (r == DB_NOTFOUND)
 		return http_error(c, 404, "no such transfer");
@@ -348,14 +519,15 @@ api_revoke(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 		if (r == DB_NOTFOUND)
 			return http_error(c, 404, "no such recipient, or already revoked");
 	} else {
-		r = db_transfer_revoke(srv->db, tid, util_now());
+		r = db_transfer_revoke(srv->db, tid, util_now(), &recalled);
 		if (r == DB_CONFLICT)
-			return http_error(c, 409, "the transfer is already revoked");
+			return http_error(c, 409, "the transfer has already ended (revoked, "
+						  "recalled, rejected or lapsed)");
 	}
 	if (r != DB_OK)
 		return http_error(c, 503, "database unavailable");
-	log_event(LOG_LVL_INFO, "transfer.revoked", "transfer=%s link=%s user=%s", tid,
-		  link_id ? link_id : "all", rq->user.name);
+	log_event(LOG_LVL_INFO, recalled ? "transfer.recalled" : "transfer.revoked",
+		  "transfer=%s link=%s user=%s", tid, link_id ? link_id : "all", rq->user.name);
 	return api_transfer_show(srv, c, rq, tid);
 }
 
@@ -380,21 +552,24 @@ api_extend(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 		     : NULL;
 	v = json_is_object(in) && json_object_size(in) == 1 ? json_object_get(in, "expires_days")
 							     : NULL;
-	snprintf(why, sizeof(why), "send {\"expires_days\": N}, N from 1 to %d, counted from "
-				   "when the transfer was sent", srv->conf.links_max_expiry_days);
-	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-	    json_integer_value(v) > srv->conf.links_max_expiry_days) {
-		json_decref(in);
-		return http_error(c, 400, why);
-	}
 	if (db_transfer_sendinfo(srv->db, tid, &si) != DB_OK) {
 		json_decref(in);
 		return http_error(c, 503, "database unavailable");
 	}
-	until = si.sent_at + json_integer_value(v) * 86400;
-	json_decref(in);
-	if (si.sent_at == 0 || si.revoked_at != 0)
+	if (strcmp(si.state, "sent") != 0) {
+		json_decref(in);
 		return http_error(c, 409, "only a sent, unrevoked transfer can be extended");
+	}
+	/* The maximum is the one the policy decided when the transfer was sent. */
+	snprintf(why, sizeof(why), "send {\"expires_days\": N}, N from 1 to %d, counted from "
+				   "when the links went out", si.max_expiry_days);
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > si.max_expiry_days) {
+		json_decref(in);
+		return http_error(c, 400, why);
+	}
+	until = (si.release_at ? si.release_at : si.sent_at) + json_integer_value(v) * 86400;
+	json_decref(in);
 	if (until <= util_now())
 		return http_error(c, 400, "that expiry is already past");
 	r = db_transfer_extend(srv->db, tid, until);
@@ -496,6 +671,49 @@ api_upload_link_cb(const struct db_link *l, void *arg)
 	return o == NULL || json_array_append_new(x->arr, o) != 0;
 }
 
+static int
+api_vote_cb(const struct db_vote *v, void *arg)
+{
+	json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "approver", v->approver, "decision",
+			      v->decision, "comment", v->comment, "at", api_time(v->at));
+
+	return o == NULL || json_array_append_new(arg, o) != 0;
+}
+
+/* api_policy_json - the stored decision and, when one was needed, the approval */
+static int
+api_policy_json(struct server *srv, const char *tid, const struct db_sendinfo *si, json_t *o)
+{
+	char *text = NULL;
+	int64_t at = 0;
+	json_t *pj, *votes;
+
+	if (db_transfer_policy(srv->db, tid, &text, &at) != DB_OK)
+		return -1;
+	pj = text[0] ? json_loads(text, 0, NULL) : json_null();
+	free(text);
+	if (pj == NULL)
+		return -1;
+	if (json_is_object(pj))
+		json_object_set_new(pj, "decided", api_time(at));
+	json_object_set_new(o, "policy", pj);
+	if (si->approvals_needed == 0) {
+		json_object_set_new(o, "approval", json_null());
+		return 0;
+	}
+	votes = json_array();
+	if (votes == NULL || db_votes(srv->db, tid, api_vote_cb, votes) != DB_OK) {
+		json_decref(votes);
+		return -1;
+	}
+	json_object_set_new(o, "approval",
+			    json_pack("{s:i, s:s, s:b, s:o, s:o}", "needed", si->approvals_needed,
+				      "group", si->approval_group, "self_allowed",
+				      si->approval_self, "expires", api_time(si->approval_expires),
+				      "votes", votes));
+	return 0;
+}
+
 /* api_send_json - add the send settings and the recipients to a transfer's JSON */
 int
 api_send_json(struct server *srv, const char *tid, json_t *o)
@@ -516,9 +734,16 @@ api_send_json(struct server *srv, const char *tid, json_t *o)
 		json_object_set_new(o, "download_limit", json_integer(si.download_limit));
 		json_object_set_new(o, "verification", json_string(si.verification));
 	}
-	if (si.sent_at != 0 && si.revoked_at == 0 && si.expires_at <= x.now)
+	if (strcmp(si.state, "sent") == 0 && si.expires_at <= x.now)
 		json_object_set_new(o, "state", json_string("expired"));
+	/* Inside the send delay nothing has gone yet: the sender can still recall it. */
+	if (strcmp(si.state, "sent") == 0 && si.release_at > x.now)
+		json_object_set_new(o, "state", json_string("held"));
+	json_object_set_new(o, "release", api_time(si.release_at));
+	json_object_set_new(o, "ended", api_time(si.ended_at));
 	json_object_set_new(o, "recipients", x.arr);
+	if (api_policy_json(srv, tid, &si, o) != 0)
+		return -1;
 	if (strcmp(si.origin, "request") == 0) {
 		x.arr = json_array();
 		if (x.arr == NULL ||

@@ -46,13 +46,23 @@ static const struct conf_known conf_known[] = {
 	{"smtp", "url"}, {"smtp", "ca_file"}, {"smtp", "from"}, {"smtp", "from_name"},
 	{"smtp", "username"}, {"smtp", "password_file"}, {"smtp", "timeout"},
 	{"smtp", "retry_min"}, {"smtp", "retry_max"}, {"smtp", "give_up"},
-	{"links", "default_expiry_days"}, {"links", "max_expiry_days"},
-	{"links", "download_limit"}, {"links", "verification"}, {"links", "allow_none"},
 	{"links", "max_recipients"}, {"links", "otp_digits"}, {"links", "otp_lifetime"},
 	{"links", "otp_attempts"}, {"links", "otp_lock"}, {"links", "otp_per_hour"},
 	{"links", "session_lifetime"},
-	{"requests", "default_expiry_days"}, {"requests", "max_expiry_days"},
 	{"requests", "max_files"}, {"requests", "max_bytes"},
+};
+
+/* Settings the policy file decides now: a clear pointer, not "unknown". */
+static const struct {
+	const char *group, *name, *policy;
+} conf_moved[] = {
+	{"links", "default_expiry_days", "expiry_days"},
+	{"links", "max_expiry_days", "max_expiry_days"},
+	{"links", "download_limit", "download_limit"},
+	{"links", "verification", "verification"},
+	{"links", "allow_none", "verification = \"none\""},
+	{"requests", "default_expiry_days", "expiry_days"},
+	{"requests", "max_expiry_days", "max_expiry_days"},
 };
 
 static int
@@ -90,7 +100,8 @@ static int
 conf_is_group_name(const char *name)
 {
 	static const char *const groups[] = {"tls",  "limits", "log",	  "clamav",
-					     "scanner", "smtp",	  "links", "requests"};
+					     "scanner", "smtp",	  "links", "requests",
+					     "retention"};
 
 	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
 		if (strcmp(name, groups[g]) == 0)
@@ -108,6 +119,14 @@ conf_check_names(config_setting_t *grp, const char *gname, const char *file,
 	for (int i = 0; i < n; i++) {
 		config_setting_t *s = config_setting_get_elem(grp, (unsigned)i);
 		const char *name = config_setting_name(s);
+		for (size_t m = 0; name != NULL && gname != NULL &&
+				   m < sizeof(conf_moved) / sizeof(conf_moved[0]); m++)
+			if (strcmp(gname, conf_moved[m].group) == 0 &&
+			    strcmp(name, conf_moved[m].name) == 0)
+				return conf_fail(err, errlen, file, s,
+						 "%s.%s is decided by the policy file now: set %s "
+						 "in its defaults or in a rule (okuru-policy(5))",
+						 gname, name, conf_moved[m].policy);
 		if (name == NULL || !conf_known_name(gname, name))
 			return conf_fail(err, errlen, file, s, "unknown setting \"%s%s%s\"",
 					 gname ? gname : "", gname ? "." : "",
@@ -528,9 +547,6 @@ parse:
 			  "smtp.username and smtp.password_file go together");
 		goto out;
 	}
-	INT("links.default_expiry_days", 7, 1, 3650, links_default_expiry_days);
-	INT("links.max_expiry_days", 30, 1, 3650, links_max_expiry_days);
-	INT("links.download_limit", 5, 1, 1000, links_download_limit);
 	INT("links.max_recipients", 50, 1, 1000, links_max_recipients);
 	INT("links.otp_digits", 8, 6, 8, links_otp_digits);
 	INT("links.otp_lifetime", 600, 60, 3600, links_otp_lifetime);
@@ -538,34 +554,11 @@ parse:
 	INT("links.otp_lock", 900, 60, 86400, links_otp_lock);
 	INT("links.otp_per_hour", 5, 1, 100, links_otp_per_hour);
 	INT("links.session_lifetime", 3600, 300, 86400, links_session_lifetime);
-	if (conf_bool(&cf, "links.allow_none", 0, &c->links_allow_none, c->path, err, errlen) != 0)
-		goto out;
-	if (c->links_default_expiry_days > c->links_max_expiry_days) {
-		conf_fail(err, errlen, c->path, config_lookup(&cf, "links.default_expiry_days"),
-			  "links.default_expiry_days exceeds links.max_expiry_days");
-		goto out;
-	}
-	STR("links.verification", "email-otp", 0, links_verification);
-	if (strcmp(c->links_verification, "email-otp") != 0 &&
-	    strcmp(c->links_verification, "passphrase") != 0 &&
-	    (strcmp(c->links_verification, "none") != 0 || !c->links_allow_none)) {
-		conf_fail(err, errlen, c->path, config_lookup(&cf, "links.verification"),
-			  "links.verification must be \"email-otp\" or \"passphrase\" (\"none\" "
-			  "only with links.allow_none = true)");
-		goto out;
-	}
-	INT("requests.default_expiry_days", 7, 1, 3650, requests_default_expiry_days);
-	INT("requests.max_expiry_days", 30, 1, 3650, requests_max_expiry_days);
 	INT("requests.max_files", 20, 1, 10000, requests_max_files);
 	if (conf_size(&cf, "requests.max_bytes", 2000LL << 20, 1, 1LL << 44, &v, c->path, err,
 		      errlen) != 0)
 		goto out;
 	c->requests_max_bytes = v;
-	if (c->requests_default_expiry_days > c->requests_max_expiry_days) {
-		conf_fail(err, errlen, c->path, config_lookup(&cf, "requests.default_expiry_days"),
-			  "requests.default_expiry_days exceeds requests.max_expiry_days");
-		goto out;
-	}
 	if (c->smtp_url[0] != '\0' && strncmp(c->smtp_url, "smtps://", 8) != 0 &&
 	    strncmp(c->smtp_url, "smtp://", 7) != 0) {
 		conf_fail(err, errlen, c->path, config_lookup(&cf, "smtp.url"),
@@ -593,7 +586,7 @@ conf_free(struct conf *c)
 			c->tls_priorities, c->clamav_db, c->smtp_url, c->smtp_ca_file,
 			c->mail_from, c->scanner_tmpdir, c->scanner_program,
 			c->templates_dir, c->mail_from_name, c->smtp_username, c->public_origin,
-			c->smtp_password_file, c->links_verification, c->www_dir,
+			c->smtp_password_file, c->www_dir,
 			c->policy_file};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(strs[i]);

@@ -70,11 +70,6 @@ struct conf {
 	char *www_dir;
 	char *policy_file;	/* okuru-policy(5) */
 	int retention_interval; /* seconds between purger runs */
-	int links_default_expiry_days;
-	int links_max_expiry_days;
-	int links_download_limit;
-	char *links_verification;
-	int links_allow_none;
 	int links_max_recipients;
 	int links_otp_digits;
 	int links_otp_lifetime;
@@ -82,8 +77,6 @@ struct conf {
 	int links_otp_lock;
 	int links_otp_per_hour;
 	int links_session_lifetime;
-	int requests_default_expiry_days;
-	int requests_max_expiry_days;
 	int requests_max_files;
 	int64_t requests_max_bytes;
 };

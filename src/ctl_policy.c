@@ -10,7 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf.h"
 #include "ctl.h"
+#include "db.h"
 #include "policy.h"
 #include "util.h"
 
@@ -20,14 +22,13 @@ static void
 ctl_policy_usage(void)
 {
 	fputs("usage: okuructl policy check FILE\n"
-	      "       okuructl policy explain --policy FILE --sender USER [--role ROLE]\n"
-	      "                --recipient ADDR... [--file NAME:SIZE[:TYPE]]...\n"
+	      "       okuructl [-c CONF] policy explain [--policy FILE] --sender USER\n"
+	      "                [--role ROLE] [--group GROUP]... --recipient ADDR...\n"
+	      "                [--file NAME:SIZE[:TYPE]]...\n"
 	      "                [--verdict clean|unscannable|infected|error] [--encrypted]\n",
 	      stderr);
 	exit(2);
 }
-
-static const char *const ctl_outcomes[] = {"send", "hold", "approval", "blocked", "denied"};
 
 static void
 ctl_policy_line(const struct policy_decision *d, enum policy_part part, const char *value)
@@ -36,16 +37,62 @@ ctl_policy_line(const struct policy_decision *d, enum policy_part part, const ch
 	       strcmp(d->rule[part], "default") == 0 ? "default" : d->rule[part], d->why[part]);
 }
 
+/*
+ * ctl_policy_sender - with a configuration, the sender's role and groups
+ * come from the database unless given; without one they are what was given.
+ */
+static void
+ctl_policy_sender(const char *confpath, const char *sender, const char **role,
+		  const char **groups, size_t *ng, char **path)
+{
+	static char gbuf[DB_MAXGROUPS][DB_GROUPMAX + 1];
+	static char rbuf[16];
+	struct conf c;
+	struct db *db;
+	struct db_user u;
+	char err[1024];
+	size_t n = 0;
+
+	if (confpath == NULL)
+		return;
+	if (conf_load(confpath, &c, err, sizeof(err)) != 0)
+		die("%s", err);
+	if (*path == NULL && (*path = strdup(c.policy_file)) == NULL)
+		die("out of memory");
+	if (db_open(c.database, 0, &db, err, sizeof(err)) != 0)
+		die("%s", err);
+	if (db_user_find(db, sender, &u) == DB_OK) {
+		if (*role == NULL) {
+			snprintf(rbuf, sizeof(rbuf), "%s", u.role);
+			*role = rbuf;
+		}
+		if (*ng == 0 && db_user_groups(db, u.id, gbuf, &n) == DB_OK) {
+			for (size_t i = 0; i < n; i++)
+				groups[i] = gbuf[i];
+			*ng = n;
+		}
+	} else if (*role == NULL) {
+		fprintf(stderr, "okuructl: note: no user %s in the database; role sender, "
+				"no groups\n", sender);
+	}
+	db_close(db);
+	conf_free(&c);
+}
+
 static int
-ctl_policy_explain(int argc, char **argv)
+ctl_policy_explain(const char *confpath, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"policy", required_argument, NULL, 'p'},   {"sender", required_argument, NULL, 's'},
 		{"role", required_argument, NULL, 'r'},	    {"recipient", required_argument, NULL, 't'},
 		{"file", required_argument, NULL, 'f'},	    {"verdict", required_argument, NULL, 'v'},
-		{"encrypted", no_argument, NULL, 'e'},	    {NULL, 0, NULL, 0},
+		{"encrypted", no_argument, NULL, 'e'},	    {"group", required_argument, NULL, 'g'},
+		{NULL, 0, NULL, 0},
 	};
-	const char *path = NULL, *sender = NULL, *role = "sender", *verdict = "clean";
+	const char *sender = NULL, *role = NULL, *verdict = "clean";
+	const char *groups[DB_MAXGROUPS];
+	char *path = NULL;
+	size_t ng = 0;
 	static const char *rcpts[CTL_MAXITEMS];
 	static struct policy_file files[CTL_MAXITEMS];
 	static char specs[CTL_MAXITEMS][600];
@@ -60,7 +107,16 @@ ctl_policy_explain(int argc, char **argv)
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
-		case 'p': path = optarg; break;
+		case 'p':
+			free(path);
+			if ((path = strdup(optarg)) == NULL)
+				die("out of memory");
+			break;
+		case 'g':
+			if (ng == DB_MAXGROUPS)
+				die("at most %d --group", DB_MAXGROUPS);
+			groups[ng++] = optarg;
+			break;
 		case 's': sender = optarg; break;
 		case 'r': role = optarg; break;
 		case 'v': verdict = optarg; break;
@@ -93,8 +149,13 @@ ctl_policy_explain(int argc, char **argv)
 		default: ctl_policy_usage();
 		}
 	}
-	if (path == NULL || sender == NULL || nr == 0 || optind != argc)
+	if (sender == NULL || nr == 0 || optind != argc)
 		ctl_policy_usage();
+	ctl_policy_sender(confpath, sender, &role, groups, &ng, &path);
+	if (path == NULL)
+		die("--policy FILE is needed without -c CONF");
+	if (role == NULL)
+		role = "sender";
 	if (strcmp(verdict, "clean") != 0 && strcmp(verdict, "unscannable") != 0 &&
 	    strcmp(verdict, "infected") != 0 && strcmp(verdict, "error") != 0)
 		die("--verdict must be clean, unscannable, infected or error");
@@ -104,43 +165,31 @@ ctl_policy_explain(int argc, char **argv)
 	}
 	if (policy_load(path, &p, err, sizeof(err)) != 0)
 		die("%s", err);
-	rq = (struct policy_request){.sender = sender, .sender_role = role, .recipients = rcpts,
+	rq = (struct policy_request){.sender = sender, .sender_role = role,
+				     .sender_groups = groups, .ngroups = ng, .recipients = rcpts,
 				     .nrecipients = nr, .files = files, .nfiles = nf};
 	policy_eval(p, &rq, &d);
 	o = policy_outcome(&d, &rq, why, sizeof(why));
-	printf("outcome       %s: %s\n", ctl_outcomes[o], why);
-	ctl_policy_line(&d, POLICY_DENY, d.deny ? "deny" : "allow");
-	if (d.approvals > 0)
-		snprintf(v, sizeof(v), "%d from %s, %s, %dh", d.approvals, d.approval_group,
-			 d.approval_self ? "self allowed" : "not self", d.approval_hours);
-	else
-		snprintf(v, sizeof(v), "none");
-	ctl_policy_line(&d, POLICY_APPROVAL, v);
-	snprintf(v, sizeof(v), "%d minutes", d.delay_minutes);
-	ctl_policy_line(&d, POLICY_DELAY, v);
-	snprintf(v, sizeof(v), "%d days (at most %d)", d.expiry_days, d.max_expiry_days);
-	ctl_policy_line(&d, POLICY_EXPIRY, v);
-	snprintf(v, sizeof(v), "%d per recipient and file", d.download_limit);
-	ctl_policy_line(&d, POLICY_DOWNLOADS, v);
-	ctl_policy_line(&d, POLICY_VERIFICATION, d.verification);
-	ctl_policy_line(&d, POLICY_UNSCANNABLE, d.allow_unscannable ? "allowed" : "blocked");
-	ctl_policy_line(&d, POLICY_ENCRYPTED, d.allow_encrypted ? "allowed" : "blocked");
-	snprintf(v, sizeof(v), "%d days after the end", d.retention_days);
-	ctl_policy_line(&d, POLICY_RETENTION, v);
+	printf("outcome       %s: %s\n", policy_outcome_name(o), why);
+	for (int part = 0; part < POLICY_NPARTS; part++) {
+		policy_part_value(&d, (enum policy_part)part, v, sizeof(v));
+		ctl_policy_line(&d, (enum policy_part)part, v);
+	}
 	policy_free(p);
+	free(path);
 	return o == POLICY_DENIED || o == POLICY_BLOCKED ? 1 : 0;
 }
 
 /* cmd_policy - okuructl policy check|explain */
 int
-cmd_policy(int argc, char **argv)
+cmd_policy(const char *confpath, int argc, char **argv)
 {
 	struct policy *p;
 	struct policy_retention r;
 	char err[600];
 
 	if (argc >= 2 && strcmp(argv[1], "explain") == 0)
-		return ctl_policy_explain(argc - 1, argv + 1);
+		return ctl_policy_explain(confpath, argc - 1, argv + 1);
 	if (argc != 3 || strcmp(argv[1], "check") != 0)
 		ctl_policy_usage();
 	if (policy_load(argv[2], &p, err, sizeof(err)) != 0) {

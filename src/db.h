@@ -26,6 +26,8 @@ enum db_rc {
 #define DB_EMAILMAX 254
 #define DB_SCAN_DETAILMAX 256
 #define DB_SCAN_VERSIONMAX 512
+#define DB_GROUPMAX 64
+#define DB_MAXGROUPS 32
 
 struct db;
 
@@ -145,6 +147,18 @@ struct db_send {
 	const char *verification;
 	const char *passphrase; /* crypto_pwhash_str, or "" */
 	const char *message;	/* NULL keeps the draft's */
+	/* the policy decision */
+	const char *policy;	/* the decision as JSON, kept on the transfer */
+	int64_t release_at;	/* link mails not before (send delay) */
+	int expiry_days;	/* links live this long after release */
+	int max_expiry_days;	/* and may be extended to this */
+	int approvals_needed;	/* > 0: pending until approved, mails held */
+	const char *approval_group;
+	int approval_self;
+	int64_t approval_expires;
+	int retention_days;
+	int allow_unscannable;
+	int allow_encrypted;
 };
 
 struct db_sendinfo {
@@ -155,6 +169,20 @@ struct db_sendinfo {
 	char verification[16];
 	char passphrase[128];
 	int64_t revoked_at;
+	char state[16];
+	int64_t release_at;
+	int64_t ended_at;
+	int allow_unscannable;
+	int allow_encrypted;
+	int expiry_days;
+	int approvals_needed;
+	char approval_group[DB_GROUPMAX + 1];
+	int approval_self;
+	int64_t approval_expires;
+	int retention_days;
+	int64_t owner_id;
+	int64_t content_purged_at;
+	int max_expiry_days;
 };
 
 /* A message to queue, sealed by outbox.c; inserted in the caller's transaction. */
@@ -234,10 +262,11 @@ int db_transfer_sendinfo(struct db *db, const char *id, struct db_sendinfo *si);
 int db_transfer_send(struct db *db, const struct db_send *s, const struct db_link *links,
 		     size_t nlinks, const struct db_mail *mails, size_t nmails, char *why,
 		     size_t whylen);
-int db_transfer_revoke(struct db *db, const char *transfer_id, int64_t now);
+int db_transfer_refused(struct db *db, const char *transfer_id, const char *policy, int64_t now);
+int db_transfer_revoke(struct db *db, const char *transfer_id, int64_t now, int *recalled);
 int db_transfer_extend(struct db *db, const char *transfer_id, int64_t expires_at);
 int db_request_create(struct db *db, const struct db_transfer *t, const struct db_link *l,
-		      const struct db_mail *m);
+		      const struct db_mail *m, const char *policy, int retention_days);
 int db_request_done(struct db *db, const char *link_id, int64_t now, const struct db_mail *m);
 
 int db_link_by_hash(struct db *db, const unsigned char hash[32], struct db_link *l);
@@ -265,6 +294,31 @@ int db_download_record(struct db *db, const struct db_download *d, int64_t size,
 int db_download_list(struct db *db, const char *link_id, db_download_cb cb, void *arg);
 int db_download_state(struct db *db, const char *link_id, const char *file_id, int limit,
 		      int64_t size, int *completed, int *usable);
+
+/* ---- policy: groups, approvers, votes (db_policy.c) ---- */
+struct db_vote {
+	int64_t approver_id;
+	char approver[DB_NAMEMAX + 1];
+	char decision[12]; /* approve, reject */
+	char comment[1001];
+	int64_t at;
+};
+
+typedef int (*db_user_cb)(const struct db_user *u, void *arg);
+typedef int (*db_id_cb)(const char *id, void *arg);
+typedef int (*db_vote_cb)(const struct db_vote *v, void *arg);
+
+int db_user_group(struct db *db, int64_t user_id, const char *grp, int add);
+int db_user_groups(struct db *db, int64_t user_id, char groups[][DB_GROUPMAX + 1], size_t *n);
+int db_approvers(struct db *db, const char *group, db_user_cb cb, void *arg);
+int db_pending(struct db *db, db_id_cb cb, void *arg);
+int db_votes(struct db *db, const char *transfer_id, db_vote_cb cb, void *arg);
+int db_transfer_policy(struct db *db, const char *transfer_id, char **json, int64_t *at);
+int db_vote(struct db *db, const char *transfer_id, int64_t approver_id, int approve,
+	    const char *comment, int64_t now, const struct db_mail *notify_approve,
+	    const struct db_mail *notify_reject, const char **outcome, char *why, size_t whylen);
+int db_lapsed(struct db *db, int64_t now, char ids[][UTIL_IDLEN + 1], size_t max, size_t *n);
+int db_lapse(struct db *db, const char *transfer_id, int64_t now, const struct db_mail *notify);
 
 /* ---- outbox (db_outbox.c) ---- */
 int db_outbox_due(struct db *db, int64_t now, struct db_outbox *o);

@@ -28,5 +28,8 @@ int db_int_locked(struct db *db, const char *sql, const char *p1, int64_t p2, in
 struct db_mail;
 /* db_mail_insert_locked - queue a message inside the caller's transaction */
 int db_mail_insert_locked(struct db *db, const struct db_mail *m, int64_t now);
+int db_mail_queue_locked(struct db *db, const struct db_mail *m, int64_t now, int64_t not_before,
+			 int held);
+int db_links_cut_locked(struct db *db, const char *transfer_id, const char *link_id);
 
 #endif

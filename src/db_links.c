@@ -34,7 +34,10 @@ db_transfer_sendinfo(struct db *db, const char *id, struct db_sendinfo *si)
 	memset(si, 0, sizeof(*si));
 	db_lock(db);
 	st = db_prepare(db, "SELECT origin, sent_at, expires_at, download_limit, verification, "
-			    "passphrase, revoked_at FROM transfers WHERE id = ?1");
+			    "passphrase, revoked_at, state, release_at, ended_at, allow_unscannable, "
+			    "allow_encrypted, expiry_days, approvals_needed, approval_group, "
+			    "approval_self, approval_expires, retention_days, owner_id, "
+			    "content_purged_at, max_expiry_days FROM transfers WHERE id = ?1");
 	if (st == NULL) {
 		db_unlock(db);
 		return DB_ERROR;
@@ -49,6 +52,20 @@ db_transfer_sendinfo(struct db *db, const char *id, struct db_sendinfo *si)
 		db_copy_text(si->verification, sizeof(si->verification), st, 4);
 		db_copy_text(si->passphrase, sizeof(si->passphrase), st, 5);
 		si->revoked_at = sqlite3_column_int64(st, 6);
+		db_copy_text(si->state, sizeof(si->state), st, 7);
+		si->release_at = sqlite3_column_int64(st, 8);
+		si->ended_at = sqlite3_column_int64(st, 9);
+		si->allow_unscannable = sqlite3_column_int(st, 10);
+		si->allow_encrypted = sqlite3_column_int(st, 11);
+		si->expiry_days = sqlite3_column_int(st, 12);
+		si->approvals_needed = sqlite3_column_int(st, 13);
+		db_copy_text(si->approval_group, sizeof(si->approval_group), st, 14);
+		si->approval_self = sqlite3_column_int(st, 15);
+		si->approval_expires = sqlite3_column_int64(st, 16);
+		si->retention_days = sqlite3_column_int(st, 17);
+		si->owner_id = sqlite3_column_int64(st, 18);
+		si->content_purged_at = sqlite3_column_int64(st, 19);
+		si->max_expiry_days = sqlite3_column_int(st, 20);
 		r = DB_OK;
 	} else {
 		r = r == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR;
@@ -80,10 +97,12 @@ db_link_insert_locked(struct db *db, const struct db_link *l)
 }
 
 /*
- * db_transfer_send - draft → sent with its links and their mails, at once.
- * DB_CONFLICT (why says which) when the transfer is no longer a draft, has
- * no files, or has a file the scanner has not passed: checked inside the
- * transaction, so nothing can change between the check and the links.
+ * db_transfer_send - draft → sent (or pending, waiting for approval) with
+ * its links, their mails and the policy decision, at once. DB_CONFLICT (why
+ * says which) when the transfer is no longer a draft, has no files, or has
+ * a file the scanner has not passed and the decision does not let through:
+ * checked inside the transaction, so nothing can change between the check
+ * and the links.
  */
 int
 db_transfer_send(struct db *db, const struct db_send *s, const struct db_link *links,
@@ -111,9 +130,25 @@ db_transfer_send(struct db *db, const struct db_send *s, const struct db_link *l
 		return db_finish_locked(db, DB_CONFLICT);
 	}
 	if (db_int_locked(db, "SELECT count(*) FROM files WHERE transfer_id = ?1", s->transfer_id,
-			    0, &nfiles) != DB_OK ||
-	    db_int_locked(db, "SELECT count(*) FROM files WHERE transfer_id = ?1 "
-				"AND state != 'clean'", s->transfer_id, 0, &unclean) != DB_OK)
+			    0, &nfiles) != DB_OK)
+		return db_finish_locked(db, DB_ERROR);
+	/*
+	 * Clean files pass; unscannable ones only as the decision allows
+	 * (encrypted ones by their own permission); infected or failed never.
+	 */
+	st = db_prepare(db, "SELECT count(*) FROM files WHERE transfer_id = ?1 AND NOT ("
+			    "state = 'clean' OR (state = 'unscannable' AND CASE "
+			    "WHEN scan_reason = 'encrypted' THEN ?2 ELSE ?3 END))");
+	if (st == NULL)
+		return db_finish_locked(db, DB_ERROR);
+	sqlite3_bind_text(st, 1, s->transfer_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 2, s->allow_encrypted ? 1 : 0);
+	sqlite3_bind_int(st, 3, s->allow_unscannable ? 1 : 0);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		unclean = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (r != SQLITE_ROW)
 		return db_finish_locked(db, DB_ERROR);
 	if (nfiles == 0) {
 		snprintf(why, whylen, "the transfer has no files");
@@ -124,9 +159,13 @@ db_transfer_send(struct db *db, const struct db_send *s, const struct db_link *l
 			 (long long)unclean, (long long)nfiles);
 		return db_finish_locked(db, DB_CONFLICT);
 	}
-	st = db_prepare(db, "UPDATE transfers SET state = 'sent', sent_at = ?2, expires_at = ?3, "
+	st = db_prepare(db, "UPDATE transfers SET state = ?8, sent_at = ?2, expires_at = ?3, "
 			    "download_limit = ?4, verification = ?5, passphrase = ?6, "
-			    "message = coalesce(?7, message) WHERE id = ?1");
+			    "message = coalesce(?7, message), release_at = ?9, expiry_days = ?10, "
+			    "approvals_needed = ?11, approval_group = ?12, approval_self = ?13, "
+			    "approval_expires = ?14, retention_days = ?15, allow_unscannable = ?16, "
+			    "allow_encrypted = ?17, policy = ?18, policy_at = ?2, max_expiry_days = ?19 "
+			    "WHERE id = ?1");
 	if (st == NULL)
 		return db_finish_locked(db, DB_ERROR);
 	sqlite3_bind_text(st, 1, s->transfer_id, -1, SQLITE_TRANSIENT);
@@ -137,18 +176,57 @@ db_transfer_send(struct db *db, const struct db_send *s, const struct db_link *l
 	sqlite3_bind_text(st, 6, s->passphrase, -1, SQLITE_TRANSIENT);
 	if (s->message != NULL)
 		sqlite3_bind_text(st, 7, s->message, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 8, s->approvals_needed > 0 ? "pending" : "sent", -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, s->release_at);
+	sqlite3_bind_int(st, 10, s->expiry_days);
+	sqlite3_bind_int(st, 11, s->approvals_needed);
+	sqlite3_bind_text(st, 12, s->approval_group ? s->approval_group : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 13, s->approval_self);
+	sqlite3_bind_int64(st, 14, s->approval_expires);
+	sqlite3_bind_int(st, 15, s->retention_days);
+	sqlite3_bind_int(st, 16, s->allow_unscannable);
+	sqlite3_bind_int(st, 17, s->allow_encrypted);
+	sqlite3_bind_text(st, 18, s->policy ? s->policy : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 19, s->max_expiry_days);
 	r = db_step_done(db, st);
 	for (size_t i = 0; r == DB_OK && i < nlinks; i++)
 		r = db_link_insert_locked(db, &links[i]);
+	/* Link mails wait for the delay, and for the approvers when there are any. */
 	for (size_t i = 0; r == DB_OK && i < nmails; i++)
-		r = db_mail_insert_locked(db, &mails[i], s->sent_at);
+		r = strcmp(mails[i].kind, "link") == 0
+			    ? db_mail_queue_locked(db, &mails[i], s->sent_at, s->release_at,
+						   s->approvals_needed > 0)
+			    : db_mail_insert_locked(db, &mails[i], s->sent_at);
 	if (r == DB_CONFLICT)
 		snprintf(why, whylen, "a recipient appears twice");
 	return db_finish_locked(db, r);
 }
 
+/* db_transfer_refused - record the decision that refused a send; the draft stays */
+int
+db_transfer_refused(struct db *db, const char *transfer_id, const char *policy, int64_t now)
+{
+	sqlite3_stmt *st;
+
+	db_lock(db);
+	st = db_prepare(db, "UPDATE transfers SET policy = ?2, policy_at = ?3 "
+			    "WHERE id = ?1 AND state = 'draft'");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	sqlite3_bind_text(st, 1, transfer_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, policy, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, now);
+	{
+		int r = db_step_done(db, st);
+		db_unlock(db);
+		return r;
+	}
+}
+
 /* db_links_cut_locked - end sessions and cancel unsent mail of revoked links */
-static int
+int
 db_links_cut_locked(struct db *db, const char *transfer_id, const char *link_id)
 {
 	static const char *const sql[] = {
@@ -173,21 +251,31 @@ db_links_cut_locked(struct db *db, const char *transfer_id, const char *link_id)
 	return r;
 }
 
-/* db_transfer_revoke - every link of the transfer stops working now */
+/*
+ * db_transfer_revoke - every link of the transfer stops working now. Before
+ * any link mail could leave (waiting for approval, or inside the send
+ * delay) that is a recall: *recalled says so, and no mail ever goes.
+ */
 int
-db_transfer_revoke(struct db *db, const char *transfer_id, int64_t now)
+db_transfer_revoke(struct db *db, const char *transfer_id, int64_t now, int *recalled)
 {
 	sqlite3_stmt *st;
 	int r;
+	int64_t rec = 0;
 
 	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
-	st = db_prepare(db, "UPDATE transfers SET state = 'revoked', revoked_at = ?2 "
-			    "WHERE id = ?1 AND state != 'revoked'");
+	if (db_int_locked(db, "SELECT state = 'pending' OR (state = 'sent' AND release_at > ?2) "
+			      "FROM transfers WHERE id = ?1", transfer_id, now, &rec) != DB_OK)
+		return db_finish_locked(db, DB_ERROR);
+	*recalled = rec != 0;
+	st = db_prepare(db, "UPDATE transfers SET state = ?3, revoked_at = ?2, ended_at = ?2 "
+			    "WHERE id = ?1 AND state IN ('draft', 'pending', 'sent')");
 	if (st == NULL)
 		return db_finish_locked(db, DB_ERROR);
 	sqlite3_bind_text(st, 1, transfer_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_text(st, 3, rec ? "recalled" : "revoked", -1, SQLITE_STATIC);
 	r = db_changes_or(db, db_step_done(db, st), DB_CONFLICT);
 	if (r == DB_OK) {
 		st = db_prepare(db, "UPDATE links SET revoked_at = ?2 "
@@ -233,7 +321,7 @@ db_transfer_extend(struct db *db, const char *transfer_id, int64_t expires_at)
 /* db_request_create - a request-files transfer, its upload link and mail */
 int
 db_request_create(struct db *db, const struct db_transfer *t, const struct db_link *l,
-		  const struct db_mail *m)
+		  const struct db_mail *m, const char *policy, int retention_days)
 {
 	sqlite3_stmt *st;
 	int r;
@@ -241,7 +329,8 @@ db_request_create(struct db *db, const struct db_transfer *t, const struct db_li
 	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
 	st = db_prepare(db, "INSERT INTO transfers (id, owner_id, subject, message, state, created, "
-			    "origin, expires_at) VALUES (?1, ?2, ?3, ?4, 'draft', ?5, 'request', ?6)");
+			    "origin, expires_at, policy, policy_at, retention_days) "
+			    "VALUES (?1, ?2, ?3, ?4, 'draft', ?5, 'request', ?6, ?7, ?5, ?8)");
 	if (st == NULL)
 		return db_finish_locked(db, DB_ERROR);
 	sqlite3_bind_text(st, 1, t->id, -1, SQLITE_TRANSIENT);
@@ -250,6 +339,8 @@ db_request_create(struct db *db, const struct db_transfer *t, const struct db_li
 	sqlite3_bind_text(st, 4, t->message ? t->message : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 5, t->created);
 	sqlite3_bind_int64(st, 6, l->expires_at);
+	sqlite3_bind_text(st, 7, policy, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 8, retention_days);
 	r = db_step_done(db, st);
 	if (r == DB_OK)
 		r = db_link_insert_locked(db, l);

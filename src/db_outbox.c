@@ -18,14 +18,27 @@
 int
 db_mail_insert_locked(struct db *db, const struct db_mail *m, int64_t now)
 {
+	return db_mail_queue_locked(db, m, now, now, 0);
+}
+
+/*
+ * db_mail_queue_locked - queue m to go out not before not_before; a held
+ * message waits for its transfer's approval whatever the time.
+ */
+int
+db_mail_queue_locked(struct db *db, const struct db_mail *m, int64_t now, int64_t not_before,
+		     int held)
+{
 	sqlite3_stmt *st = db_prepare(
 		db, "INSERT INTO outbox (created, kind, to_addr, transfer_id, link_id, message_id, "
-		    "key_id, wrapped, sealed, state, next_attempt) "
-		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', ?1)");
+		    "key_id, wrapped, sealed, state, next_attempt, held) "
+		    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'queued', ?10, ?11)");
 
 	if (st == NULL)
 		return DB_ERROR;
 	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int64(st, 10, not_before);
+	sqlite3_bind_int(st, 11, held ? 1 : 0);
 	sqlite3_bind_text(st, 2, m->kind, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, m->to, -1, SQLITE_TRANSIENT);
 	if (m->transfer_id[0] != '\0')
@@ -124,7 +137,7 @@ int
 db_outbox_due(struct db *db, int64_t now, struct db_outbox *o)
 {
 	return db_outbox_one(db, "SELECT " DB_OUTBOX_COLS " FROM outbox "
-				 "WHERE state = 'queued' AND next_attempt <= ?1 "
+				 "WHERE state = 'queued' AND held = 0 AND next_attempt <= ?1 "
 				 "ORDER BY next_attempt, id LIMIT 1",
 			     NULL, now, NULL, 1, o);
 }
@@ -137,7 +150,8 @@ db_outbox_next_time(struct db *db, int64_t *t)
 	int r;
 
 	db_lock(db);
-	st = db_prepare(db, "SELECT min(next_attempt) FROM outbox WHERE state = 'queued'");
+	st = db_prepare(db, "SELECT min(next_attempt) FROM outbox WHERE state = 'queued' "
+			    "AND held = 0");
 	if (st == NULL) {
 		db_unlock(db);
 		return DB_ERROR;

@@ -467,10 +467,12 @@ http_drain_and_stop(struct server *srv)
 }
 
 void
-http_policy_eval(struct server *srv, const struct policy_request *rq, struct policy_decision *d)
+http_policy_eval(struct server *srv, const struct policy_request *rq, struct policy_decision *d,
+		 char *file, size_t filelen)
 {
 	pthread_rwlock_rdlock(&srv->lock);
 	policy_eval(srv->policy, rq, d);
+	snprintf(file, filelen, "%s", policy_path(srv->policy));
 	pthread_rwlock_unlock(&srv->lock);
 }
 

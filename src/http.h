@@ -86,7 +86,7 @@ void http_drain_and_stop(struct server *srv);
 int http_reload(struct server *srv, const char *confpath);
 /* The policy in force, read under srv->lock (a reload swaps it whole). */
 void http_policy_eval(struct server *srv, const struct policy_request *rq,
-		      struct policy_decision *d);
+		      struct policy_decision *d, char *file, size_t filelen);
 void http_policy_defaults(struct server *srv, struct policy_decision *d,
 			  struct policy_retention *r);
 void http_limits(struct server *srv, struct limits *out);
@@ -105,6 +105,7 @@ enum MHD_Result api_handle(struct server *srv, struct MHD_Connection *c, struct 
 void api_request_done(struct server *srv, struct req *rq, int completed);
 enum MHD_Result api_json(struct MHD_Connection *c, unsigned status, json_t *o);
 int api_transfer_load(struct server *srv, struct req *rq, const char *id, struct db_transfer *t);
+json_t *api_transfer_json(struct server *srv, const char *id);
 enum MHD_Result api_transfer_show(struct server *srv, struct MHD_Connection *c, struct req *rq,
 				  const char *id);
 enum MHD_Result api_transfer_respond(struct server *srv, struct MHD_Connection *c,
@@ -113,7 +114,8 @@ enum MHD_Result api_transfer_respond(struct server *srv, struct MHD_Connection *
 enum MHD_Result api_request_create(struct server *srv, struct MHD_Connection *c, struct req *rq);
 int api_body_collect(struct server *srv, struct req *rq, const char *data, size_t *size);
 enum MHD_Result api_file_send(struct server *srv, struct MHD_Connection *c, struct req *rq,
-			      const struct db_file *f, const char *who);
+			      const struct db_file *f, const char *who, int allow_unscannable,
+			      int allow_encrypted);
 enum MHD_Result api_upload_open(struct server *srv, struct MHD_Connection *c, struct req *rq,
 				const char *tid, const char *rawname, int64_t max_size, int max_files,
 				const char *uploader, int64_t max_bytes);
@@ -123,6 +125,11 @@ enum MHD_Result api_upload_step(struct server *srv, struct MHD_Connection *c, st
 				const char *data, size_t *data_size);
 enum MHD_Result api_body_begin(struct server *srv, struct MHD_Connection *c, struct req *rq,
 			       int allow_form);
+
+/* api_approval.c: 上長承認 */
+enum MHD_Result api_approvals_list(struct server *srv, struct MHD_Connection *c, struct req *rq);
+enum MHD_Result api_approval_decide(struct server *srv, struct MHD_Connection *c, struct req *rq,
+				    const char *tid);
 
 /* api_send.c: sending, revoking, extending; a transfer's recipients as JSON */
 enum MHD_Result api_send(struct server *srv, struct MHD_Connection *c, struct req *rq,

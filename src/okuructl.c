@@ -1,7 +1,9 @@
 /*
  * okuructl.c - the administrator's and auditor's command line.
  *   okuructl init --data-dir DIR [options]      create a new installation
- *   okuructl -c CONF user add NAME --email ADDR --role ROLE
+ *   okuructl -c CONF user add NAME --email ADDR --role ROLE [--group G]...
+ *   okuructl -c CONF user group NAME add|remove GROUP   policy groups
+ *   okuructl -c CONF user show NAME              role, e-mail, groups
  *   okuructl -c CONF user token NAME             issue another API token
  *   okuructl [-c CONF] scan [options] FILE...    scan local files as okurud would
  *   okuructl -c CONF mail test ADDR              send the "test" template to ADDR
@@ -74,13 +76,17 @@ usage(void)
 	      "                     [--smtp-url URL] [--smtp-ca-file FILE]\n"
 	      "                     [--mail-from ADDR] [--tls-cert FILE --tls-key FILE]\n"
 	      "       okuructl -c CONF user add NAME --email ADDR --role sender|approver|auditor|admin\n"
+	      "                     [--group GROUP]...\n"
+	      "       okuructl -c CONF user group NAME add|remove GROUP\n"
+	      "       okuructl -c CONF user show NAME\n"
 	      "       okuructl -c CONF user token NAME\n"
 	      "       okuructl [-c CONF] scan [--database DIR] [--allow-test-signatures]\n"
 	      "                     [--scanner PROGRAM] FILE...\n"
 	      "       okuructl -c CONF mail test ADDR\n"
 	      "       okuructl policy check FILE\n"
-	      "       okuructl policy explain --policy FILE --sender USER [--role ROLE]\n"
-	      "                --recipient ADDR... [--file NAME:SIZE[:TYPE]]...\n"
+	      "       okuructl [-c CONF] policy explain [--policy FILE] --sender USER\n"
+	      "                [--role ROLE] [--group GROUP]... --recipient ADDR...\n"
+	      "                [--file NAME:SIZE[:TYPE]]...\n"
 	      "                [--verdict clean|unscannable|infected|error] [--encrypted]\n",
 	      stderr);
 	exit(2);
@@ -383,6 +389,21 @@ valid_username(const char *s)
 	return 1;
 }
 
+/* valid_group - policy group names: 1-64 of A-Z a-z 0-9 . _ - */
+static int
+valid_group(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > DB_GROUPMAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
 static void
 issue_token(struct db *db, int64_t user_id, const char *name)
 {
@@ -409,9 +430,12 @@ cmd_user(const char *confpath, int argc, char **argv)
 		static const struct option opts[] = {
 			{"email", required_argument, NULL, 'e'},
 			{"role", required_argument, NULL, 'r'},
+			{"group", required_argument, NULL, 'g'},
 			{NULL, 0, NULL, 0},
 		};
 		const char *name = argv[2], *email = NULL, *role = NULL;
+		const char *groups[DB_MAXGROUPS];
+		size_t ng = 0;
 		int64_t id;
 		int ch, r;
 
@@ -421,6 +445,11 @@ cmd_user(const char *confpath, int argc, char **argv)
 				email = optarg;
 			else if (ch == 'r')
 				role = optarg;
+			else if (ch == 'g' && ng < DB_MAXGROUPS && valid_group(optarg))
+				groups[ng++] = optarg;
+			else if (ch == 'g')
+				die("group must be 1-64 characters of A-Z a-z 0-9 . _ - (at most %d "
+				    "groups)", DB_MAXGROUPS);
 			else
 				usage();
 		}
@@ -439,8 +468,40 @@ cmd_user(const char *confpath, int argc, char **argv)
 			die("user %s already exists", name);
 		if (r != DB_OK)
 			die("cannot add user %s", name);
+		for (size_t g = 0; g < ng; g++)
+			if (db_user_group(db, id, groups[g], 1) != DB_OK)
+				die("cannot add user %s to group %s", name, groups[g]);
 		printf("user %s created (role %s, e-mail %s)\n", name, role, email);
+		for (size_t g = 0; g < ng; g++)
+			printf("user %s is in group %s\n", name, groups[g]);
 		issue_token(db, id, name);
+	} else if (strcmp(argv[1], "group") == 0 && argc == 5 &&
+		   (strcmp(argv[3], "add") == 0 || strcmp(argv[3], "remove") == 0)) {
+		/* okuructl user group NAME add|remove GROUP */
+		int add = strcmp(argv[3], "add") == 0, r;
+		if (!valid_group(argv[4]))
+			die("group must be 1-64 characters of A-Z a-z 0-9 . _ -");
+		db = open_conf_db(confpath, &c);
+		if (db_user_find(db, argv[2], &u) != DB_OK)
+			die("no such user: %s", argv[2]);
+		r = db_user_group(db, u.id, argv[4], add);
+		if (r == DB_NOTFOUND)
+			die("user %s is not in group %s", argv[2], argv[4]);
+		if (r != DB_OK)
+			die("cannot change the groups of %s", argv[2]);
+		printf("user %s %s group %s\n", argv[2], add ? "is now in" : "has left", argv[4]);
+	} else if (strcmp(argv[1], "show") == 0 && argc == 3) {
+		char groups[DB_MAXGROUPS][DB_GROUPMAX + 1];
+		size_t n = 0;
+		db = open_conf_db(confpath, &c);
+		if (db_user_find(db, argv[2], &u) != DB_OK)
+			die("no such user: %s", argv[2]);
+		if (db_user_groups(db, u.id, groups, &n) != DB_OK)
+			die("cannot read the groups of %s", argv[2]);
+		printf("user %s\nrole %s\ne-mail %s\ngroups", u.name, u.role, u.email);
+		for (size_t g = 0; g < n; g++)
+			printf(" %s", groups[g]);
+		printf("%s\n", n == 0 ? " (none)" : "");
 	} else if (strcmp(argv[1], "token") == 0 && argc == 3) {
 		db = open_conf_db(confpath, &c);
 		if (db_user_find(db, argv[2], &u) != DB_OK)
@@ -694,7 +755,7 @@ main(int argc, char **argv)
 	else if (strcmp(argv[i], "mail") == 0)
 		return cmd_mail(confpath, argc - i, argv + i);
 	else if (strcmp(argv[i], "policy") == 0)
-		return cmd_policy(argc - i, argv + i);
+		return cmd_policy(confpath, argc - i, argv + i);
 	else
 		usage();
 	return 0;

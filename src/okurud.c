@@ -58,7 +58,7 @@ static int
 okurud_check_mail(const struct conf *c, char *err, size_t errlen)
 {
 	static const char *const names[] = {"link", "otp", "receipt", "request", "uploaded",
-					    "mailfail"};
+					    "mailfail", "approval", "approval_result"};
 	char path[4096];
 	char *pw;
 

@@ -28,7 +28,7 @@ struct policy_list {
 };
 
 struct policy_match {
-	struct policy_list senders, roles, domains, domains_not, addresses;
+	struct policy_list senders, roles, groups, domains, domains_not, addresses;
 	struct policy_list types, extensions, verdicts;
 	int min_recipients, max_recipients, min_files, max_files, encrypted;
 	int64_t min_file_size, min_total_size;
@@ -96,7 +96,7 @@ policy_list_free(struct policy_list *l)
 static void
 policy_rule_free(struct policy_rule *r)
 {
-	struct policy_list *lists[] = {&r->m.senders, &r->m.roles, &r->m.domains,
+	struct policy_list *lists[] = {&r->m.senders, &r->m.roles, &r->m.groups, &r->m.domains,
 				       &r->m.domains_not, &r->m.addresses, &r->m.types,
 				       &r->m.extensions, &r->m.verdicts};
 
@@ -256,6 +256,7 @@ policy_match_read(struct policy_ctx *x, const config_setting_t *g, struct policy
 			struct policy_list *l;
 		} lists[] = {{"senders", &m->senders},
 			     {"roles", &m->roles},
+			     {"groups", &m->groups},
 			     {"recipient_domains", &m->domains},
 			     {"recipient_domains_not", &m->domains_not},
 			     {"recipient_addresses", &m->addresses},
@@ -615,10 +616,56 @@ policy_retention(const struct policy *p, struct policy_retention *r)
 	*r = p->retention;
 }
 
+const char *
+policy_path(const struct policy *p)
+{
+	return p->path;
+}
+
 void
 policy_defaults(const struct policy *p, struct policy_decision *d)
 {
 	*d = p->defaults;
+}
+
+static const char *const policy_outcomes[] = {"send", "hold", "approval", "blocked", "denied"};
+
+const char *
+policy_outcome_name(enum policy_outcome o)
+{
+	return policy_outcomes[o];
+}
+
+/* policy_part_value - one decision in words, as explain and the API show it */
+void
+policy_part_value(const struct policy_decision *d, enum policy_part part, char *v, size_t len)
+{
+	switch (part) {
+	case POLICY_DENY: snprintf(v, len, "%s", d->deny ? "deny" : "allow"); break;
+	case POLICY_APPROVAL:
+		if (d->approvals > 0)
+			snprintf(v, len, "%d from %s, %s, %dh", d->approvals, d->approval_group,
+				 d->approval_self ? "self allowed" : "not self", d->approval_hours);
+		else
+			snprintf(v, len, "none");
+		break;
+	case POLICY_DELAY: snprintf(v, len, "%d minutes", d->delay_minutes); break;
+	case POLICY_EXPIRY:
+		snprintf(v, len, "%d days (at most %d)", d->expiry_days, d->max_expiry_days);
+		break;
+	case POLICY_DOWNLOADS:
+		snprintf(v, len, "%d per recipient and file", d->download_limit);
+		break;
+	case POLICY_VERIFICATION: snprintf(v, len, "%s", d->verification); break;
+	case POLICY_UNSCANNABLE:
+		snprintf(v, len, "%s", d->allow_unscannable ? "allowed" : "blocked");
+		break;
+	case POLICY_ENCRYPTED:
+		snprintf(v, len, "%s", d->allow_encrypted ? "allowed" : "blocked");
+		break;
+	case POLICY_RETENTION: snprintf(v, len, "%d days after the end", d->retention_days); break;
+	default: snprintf(v, len, "?"); break;
+	}
 }
 
 /* ---- evaluation --------------------------------------------------------- */
@@ -689,6 +736,16 @@ policy_matches(const struct policy_match *m, const struct policy_request *rq, ch
 		if ((pat = policy_glob(&m->roles, rq->sender_role)) == NULL)
 			return 0;
 		ADD("sender role %s matches \"%s\"", rq->sender_role, pat);
+	}
+	if (m->groups.n > 0) {
+		found = 0;
+		for (size_t i = 0; !found && i < rq->ngroups; i++)
+			if ((pat = policy_glob(&m->groups, rq->sender_groups[i])) != NULL) {
+				ADD("sender group %s matches \"%s\"", rq->sender_groups[i], pat);
+				found = 1;
+			}
+		if (!found)
+			return 0;
 	}
 	if (m->domains.n > 0) {
 		found = 0;

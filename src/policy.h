@@ -29,6 +29,8 @@ struct policy_file {
 struct policy_request {
 	const char *sender;
 	const char *sender_role;
+	const char *const *sender_groups;
+	size_t ngroups;
 	const char *const *recipients;
 	size_t nrecipients;
 	const struct policy_file *files;
@@ -95,6 +97,10 @@ void policy_retention(const struct policy *p, struct policy_retention *r);
 /* policy_defaults - the decision no rule changes (the defaults group) */
 void policy_defaults(const struct policy *p, struct policy_decision *d);
 size_t policy_nrules(const struct policy *p);
+const char *policy_path(const struct policy *p);
 const char *policy_part_name(enum policy_part part);
+const char *policy_outcome_name(enum policy_outcome o); /* send, hold, approval, ... */
+void policy_part_value(const struct policy_decision *d, enum policy_part part, char *v,
+		       size_t len);
 
 #endif

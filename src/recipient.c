@@ -166,6 +166,16 @@ rcpt_load(struct server *srv, struct MHD_Connection *c, struct rcpt *x, const ch
 		*outcome = "revoked";
 		return 1;
 	}
+	/*
+	 * A download link works only once its transfer is sent and released:
+	 * not while it waits for approval or inside the send delay, and never
+	 * after a rejection or lapse. The token is in a held mail then, but a
+	 * held mail is no reason to trust the state less.
+	 */
+	if (!x->upload && (strcmp(x->si.state, "sent") != 0 || x->si.release_at > now)) {
+		*outcome = "not_released";
+		return 1;
+	}
 	if (x->link.expires_at <= now) {
 		*outcome = "expired";
 		return 1;
@@ -679,7 +689,7 @@ rcpt_download(struct server *srv, struct MHD_Connection *c, struct req *rq, stru
 	snprintf(rq->dl.ua, sizeof(rq->dl.ua), "%s", x->ua ? x->ua : "");
 	snprintf(who, sizeof(who), "recipient:%s", x->link.address);
 	rcpt_attempt(srv, x, x->link.id, "download", "ok");
-	return api_file_send(srv, c, rq, f, who);
+	return api_file_send(srv, c, rq, f, who, x->si.allow_unscannable, x->si.allow_encrypted);
 }
 
 /*

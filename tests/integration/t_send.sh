@@ -34,9 +34,11 @@ bad_fid=$(upload "$tok" "$tid_bad" eicar.txt "$T/eicar.txt")
 [ "$(wait_scan "$tok" "$tid_bad" "$bad_fid")" = infected ] || fail "EICAR not infected"
 send "$tid_bad" '{"recipients":["bob@client.example"]}'
 assert_eq "$(status)" 409 "send with an infected file"
-assert_contains "$(cat "$T/body")" "not passed the virus scan" "infected refusal reason"
+assert_contains "$(cat "$T/body")" "file eicar.txt is infected" "infected refusal reason"
+assert_eq "$(json 'j["policy"]["outcome"]')" blocked "the refusal carries the decision"
 send "$tid" '{"recipients":["bob@client.example"],"verification":"none"}'
-assert_eq "$(status)" 400 "verification none without links.allow_none"
+assert_eq "$(status)" 400 "verification none where the policy wants email-otp"
+assert_contains "$(cat "$T/body")" "verification must be email-otp or passphrase here (policy rule default)" "why none is refused"
 send "$tid" '{"recipients":["bob@client.example","BOB@client.example"]}'
 assert_eq "$(status)" 400 "duplicate recipient"
 send "$tid" '{"recipients":["bob@client.example"],"expires_days":31}'
@@ -289,8 +291,13 @@ assert_eq "$(sqlite3 "$DATA/okuru.db" "$q")" 1 "receipt for an out-of-order down
 okuru_stop
 ok "parallel requests cannot beat the limit; out-of-order ranges count and send a receipt"
 
-# Verification "none", only where the configuration allows it.
-conf_set links allow_none true
+# Verification "none", only where the policy allows it.
+cat >"$T/none.policy" <<'EOF'
+version = 1;
+defaults = { verification = "none"; };
+rules = ();
+EOF
+conf_set - policy "\"$T/none.policy\""
 okuru_start
 tid5=$(new_transfer "$tok")
 upload_clean "$tok" "$tid5" d.bin "$T/a.bin" >/dev/null
@@ -305,4 +312,4 @@ rcpt frank GET "$link_f/files/$(json 'j["files"][0]["id"]')"
 assert_eq "$(status)" 200 "download without verification"
 assert_eq "$(sha "$T/body")" "$(sha "$T/a.bin")" "hash without verification"
 okuru_stop
-ok "verification none works only when links.allow_none is set"
+ok "verification none works only where the policy allows it"

@@ -170,11 +170,9 @@ test_defaults(void **state)
 	assert_string_equal(c->smtp_url, "");
 	assert_string_equal(c->smtp_ca_file, "");
 	assert_string_equal(c->mail_from, "okuru@localhost");
-	assert_string_equal(c->links_verification, "email-otp");
-	assert_int_equal(c->links_default_expiry_days, 7);
-	assert_int_equal(c->links_max_expiry_days, 30);
 	assert_int_equal(c->links_otp_attempts, 5);
-	assert_int_equal(c->links_allow_none, 0);
+	assert_string_equal(c->policy_file, PKGDATADIR "/policy/default.policy");
+	assert_int_equal(c->retention_interval, 600);
 	assert_int_equal(c->smtp_retry_min, 60);
 	/* data_dir defaults to the file's own directory */
 	assert_string_equal(c->data_dir, joined(fx, ".", p));
@@ -297,16 +295,23 @@ test_sending(void **state)
 	struct fixture *fx = *state;
 	struct conf *c = &fx->c;
 
-	load_ok(fx, "links = { verification = \"none\"; allow_none = true; download_limit = 9; };\n"
+	load_ok(fx, "links = { otp_digits = 6; };\n"
+		    "retention = { interval = 5; };\n"
 		    "smtp = { from = \"files@bank.example\"; from_name = \"Bank files\"; };\n"
 		    "requests = { max_bytes = \"10M\"; };\n");
-	assert_string_equal(c->links_verification, "none");
-	assert_int_equal(c->links_download_limit, 9);
+	assert_int_equal(c->links_otp_digits, 6);
+	assert_int_equal(c->retention_interval, 5);
 	assert_string_equal(c->mail_from_name, "Bank files");
 	assert_int_equal(c->requests_max_bytes, 10LL << 20);
-	load_bad(fx, "\nlinks = { verification = \"none\"; };\n", 2, "links.verification");
-	load_bad(fx, "\nlinks = { verification = \"sms\"; };\n", 2, "links.verification");
-	load_bad(fx, "\nlinks = { default_expiry_days = 40; };\n", 2, "links.default_expiry_days");
+	/* Decided by the policy file now: the error says where to go. */
+	load_bad(fx, "\nlinks = { verification = \"none\"; };\n", 2,
+		 "links.verification is decided by the policy file now");
+	load_bad(fx, "\nlinks = { download_limit = 3; };\n", 2,
+		 "links.download_limit is decided by the policy file now: set download_limit");
+	load_bad(fx, "\nrequests = { max_expiry_days = 3; };\n", 2,
+		 "requests.max_expiry_days is decided by the policy file now");
+	load_bad(fx, "\nretention = 5;\n", 2, "\"retention\" must be a group");
+	load_bad(fx, "\nretention = { interval = 0; };\n", 2, "retention.interval");
 	load_bad(fx, "\nsmtp = { from = \"a b@bank.example\"; };\n", 2, "smtp.from");
 	load_bad(fx, "\nsmtp = { from = \"x@y\\r\\nBcc: z@w\"; };\n", 2, "smtp.from");
 	load_bad(fx, "\nsmtp = { from_name = \"a\\\"b\"; };\n", 2, "smtp.from_name");
