@@ -191,10 +191,13 @@ db_transfer_send(struct db *db, const struct db_send *s, const struct db_link *l
 	r = db_step_done(db, st);
 	for (size_t i = 0; r == DB_OK && i < nlinks; i++)
 		r = db_link_insert_locked(db, &links[i]);
-	/* Link mails wait for the delay, and for the approvers when there are any. */
+	/*
+	 * Link mails wait for the delay, and for the approvers when there are
+	 * any; their give-up time counts from the release, not from the send.
+	 */
 	for (size_t i = 0; r == DB_OK && i < nmails; i++)
 		r = strcmp(mails[i].kind, "link") == 0
-			    ? db_mail_queue_locked(db, &mails[i], s->sent_at, s->release_at,
+			    ? db_mail_queue_locked(db, &mails[i], s->release_at, s->release_at,
 						   s->approvals_needed > 0)
 			    : db_mail_insert_locked(db, &mails[i], s->sent_at);
 	if (r == DB_CONFLICT)
