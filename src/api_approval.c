@@ -193,13 +193,16 @@ api_approval_decide(struct server *srv, struct MHD_Connection *c, struct req *rq
 		outbox_mail_free(&ok_notice);
 	if (have_no)
 		outbox_mail_free(&no_notice);
+	/* decision and comment point into in: it goes last. */
+	if (r == DB_OK)
+		log_event(LOG_LVL_INFO, "approval.vote",
+			  "transfer=%s approver=%s decision=%s outcome=%s", tid, rq->user.name,
+			  decision, outcome);
 	json_decref(in);
 	if (r == DB_CONFLICT)
 		return http_error(c, 409, why[0] ? why : "the decision cannot be recorded");
 	if (r != DB_OK)
 		return http_error(c, 503, "database unavailable");
-	log_event(LOG_LVL_INFO, "approval.vote", "transfer=%s approver=%s decision=%s outcome=%s",
-		  tid, rq->user.name, decision, outcome);
 	if (srv->mailer != NULL)
 		mailer_kick(srv->mailer);
 	{

@@ -122,10 +122,11 @@ api_request_create(struct server *srv, struct MHD_Connection *c, struct req *rq)
 			return http_error(c, 503, "out of memory");
 		}
 		if (o == POLICY_DENIED) {
-			json_decref(in);
-			free(ptext);
+			/* addr points into in: logged before it goes. */
 			log_event(LOG_LVL_INFO, "request.refused", "user=%s counterparty=%s "
 				  "outcome=denied rule=%s", rq->user.name, addr, d.rule[POLICY_DENY]);
+			json_decref(in);
+			free(ptext);
 			return api_json(c, 403, json_pack("{s:s, s:o}", "error", why, "policy", pj));
 		}
 		json_decref(pj);
