@@ -171,7 +171,7 @@ api_approval_decide(struct server *srv, struct MHD_Connection *c, struct req *rq
 		if (strcmp(si.state, "pending") != 0)
 			return http_error(c, 409, "the transfer is not waiting for approval (any "
 						  "more)");
-		if (si.owner_id == rq->user.id && !si.approval_self)
+		if ((si.owner_id == rq->user.id || si.sent_by == rq->user.id) && !si.approval_self)
 			return http_error(c, 403, "you cannot approve your own transfer (the policy "
 						  "does not allow it)");
 		if (approval_eligible(srv, &rq->user, &si) == 1)

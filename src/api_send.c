@@ -376,7 +376,8 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 		goto out;
 	}
 	if (outcome == POLICY_APPROVE &&
-	    approval_ask_prepare(srv, &ask, &t, &owner, &d, r.addr, r.naddr, ft.text, ft.html,
+	    approval_ask_prepare(srv, &ask, &t, r.message ? r.message : t.message, &owner,
+				 &rq->user, &d, r.addr, r.naddr, ft.text, ft.html,
 				 why, sizeof(why), now) != 0) {
 		ret = ask.failed ? http_error(c, 503, "the approval request cannot be prepared "
 						      "(see the server log)")
@@ -452,6 +453,7 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 				    .approvals_needed = outcome == POLICY_APPROVE ? d.approvals : 0,
 				    .approval_group = d.approval_group,
 				    .approval_self = d.approval_self,
+				    .sent_by = rq->user.id,
 				    .approval_expires = now + (int64_t)d.approval_hours * 3600,
 				    .retention_days = d.retention_days,
 				    .allow_unscannable = d.allow_unscannable,
@@ -560,7 +562,15 @@ api_extend(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 		json_decref(in);
 		return http_error(c, 409, "only a sent, unrevoked transfer can be extended");
 	}
-	/* The maximum is the one the policy decided when the transfer was sent. */
+	/*
+	 * The maximum is the one the policy decided when the transfer was
+	 * sent; one sent before okuru kept it gets today's default maximum.
+	 */
+	if (si.max_expiry_days == 0) {
+		struct policy_decision dd;
+		http_policy_defaults(srv, &dd, NULL);
+		si.max_expiry_days = dd.max_expiry_days;
+	}
 	snprintf(why, sizeof(why), "send {\"expires_days\": N}, N from 1 to %d, counted from "
 				   "when the links went out", si.max_expiry_days);
 	if (!json_is_integer(v) || json_integer_value(v) < 1 ||

@@ -22,7 +22,8 @@
 struct approval_who {
 	struct db_user *v;
 	size_t n;
-	int64_t skip; /* the sender, unless they may approve their own */
+	int64_t skip;  /* the owner, unless they may approve their own */
+	int64_t skip2; /* and whoever pressed send (an admin, for another) */
 	int failed;
 };
 
@@ -32,7 +33,7 @@ approval_who_cb(const struct db_user *u, void *arg)
 	struct approval_who *w = arg;
 	struct db_user *nv;
 
-	if (u->id == w->skip)
+	if (u->id == w->skip || u->id == w->skip2)
 		return 0;
 	nv = realloc(w->v, (w->n + 1) * sizeof(*nv));
 	if (nv == NULL) {
@@ -53,7 +54,7 @@ approval_eligible(struct server *srv, const struct db_user *u, const struct db_s
 
 	if (strcmp(u->role, "approver") != 0 && strcmp(u->role, "admin") != 0)
 		return 0;
-	if (u->id == si->owner_id && !si->approval_self)
+	if ((u->id == si->owner_id || u->id == si->sent_by) && !si->approval_self)
 		return 0;
 	if (si->approval_group[0] == '\0')
 		return 1;
@@ -72,11 +73,13 @@ approval_eligible(struct server *srv, const struct db_user *u, const struct db_s
  */
 int
 approval_ask_prepare(struct server *srv, struct approval_ask *ask, const struct db_transfer *t,
-		     const struct db_user *owner, const struct policy_decision *d,
+		     const char *message, const struct db_user *owner, const struct db_user *sender,
+		     const struct policy_decision *d,
 		     const char *const *addrs, size_t naddr, const char *files_text,
 		     const char *files_html, char *why, size_t whylen, int64_t now)
 {
-	struct approval_who w = {.skip = d->approval_self ? 0 : owner->id};
+	struct approval_who w = {.skip = d->approval_self ? 0 : owner->id,
+				 .skip2 = d->approval_self ? 0 : sender->id};
 	char *rcpts = NULL, deadline[32], link[600], count[32], err[256];
 	size_t rlen = 0;
 	int failed = 0;
@@ -117,7 +120,7 @@ approval_ask_prepare(struct server *srv, struct approval_ask *ask, const struct 
 			{"sender_name", owner->name, NULL},
 			{"sender_email", owner->email, NULL},
 			{"subject", t->subject, NULL},
-			{"message", t->message, NULL},
+			{"message", message, NULL},
 			{"recipients", rcpts, NULL},
 			{"files", files_text, files_html},
 			{"reason", d->why[POLICY_APPROVAL], NULL},

@@ -21,7 +21,8 @@ struct approval_ask {
 
 int approval_eligible(struct server *srv, const struct db_user *u, const struct db_sendinfo *si);
 int approval_ask_prepare(struct server *srv, struct approval_ask *ask, const struct db_transfer *t,
-			 const struct db_user *owner, const struct policy_decision *d,
+			 const char *message, const struct db_user *owner,
+			 const struct db_user *sender, const struct policy_decision *d,
 			 const char *const *addrs, size_t naddr, const char *files_text,
 			 const char *files_html, char *why, size_t whylen, int64_t now);
 void approval_ask_free(struct approval_ask *ask);

@@ -176,6 +176,7 @@ static const char *const db_migrations[] = {
 	"ALTER TABLE transfers ADD COLUMN approvals_needed INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE transfers ADD COLUMN approval_group TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE transfers ADD COLUMN approval_self INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE transfers ADD COLUMN sent_by INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE transfers ADD COLUMN approval_expires INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE transfers ADD COLUMN retention_days INTEGER NOT NULL DEFAULT -1;"
 	"ALTER TABLE transfers ADD COLUMN ended_at INTEGER NOT NULL DEFAULT 0;"

@@ -159,6 +159,7 @@ struct db_send {
 	int retention_days;
 	int allow_unscannable;
 	int allow_encrypted;
+	int64_t sent_by; /* who pressed send: not an approver unless self is allowed */
 };
 
 struct db_sendinfo {
@@ -183,6 +184,7 @@ struct db_sendinfo {
 	int64_t owner_id;
 	int64_t content_purged_at;
 	int max_expiry_days;
+	int64_t sent_by;
 };
 
 /* A message to queue, sealed by outbox.c; inserted in the caller's transaction. */

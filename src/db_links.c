@@ -37,7 +37,7 @@ db_transfer_sendinfo(struct db *db, const char *id, struct db_sendinfo *si)
 			    "passphrase, revoked_at, state, release_at, ended_at, allow_unscannable, "
 			    "allow_encrypted, expiry_days, approvals_needed, approval_group, "
 			    "approval_self, approval_expires, retention_days, owner_id, "
-			    "content_purged_at, max_expiry_days FROM transfers WHERE id = ?1");
+			    "content_purged_at, max_expiry_days, sent_by FROM transfers WHERE id = ?1");
 	if (st == NULL) {
 		db_unlock(db);
 		return DB_ERROR;
@@ -66,6 +66,7 @@ db_transfer_sendinfo(struct db *db, const char *id, struct db_sendinfo *si)
 		si->owner_id = sqlite3_column_int64(st, 18);
 		si->content_purged_at = sqlite3_column_int64(st, 19);
 		si->max_expiry_days = sqlite3_column_int(st, 20);
+		si->sent_by = sqlite3_column_int64(st, 21);
 		r = DB_OK;
 	} else {
 		r = r == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR;
@@ -164,8 +165,8 @@ db_transfer_send(struct db *db, const struct db_send *s, const struct db_link *l
 			    "message = coalesce(?7, message), release_at = ?9, expiry_days = ?10, "
 			    "approvals_needed = ?11, approval_group = ?12, approval_self = ?13, "
 			    "approval_expires = ?14, retention_days = ?15, allow_unscannable = ?16, "
-			    "allow_encrypted = ?17, policy = ?18, policy_at = ?2, max_expiry_days = ?19 "
-			    "WHERE id = ?1");
+			    "allow_encrypted = ?17, policy = ?18, policy_at = ?2, max_expiry_days = ?19, "
+			    "sent_by = ?20 WHERE id = ?1");
 	if (st == NULL)
 		return db_finish_locked(db, DB_ERROR);
 	sqlite3_bind_text(st, 1, s->transfer_id, -1, SQLITE_TRANSIENT);
@@ -188,6 +189,7 @@ db_transfer_send(struct db *db, const struct db_send *s, const struct db_link *l
 	sqlite3_bind_int(st, 17, s->allow_encrypted);
 	sqlite3_bind_text(st, 18, s->policy ? s->policy : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int(st, 19, s->max_expiry_days);
+	sqlite3_bind_int64(st, 20, s->sent_by);
 	r = db_step_done(db, st);
 	for (size_t i = 0; r == DB_OK && i < nlinks; i++)
 		r = db_link_insert_locked(db, &links[i]);

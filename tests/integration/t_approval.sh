@@ -215,7 +215,13 @@ upload_clean "$atok" "$t6" r.bin "$T/a.bin" >/dev/null
 send "$atok" "$t6" '{"recipients":["sue@self.example"]}'
 decide "$atok" "$t6" '{"decision":"approve"}'
 assert_eq "$(json 'j["decision"]')" approved "self-approval where the rule allows it"
-ok "self-approval follows the rule"
+# An admin who presses send on someone else's transfer is not its approver either.
+t6b=$(prepared)
+send "$atok" "$t6b" '{"recipients":["pam@partner.example"]}'
+assert_eq "$(status)" 202 "admin sends alice's transfer"
+decide "$atok" "$t6b" '{"decision":"approve"}'
+assert_eq "$(status)" 403 "whoever pressed send does not approve"
+ok "self-approval follows the rule (owner and whoever pressed send)"
 
 # Not enough approvers in the group: refused at send, not left to lapse.
 "$OKURUCTL" -c "$CONF" user group dan remove compliance >/dev/null
