@@ -415,13 +415,13 @@ timed() {
 	T_CPU="$tu/$ts"
 }
 
-# okuructl_scan FILE - sets T_*, T_RF; requires "FILE: clean"
+# okuructl_scan FILE - sets T_*, T_RF; requires "FILE: clean" (and any detected type)
 okuructl_scan() {
 	local out
 	timed "${OKSCAN[@]}" "$1"
 	out=$(cat "$W/cmd.out")
 	case "$T_RC:$out" in
-	"0:$1: clean" | "0:$1: clean empty file") ;;
+	"0:$1: clean" | "0:$1: clean type="* | "0:$1: clean empty file" | "0:$1: clean empty file type="*) ;;
 	*) die "okuructl scan $1: exit $T_RC: $out $(cat "$W/cmd.err")" ;;
 	esac
 	T_RF=$(readfail_count "$W/cmd.err")

@@ -230,6 +230,11 @@ api_scan_json(const struct db_file *f)
 	return o;
 }
 
+/*
+ * api_file_json - a file object. "type" is the media type the scanner
+ * detected from the content (libmagic), null until the scan or when it
+ * could not be told; the name's extension plays no part in it.
+ */
 static json_t *
 api_file_json(const struct db_file *f)
 {
@@ -239,9 +244,10 @@ api_file_json(const struct db_file *f)
 	if (scan == NULL)
 		return NULL;
 	util_time_iso(f->created, created);
-	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:o}", "id", f->id, "name", f->name,
+	return json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:o, s:o}", "id", f->id, "name", f->name,
 			 "size", (json_int_t)f->size, "sha256", f->sha256, "state", f->state,
-			 "created", created, "scan", scan);
+			 "created", created, "scan", scan, "type",
+			 f->detected_type[0] ? json_string(f->detected_type) : json_null());
 }
 
 static int

@@ -257,7 +257,8 @@ api_send_policy(struct server *srv, const struct db_user *owner, const struct ap
 		gp[i] = groups[i];
 	for (size_t i = 0; i < ft->nfiles; i++) {
 		const struct db_file *f = &ft->files[i];
-		pf[i] = (struct policy_file){.name = f->name, .size = f->size, .type = "",
+		pf[i] = (struct policy_file){.name = f->name, .size = f->size,
+					     .type = f->detected_type,
 					     .verdict = f->scan_verdict,
 					     .encrypted = strcmp(f->scan_reason, "encrypted") == 0};
 	}

@@ -1,7 +1,8 @@
 /*
  * ctl_policy.c - okuructl policy check FILE and okuructl policy explain:
  * validate a policy file (errors with file:line), and show for a made-up
- * send which rule decides each part and why (a dry run for compliance).
+ * send which rule decides each part and why (a dry run for compliance),
+ * and which files' detected types contradict their extensions.
  */
 #include "config.h"
 
@@ -175,6 +176,10 @@ ctl_policy_explain(const char *confpath, int argc, char **argv)
 		policy_part_value(&d, (enum policy_part)part, v, sizeof(v));
 		ctl_policy_line(&d, (enum policy_part)part, v);
 	}
+	/* Shown whether or not a rule acts on it. */
+	for (size_t i = 0; i < nf; i++)
+		if (policy_type_mismatch(p, &files[i], why, sizeof(why)))
+			printf("%-13s %s\n", "mismatch", why);
 	policy_free(p);
 	free(path);
 	return o == POLICY_DENIED || o == POLICY_BLOCKED ? 1 : 0;

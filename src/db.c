@@ -650,7 +650,7 @@ db_transfer_free(struct db_transfer *t)
 #define DB_FILE_COLS "id, transfer_id, name, size, sha256, state, key_id, wrapped_key, created"
 #define DB_FILE_SCAN_COLS                                                      \
 	", scan_reason, scan_detail, scan_engine, scan_db_version, scanned_at, scan_ms, shredded, " \
-	"scan_verdict, uploader"
+	"scan_verdict, uploader, detected_type"
 
 static void
 db_file_row(sqlite3_stmt *st, struct db_file *f)
@@ -677,6 +677,7 @@ db_file_row(sqlite3_stmt *st, struct db_file *f)
 	f->shredded = sqlite3_column_int(st, 15);
 	db_copy_text(f->scan_verdict, sizeof(f->scan_verdict), st, 16);
 	db_copy_text(f->uploader, sizeof(f->uploader), st, 17);
+	db_copy_text(f->detected_type, sizeof(f->detected_type), st, 18);
 }
 
 /*
@@ -1010,7 +1011,8 @@ db_scan_bind(sqlite3_stmt *st, const struct db_scan *sc)
 
 /*
  * db_file_scan_done - record a verdict: one row in scans (the history
- * auditors read) and the file's current state, in one transaction. With
+ * auditors read) and the file's current state and detected type, in one
+ * transaction. With
  * shred, the wrapped data key is erased in the same commit: from then on
  * the blob cannot be decrypted by anyone, whether or not it is removed.
  */
@@ -1034,7 +1036,7 @@ db_file_scan_done(struct db *db, const struct db_scan *sc, int shred)
 	st = db_prepare(db, "UPDATE files SET state = ?2, scan_verdict = ?2, scan_reason = ?3, "
 			    "scan_detail = ?4, "
 			    "scan_engine = ?5, scan_db_version = ?6, scanned_at = ?7, scan_ms = ?8, "
-			    "shredded = ?9, "
+			    "shredded = ?9, detected_type = ?10, "
 			    "wrapped_key = CASE WHEN ?9 THEN x'' ELSE wrapped_key END, "
 			    "key_id = CASE WHEN ?9 THEN '' ELSE key_id END "
 			    "WHERE id = ?1 AND state = 'scanning'");
@@ -1044,6 +1046,7 @@ db_file_scan_done(struct db *db, const struct db_scan *sc, int shred)
 	}
 	db_scan_bind(st, sc);
 	sqlite3_bind_int(st, 9, shred ? 1 : 0);
+	sqlite3_bind_text(st, 10, sc->type ? sc->type : "", -1, SQLITE_TRANSIENT);
 	if ((r = db_step_done(db, st)) == DB_OK && sqlite3_changes(db->h) != 1)
 		r = DB_NOTFOUND;
 done:

@@ -28,6 +28,7 @@ enum db_rc {
 #define DB_SCAN_VERSIONMAX 512
 #define DB_GROUPMAX 64
 #define DB_MAXGROUPS 32
+#define DB_TYPEMAX 128 /* a detected media type with its NUL (SCAN_TYPEMAX) */
 
 struct db;
 
@@ -67,6 +68,7 @@ struct db_file {
 	int64_t scan_ms;
 	int shredded; /* data key erased: the content is gone for good */
 	char uploader[UTIL_IDLEN + 1]; /* the upload link a counterparty used, or "" */
+	char detected_type[DB_TYPEMAX]; /* libmagic's media type, "" until scanned or unknown */
 };
 
 /* One scan attempt, as recorded in the scans table. */
@@ -77,6 +79,7 @@ struct db_scan {
 	const char *detail;
 	const char *engine;
 	const char *db_version;
+	const char *type; /* detected media type, "" when unknown */
 	int64_t finished;
 	int64_t ms;
 };

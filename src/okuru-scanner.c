@@ -1,13 +1,16 @@
 /*
  * okuru-scanner.c - a scanner worker. Started by okurud (or okuructl scan)
  * with its end of a SOCK_SEQPACKET socket on descriptor 3; never run by
- * hand. It loads the engine, locks itself down (sandbox.c), says READY,
- * then answers one JOB with one RESULT until the socket closes.
+ * hand. It loads the engine and the magic database, locks itself down
+ * (sandbox.c), says READY, then answers one JOB with one RESULT until the
+ * socket closes.
  *
  * A job is a descriptor and, for a stored blob, the file's data key: the
  * plaintext is decrypted chunk by chunk inside libclamav's read callback
  * and never written anywhere. What libclamav extracts from archives goes
  * to the private temp directory okurud made for this worker (memory-backed).
+ * The media type comes from libmagic, given the first SCAN_TYPE_BYTES of
+ * the plaintext, read through the same callback into memory.
  */
 #include "config.h"
 
@@ -26,7 +29,11 @@
 #include "sandbox.h"
 #include "scan_engine.h"
 #include "scan_proto.h"
+#include "scan_type.h"
 #include "store.h"
+
+/* The start of the file, for libmagic: static, so no allocation can fail. */
+static unsigned char worker_head[SCAN_TYPE_BYTES];
 
 struct reader {
 	int fd;
@@ -78,8 +85,33 @@ worker_ms_since(const struct timespec *t0)
 	return (uint32_t)((t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000);
 }
 
+/*
+ * worker_type - the media type of the first bytes of the file, read with
+ * the scan's own reader. A failure leaves the type "" (unknown) and never
+ * touches the verdict, which the scan alone decides.
+ */
 static void
-worker_job(struct scan_engine *e, struct scan_msg_job *job, int fd, struct scan_msg_result *res)
+worker_type(struct scan_type *ty, struct reader *rd, uint64_t size, struct scan_msg_result *res)
+{
+	size_t want = size < SCAN_TYPE_BYTES ? (size_t)size : SCAN_TYPE_BYTES, got = 0;
+	int failed = rd->failed;
+	off_t n;
+
+	while (got < want) {
+		n = worker_read(rd, worker_head + got, want - got, (off_t)got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	rd->failed = failed;
+	if (got == want)
+		scan_type_detect(ty, worker_head, got, res->media_type, sizeof(res->media_type));
+	sodium_memzero(worker_head, got);
+}
+
+static void
+worker_job(struct scan_engine *e, struct scan_type *ty, struct scan_msg_job *job, int fd,
+	   struct scan_msg_result *res)
 {
 	struct reader rd;
 	struct timespec t0;
@@ -108,6 +140,8 @@ worker_job(struct scan_engine *e, struct scan_msg_job *job, int fd, struct scan_
 		return;
 	}
 	scan_engine_scan(e, &rd, (size_t)job->size, worker_read, &rd.failed, res);
+	/* Infected, encrypted and failed files get their type too. */
+	worker_type(ty, &rd, job->size, res);
 	if (rd.plain && res->reason == SCAN_REASON_INTEGRITY)
 		scan_strlcpy(res->detail, "the file could not be read", sizeof(res->detail));
 	store_open_free(&rd.o);
@@ -133,6 +167,7 @@ main(int argc, char **argv)
 	struct scan_msg_ready ready;
 	struct scan_msg_loadfail lf;
 	struct scan_engine *e = NULL;
+	struct scan_type *ty = NULL;
 	struct sandbox_limits lim;
 	struct stat st;
 	char err[SCAN_PATHMAX];
@@ -166,12 +201,17 @@ main(int argc, char **argv)
 	lim.cpu = cfg.cpu_limit;
 	lim.file_size = cfg.max_file_size + (1U << 20);
 	lim.nofile = 64;
+	/* Both parsers' data is opened and loaded here, before the sandbox
+	 * forbids opening files, and counts against RLIMIT_AS. */
 	if (sandbox_rlimits(&lim, err, sizeof(err)) != 0 ||
-	    scan_engine_load(&cfg, &e, &ready, err, sizeof(err)) != 0) {
+	    scan_engine_load(&cfg, &e, &ready, err, sizeof(err)) != 0 ||
+	    scan_type_load(&ty, err, sizeof(err)) != 0) {
 		scan_strlcpy(lf.reason, err, sizeof(lf.reason));
 		scan_proto_send(SCAN_WORKER_FD, &lf, sizeof(lf), -1);
+		scan_engine_free(e);
 		return 1;
 	}
+	ready.magic = (uint32_t)scan_type_version();
 	ll = sandbox_landlock(cfg.tmpdir, err, sizeof(err));
 	if (ll == 0 && cfg.require_landlock)
 		/* Without it the worker could open master.key by path. */
@@ -199,7 +239,7 @@ main(int argc, char **argv)
 			log_event(LOG_LVL_ERR, "scanner.protocol", "error=\"unexpected message\"");
 			return 1;
 		}
-		worker_job(e, &m.job, fd, &res);
+		worker_job(e, ty, &m.job, fd, &res);
 		sodium_memzero(&m, sizeof(m));
 		close(fd);
 		/* Retire before RLIMIT_CPU could cut a scan short, and say so in the

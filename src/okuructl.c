@@ -550,7 +550,8 @@ scan_start(struct scan_worker *w, const char *program, const struct scan_msg_con
 
 /*
  * cmd_scan - the engine, limits and sandbox okurud uses, on local files:
- * one line per file, "NAME: clean|infected|unscannable|error [reason] [detail]".
+ * one line per file, "NAME: clean|infected|unscannable|error [reason]
+ * [detail] [type=MEDIA/TYPE]", the type last and only when detected.
  * Exit 0 when every file is clean, 1 when any is infected or unscannable,
  * 2 when any could not be scanned at all.
  */
@@ -620,12 +621,14 @@ cmd_scan(const char *confpath, int argc, char **argv)
 		close(fd);
 		r = r == 0 ? scan_worker_recv(&w, c.scanner_timeout * 1000, &m) : -1;
 		if (r == 1 && m.type == SCAN_MSG_RESULT && m.result.id == id) {
-			m.result.detail[sizeof(m.result.detail) - 1] = '\0';
+			/* detail and media_type were checked by scan_proto_recv */
 			printf("%s: %s", path, scan_verdict_name(m.result.verdict));
 			if (m.result.reason != SCAN_REASON_NONE)
 				printf(" (%s)", scan_reason_name(m.result.reason));
 			if (m.result.detail[0] != '\0')
 				printf(" %s", m.result.detail);
+			if (m.result.media_type[0] != '\0')
+				printf(" type=%s", m.result.media_type);
 			putchar('\n');
 			if (m.result.verdict == SCAN_ERROR)
 				worst = 2;

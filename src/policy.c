@@ -3,7 +3,9 @@
  * okuru-policy(5)). libconfig parses; this file checks every value and
  * reports "file:line: what is wrong" for the first problem found. Patterns
  * (domains, addresses, types, extensions, senders) are fnmatch(3) globs,
- * compared without regard to case.
+ * compared without regard to case. extension_types maps a file name
+ * extension to the media types its content may have; a file whose
+ * detected type is none of them is a "type mismatch".
  */
 #include "config.h"
 
@@ -20,6 +22,8 @@
 
 #define POLICY_MAXRULES 1000
 #define POLICY_MAXLIST 1000
+#define POLICY_MAXEXT 1000 /* extensions in extension_types */
+#define POLICY_EXTMAX 32   /* bytes of one extension */
 #define POLICY_UNSET (-1)
 
 struct policy_list {
@@ -30,8 +34,14 @@ struct policy_list {
 struct policy_match {
 	struct policy_list senders, roles, groups, domains, domains_not, addresses;
 	struct policy_list types, extensions, verdicts;
-	int min_recipients, max_recipients, min_files, max_files, encrypted;
+	int min_recipients, max_recipients, min_files, max_files, encrypted, type_mismatch;
 	int64_t min_file_size, min_total_size;
+};
+
+/* An extension and the types its content may have (a list of policy->exttypes_lists). */
+struct policy_exttype {
+	char ext[POLICY_EXTMAX + 1]; /* lower case, without the dot */
+	const struct policy_list *types;
 };
 
 /* A rule's actions; POLICY_UNSET (or has_* 0) where it says nothing. */
@@ -52,6 +62,10 @@ struct policy {
 	char *path;
 	struct policy_rule *rules;
 	size_t nrules;
+	struct policy_exttype *exttypes; /* every extension, sorted */
+	size_t nexttypes;
+	struct policy_list *exttypes_lists; /* one per extension_types entry */
+	size_t nexttypes_lists;
 	struct policy_decision defaults;
 	struct policy_retention retention;
 };
@@ -112,6 +126,10 @@ policy_free(struct policy *p)
 	for (size_t i = 0; i < p->nrules; i++)
 		policy_rule_free(&p->rules[i]);
 	free(p->rules);
+	for (size_t i = 0; i < p->nexttypes_lists; i++)
+		policy_list_free(&p->exttypes_lists[i]);
+	free(p->exttypes_lists);
+	free(p->exttypes);
 	free(p->path);
 	free(p);
 }
@@ -121,6 +139,7 @@ struct policy_ctx {
 	const char *file;
 	char *err;
 	size_t errlen;
+	size_t nexttypes; /* extensions in extension_types, read before the rules */
 };
 
 static int
@@ -199,9 +218,13 @@ policy_string(struct policy_ctx *x, const config_setting_t *s, const char *name,
 	return 0;
 }
 
+/*
+ * policy_list - a list of 1 to POLICY_MAXLIST strings; with allow_empty an
+ * entry may be "" (types: a file whose type is unknown).
+ */
 static int
 policy_list(struct policy_ctx *x, const config_setting_t *s, const char *name,
-	    struct policy_list *l)
+	    struct policy_list *l, int allow_empty)
 {
 	int n;
 
@@ -216,8 +239,11 @@ policy_list(struct policy_ctx *x, const config_setting_t *s, const char *name,
 	if (l->v == NULL)
 		return policy_fail(x->err, x->errlen, x->file, s, "out of memory");
 	for (int i = 0; i < n; i++) {
-		const char *v;
-		if (policy_string(x, config_setting_get_elem(s, (unsigned)i), name, 254, &v) != 0)
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v = "";
+		if (!(allow_empty && config_setting_type(e) == CONFIG_TYPE_STRING &&
+		      config_setting_get_string(e)[0] == '\0') &&
+		    policy_string(x, e, name, 254, &v) != 0)
 			return -1;
 		l->v[i] = strdup(v);
 		if (l->v[i] == NULL)
@@ -274,7 +300,7 @@ policy_match_read(struct policy_ctx *x, const config_setting_t *g, struct policy
 
 		for (size_t j = 0; !done && j < sizeof(lists) / sizeof(lists[0]); j++)
 			if (strcmp(k, lists[j].name) == 0) {
-				if (policy_list(x, s, k, lists[j].l) != 0)
+				if (policy_list(x, s, k, lists[j].l, lists[j].l == &m->types) != 0)
 					return -1;
 				done = 1;
 			}
@@ -295,6 +321,12 @@ policy_match_read(struct policy_ctx *x, const config_setting_t *g, struct policy
 		} else if (strcmp(k, "encrypted") == 0) {
 			if (policy_bool(x, s, k, &m->encrypted) != 0)
 				return -1;
+		} else if (strcmp(k, "type_mismatch") == 0) {
+			if (policy_bool(x, s, k, &m->type_mismatch) != 0)
+				return -1;
+			if (x->nexttypes == 0)
+				return policy_fail(x->err, x->errlen, x->file, s,
+						   "type_mismatch needs an extension_types table");
 		} else {
 			return policy_fail(x->err, x->errlen, x->file, s,
 					   "unknown condition \"%s\" in match", k);
@@ -404,7 +436,7 @@ policy_rule_init(struct policy_rule *r)
 	r->delay_minutes = r->expiry_days = r->max_expiry_days = r->download_limit = POLICY_UNSET;
 	r->allow_unscannable = r->allow_encrypted = r->retention_days = POLICY_UNSET;
 	r->m.min_recipients = r->m.max_recipients = r->m.min_files = r->m.max_files = POLICY_UNSET;
-	r->m.encrypted = POLICY_UNSET;
+	r->m.encrypted = r->m.type_mismatch = POLICY_UNSET;
 	r->m.min_file_size = r->m.min_total_size = POLICY_UNSET;
 }
 
@@ -451,6 +483,143 @@ policy_rule_read(struct policy_ctx *x, const config_setting_t *g, struct policy 
 	if (r->has_deny == 1 && (r->has_approval || r->delay_minutes != POLICY_UNSET))
 		return policy_fail(x->err, x->errlen, x->file, g,
 				   "rule %s denies: approval or a delay would never apply", r->id);
+	return 0;
+}
+
+static int
+policy_exttype_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct policy_exttype *)a)->ext,
+		      ((const struct policy_exttype *)b)->ext);
+}
+
+/* policy_printable - s is 1 to max bytes of printable ASCII (safe to quote in an error) */
+static int
+policy_printable(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max)
+		return 0;
+	for (; *s; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return 0;
+	return 1;
+}
+
+/* policy_ext_ok - an extension as extension_types lists it: [a-z0-9_-], bounded */
+static int
+policy_ext_ok(const char *e)
+{
+	size_t n = strlen(e);
+
+	if (n == 0 || n > POLICY_EXTMAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((e[i] >= 'a' && e[i] <= 'z') || (e[i] >= '0' && e[i] <= '9') || e[i] == '-' ||
+		      e[i] == '_'))
+			return 0;
+	return 1;
+}
+
+/* policy_exttype_read - one { extensions = [...]; types = [...]; } of extension_types */
+static int
+policy_exttype_read(struct policy_ctx *x, const config_setting_t *g, struct policy *p,
+		    struct policy_list *types)
+{
+	const config_setting_t *exts = NULL, *ts = NULL;
+	int n = config_setting_length(g);
+
+	if (config_setting_is_group(g) != CONFIG_TRUE)
+		return policy_fail(x->err, x->errlen, x->file, g,
+				   "each entry of extension_types must be a group { extensions "
+				   "= [...]; types = [...]; }");
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		const char *k = config_setting_name(s);
+		if (strcmp(k, "extensions") == 0)
+			exts = s;
+		else if (strcmp(k, "types") == 0)
+			ts = s;
+		else
+			return policy_fail(x->err, x->errlen, x->file, s,
+					   "unknown setting \"%s\" in extension_types (allowed: "
+					   "extensions, types)", k);
+	}
+	if (exts == NULL || ts == NULL)
+		return policy_fail(x->err, x->errlen, x->file, g,
+				   "each entry of extension_types needs extensions and types");
+	if (policy_list(x, ts, "extension_types types", types, 0) != 0)
+		return -1;
+	if (config_setting_type(exts) != CONFIG_TYPE_ARRAY &&
+	    config_setting_type(exts) != CONFIG_TYPE_LIST)
+		return policy_fail(x->err, x->errlen, x->file, exts,
+				   "extension_types extensions must be a list of strings, like "
+				   "[\"jpg\", \"jpeg\"]");
+	n = config_setting_length(exts);
+	if (n < 1)
+		return policy_fail(x->err, x->errlen, x->file, exts,
+				   "extension_types extensions must list at least one extension");
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(exts, (unsigned)i);
+		const char *v;
+		struct policy_exttype *et;
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING ||
+		    !policy_ext_ok(v = config_setting_get_string(e))) {
+			char shown[48] = "a value";
+			if (config_setting_type(e) == CONFIG_TYPE_STRING &&
+			    policy_printable(config_setting_get_string(e), 40))
+				snprintf(shown, sizeof(shown), "\"%s\"",
+					 config_setting_get_string(e));
+			return policy_fail(x->err, x->errlen, x->file, exts,
+					   "extension_types: %s is not an extension: lower-case "
+					   "letters, digits, - and _, without the dot, at most %d "
+					   "(like \"pdf\" or \"7z\")", shown, POLICY_EXTMAX);
+		}
+		for (size_t j = 0; j < p->nexttypes; j++)
+			if (strcmp(p->exttypes[j].ext, v) == 0)
+				return policy_fail(x->err, x->errlen, x->file, exts,
+						   "extension_types: %s is listed twice", v);
+		if (p->nexttypes == POLICY_MAXEXT)
+			return policy_fail(x->err, x->errlen, x->file, exts,
+					   "extension_types: at most %d extensions", POLICY_MAXEXT);
+		et = &p->exttypes[p->nexttypes++];
+		memcpy(et->ext, v, strlen(v) + 1);
+		et->types = types;
+	}
+	return 0;
+}
+
+/*
+ * policy_exttypes_read - extension_types = ( { extensions = ["pdf"];
+ * types = ["application/pdf"]; }, ... ); a list, not a group keyed by
+ * extension, because libconfig names cannot start with a digit (7z).
+ */
+static int
+policy_exttypes_read(struct policy_ctx *x, const config_setting_t *l, struct policy *p)
+{
+	int n;
+
+	if (config_setting_type(l) != CONFIG_TYPE_LIST)
+		return policy_fail(x->err, x->errlen, x->file, l,
+				   "extension_types must be a list ( { extensions = [...]; "
+				   "types = [...]; }, ... )");
+	n = config_setting_length(l);
+	if (n > POLICY_MAXEXT)
+		return policy_fail(x->err, x->errlen, x->file, l,
+				   "extension_types: at most %d extensions", POLICY_MAXEXT);
+	p->exttypes = calloc(POLICY_MAXEXT, sizeof(*p->exttypes));
+	p->exttypes_lists = calloc(n > 0 ? (size_t)n : 1, sizeof(*p->exttypes_lists));
+	if (p->exttypes == NULL || p->exttypes_lists == NULL)
+		return policy_fail(x->err, x->errlen, x->file, l, "out of memory");
+	for (int i = 0; i < n; i++) {
+		struct policy_list *types = &p->exttypes_lists[p->nexttypes_lists++];
+		if (policy_exttype_read(x, config_setting_get_elem(l, (unsigned)i), p, types) != 0)
+			return -1;
+	}
+	qsort(p->exttypes, p->nexttypes, sizeof(*p->exttypes), policy_exttype_cmp);
+	x->nexttypes = p->nexttypes;
 	return 0;
 }
 
@@ -529,10 +698,11 @@ policy_load(const char *path, struct policy **out, char *err, size_t errlen)
 	for (int i = 0; i < n; i++) {
 		const char *k = config_setting_name(config_setting_get_elem(root, (unsigned)i));
 		if (strcmp(k, "version") != 0 && strcmp(k, "defaults") != 0 &&
-		    strcmp(k, "retention") != 0 && strcmp(k, "rules") != 0) {
+		    strcmp(k, "retention") != 0 && strcmp(k, "extension_types") != 0 &&
+		    strcmp(k, "rules") != 0) {
 			policy_fail(err, errlen, path, config_setting_get_elem(root, (unsigned)i),
 				    "unknown setting \"%s\" (allowed: version, defaults, retention, "
-				    "rules)", k);
+				    "extension_types, rules)", k);
 			goto out;
 		}
 	}
@@ -576,6 +746,9 @@ policy_load(const char *path, struct policy **out, char *err, size_t errlen)
 			goto out;
 		}
 	}
+	s = config_lookup(&cf, "extension_types");
+	if (s != NULL && policy_exttypes_read(&x, s, p) != 0)
+		goto out;
 	rules = config_lookup(&cf, "rules");
 	n = rules ? config_setting_length(rules) : 0;
 	if (rules != NULL && config_setting_type(rules) != CONFIG_TYPE_LIST) {
@@ -695,6 +868,36 @@ policy_ext(const char *name)
 	return dot && dot != name ? dot + 1 : "";
 }
 
+/*
+ * policy_type_mismatch - 1 when the content of f contradicts its name: its
+ * extension (after the last dot, any case) is in extension_types and its
+ * detected type matches none of the globs listed there. Never for a file
+ * whose type is unknown (""), an empty file (nothing in it can contradict
+ * its name) or an extension the table does not list. why (may be NULL)
+ * says which, in the words of the other conditions.
+ */
+int
+policy_type_mismatch(const struct policy *p, const struct policy_file *f, char *why, size_t whylen)
+{
+	struct policy_exttype key;
+	const struct policy_exttype *et;
+	const char *ext = policy_ext(f->name);
+	size_t n = strlen(ext);
+
+	if (f->type == NULL || f->type[0] == '\0' || f->size == 0 || n == 0 || n > POLICY_EXTMAX ||
+	    p->nexttypes == 0)
+		return 0;
+	for (size_t i = 0; i <= n; i++)
+		key.ext[i] = ext[i] >= 'A' && ext[i] <= 'Z' ? (char)(ext[i] - 'A' + 'a') : ext[i];
+	et = bsearch(&key, p->exttypes, p->nexttypes, sizeof(*p->exttypes), policy_exttype_cmp);
+	if (et == NULL || policy_glob(et->types, f->type) != NULL)
+		return 0;
+	if (why != NULL)
+		snprintf(why, whylen, "file %s is %s, not a type extension_types lists for .%s",
+			 f->name, f->type, et->ext);
+	return 1;
+}
+
 /* policy_why_add - append "; " and one formatted reason to why */
 static void __attribute__((format(printf, 3, 4)))
 policy_why_add(char *why, size_t whylen, const char *fmt, ...)
@@ -718,8 +921,8 @@ policy_why_add(char *why, size_t whylen, const char *fmt, ...)
  * naming one witness per condition; a rule without conditions matches all.
  */
 static int
-policy_matches(const struct policy_match *m, const struct policy_request *rq, char *why,
-	       size_t whylen)
+policy_matches(const struct policy *p, const struct policy_match *m,
+	       const struct policy_request *rq, char *why, size_t whylen)
 {
 	const char *pat;
 	int64_t total = 0;
@@ -822,8 +1025,12 @@ policy_matches(const struct policy_match *m, const struct policy_request *rq, ch
 		found = 0;
 		for (size_t i = 0; !found && i < rq->nfiles; i++)
 			if ((pat = policy_glob(&m->types, rq->files[i].type)) != NULL) {
-				ADD("file %s is %s, matches types \"%s\"", rq->files[i].name,
-				    rq->files[i].type, pat);
+				if (rq->files[i].type[0] == '\0')
+					ADD("file %s has no detected type, matches types \"%s\"",
+					    rq->files[i].name, pat);
+				else
+					ADD("file %s is %s, matches types \"%s\"",
+					    rq->files[i].name, rq->files[i].type, pat);
 				found = 1;
 			}
 		if (!found)
@@ -861,6 +1068,18 @@ policy_matches(const struct policy_match *m, const struct policy_request *rq, ch
 		if (!m->encrypted)
 			ADD("no file is encrypted");
 	}
+	if (m->type_mismatch != POLICY_UNSET) {
+		char w[POLICY_WHYMAX];
+		found = 0;
+		for (size_t i = 0; !found && i < rq->nfiles; i++)
+			found = policy_type_mismatch(p, &rq->files[i], w, sizeof(w));
+		if (found != m->type_mismatch)
+			return 0;
+		if (found)
+			ADD("%s", w);
+		else
+			ADD("no file's content contradicts its extension");
+	}
 	if (why[0] == '\0')
 		snprintf(why, whylen, "the rule has no conditions");
 #undef ADD
@@ -895,7 +1114,7 @@ policy_eval(const struct policy *p, const struct policy_request *rq, struct poli
 	*d = p->defaults;
 	for (size_t i = 0; i < p->nrules; i++) {
 		const struct policy_rule *r = &p->rules[i];
-		if (!policy_matches(&r->m, rq, why, sizeof(why)))
+		if (!policy_matches(p, &r->m, rq, why, sizeof(why)))
 			continue;
 		if (r->has_deny && policy_take(d, decided, POLICY_DENY, r, why)) {
 			d->deny = r->has_deny == 1;

@@ -96,6 +96,13 @@ void policy_eval(const struct policy *p, const struct policy_request *rq,
 void policy_retention(const struct policy *p, struct policy_retention *r);
 /* policy_defaults - the decision no rule changes (the defaults group) */
 void policy_defaults(const struct policy *p, struct policy_decision *d);
+/*
+ * policy_type_mismatch - 1 when f's detected type is none of those the
+ * policy's extension_types lists for its extension (why, if not NULL,
+ * says so); 0 for an unknown type, an empty file or an unlisted extension.
+ */
+int policy_type_mismatch(const struct policy *p, const struct policy_file *f, char *why,
+			 size_t whylen);
 size_t policy_nrules(const struct policy *p);
 const char *policy_path(const struct policy *p);
 const char *policy_part_name(enum policy_part part);

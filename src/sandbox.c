@@ -157,7 +157,9 @@ sandbox_landlock(const char *rw_dir, char *err, size_t errlen)
  * libsodium's ciphers need to scan a descriptor and use the temp directory.
  * Found by tracing real scans (plain, nested archives, encrypted archives,
  * documents); anything else kills the process, which okurud sees as a crash
- * and records as "not clean".
+ * and records as "not clean". libmagic's magic_buffer (scan_type.c) needs
+ * nothing more: it works on memory only, its database is loaded before the
+ * filter, and it never decompresses (which could fork).
  */
 static const int sandbox_allowed[] = {
 	SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev),

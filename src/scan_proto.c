@@ -125,7 +125,48 @@ scan_proto_recv(int sock, union scan_msg *m, int *fd)
 		errno = EPROTO;
 		return -1;
 	}
+	if (m->type == SCAN_MSG_RESULT) {
+		/* Text from a worker that parsed hostile data: checked here, once. */
+		m->result.detail[sizeof(m->result.detail) - 1] = '\0';
+		/* A type cut short could be another type: unterminated means none. */
+		if (memchr(m->result.media_type, '\0', sizeof(m->result.media_type)) == NULL ||
+		    !scan_type_ok(m->result.media_type))
+			memset(m->result.media_type, 0, sizeof(m->result.media_type));
+	}
 	return n;
+}
+
+/* scan_type_char - a character of an RFC 6838 name, lower case only */
+static int
+scan_type_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+	       (c != '\0' && strchr("!#$&-^_.+", c) != NULL);
+}
+
+/* scan_type_part - the length of the name s up to end, or 0 if it is not one */
+static size_t
+scan_type_part(const char *s, char end)
+{
+	size_t n;
+
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+		return 0;
+	for (n = 0; s[n] != end; n++)
+		if (!scan_type_char(s[n]))
+			return 0;
+	return n;
+}
+
+int
+scan_type_ok(const char *s)
+{
+	size_t a, b;
+
+	if (strnlen(s, SCAN_TYPEMAX) >= SCAN_TYPEMAX || (a = scan_type_part(s, '/')) == 0)
+		return 0;
+	b = scan_type_part(s + a + 1, '\0');
+	return b > 0;
 }
 
 const char *

@@ -8,7 +8,8 @@
  *                     LOADFAIL engine could not be loaded (reason)
  *   parent -> worker  JOB      + one file descriptor (SCM_RIGHTS): the blob
  *                              and its data key, or a plain local file
- *   worker -> parent  RESULT   the verdict for that job
+ *   worker -> parent  RESULT   the verdict for that job, and the file's
+ *                              media type as libmagic detected it
  *
  * The worker never gets a path into the storage area, the master key or a
  * database handle: only the descriptor and the one key it needs.
@@ -20,11 +21,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define SCAN_PROTO_VERSION 1U
+#define SCAN_PROTO_VERSION 2U
 #define SCAN_PATHMAX 1024U
 #define SCAN_DETAILMAX 256U
 #define SCAN_VERSIONMAX 512U
 #define SCAN_KEYBYTES 32U
+#define SCAN_TYPEMAX 128U /* a media type, "type/subtype", with its NUL */
 
 /* The worker's end of the socket, set up by the parent before exec. */
 #define SCAN_WORKER_FD 3
@@ -79,6 +81,7 @@ struct scan_msg_ready {
 	uint32_t signatures;
 	uint32_t official;  /* signed main and daily databases are loaded */
 	uint32_t landlock;  /* the file system confinement is in force */
+	uint32_t magic;	    /* libmagic's version, 544 for 5.44 */
 	char engine[32];    /* "ClamAV 1.4.6" */
 	char db_version[SCAN_VERSIONMAX];
 };
@@ -108,6 +111,12 @@ struct scan_msg_result {
 	uint32_t flags;
 	uint32_t pad;
 	char detail[SCAN_DETAILMAX]; /* signature name or error text */
+	/*
+	 * The detected media type ("application/pdf"), whatever the verdict;
+	 * "" when unknown. scan_proto_recv empties it unless it is a media
+	 * type (scan_type_ok).
+	 */
+	char media_type[SCAN_TYPEMAX];
 };
 
 union scan_msg {
@@ -132,6 +141,14 @@ ssize_t scan_proto_recv(int sock, union scan_msg *m, int *fd);
 
 const char *scan_verdict_name(uint32_t v);
 const char *scan_reason_name(uint32_t r);
+
+/*
+ * scan_type_ok - 1 when s is a media type as okuru stores it: lower-case
+ * "type/subtype" of RFC 6838 name characters (letters, digits and
+ * ! # $ & - ^ _ . +), each part starting with a letter or digit, shorter
+ * than SCAN_TYPEMAX. Nothing else from a worker reaches the database.
+ */
+int scan_type_ok(const char *s);
 
 /* scan_strlcpy - bounded copy that always terminates (message fields) */
 void scan_strlcpy(char *dst, const char *src, size_t size);

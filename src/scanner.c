@@ -123,10 +123,10 @@ scanner_error(struct scanner *s, const char *msg)
 
 static void
 scanner_record(struct scanner *s, struct sworker *sw, uint32_t verdict, uint32_t reason,
-	       const char *detail, uint32_t ms)
+	       const char *detail, const char *type, uint32_t ms)
 {
 	struct db_scan sc;
-	char qd[600], qe[100], qv[1100];
+	char qd[600], qe[100], qv[1100], qt[300];
 	int shred = verdict == SCAN_INFECTED && !s->set.quarantine;
 	int r;
 
@@ -137,6 +137,7 @@ scanner_record(struct scanner *s, struct sworker *sw, uint32_t verdict, uint32_t
 	sc.detail = detail;
 	sc.engine = sw->info.engine;
 	sc.db_version = sw->info.db_version;
+	sc.type = type;
 	sc.finished = util_now();
 	sc.ms = ms;
 	r = db_file_scan_done(s->env.db, &sc, shred);
@@ -147,10 +148,11 @@ scanner_record(struct scanner *s, struct sworker *sw, uint32_t verdict, uint32_t
 		return;
 	}
 	log_event(verdict == SCAN_CLEAN ? LOG_LVL_INFO : LOG_LVL_WARN, "scan.verdict",
-		  "transfer=%s file=%s size=%" PRId64 " verdict=%s reason=%s detail=%s ms=%u "
+		  "transfer=%s file=%s size=%" PRId64 " verdict=%s reason=%s detail=%s type=%s ms=%u "
 		  "engine=%s signatures=%s%s",
 		  sw->transfer_id, sw->file_id, sw->file_size, sc.verdict,
-		  sc.reason[0] ? sc.reason : "-", log_quote(qd, sizeof(qd), detail), ms,
+		  sc.reason[0] ? sc.reason : "-", log_quote(qd, sizeof(qd), detail),
+		  type[0] ? log_quote(qt, sizeof(qt), type) : "-", ms,
 		  log_quote(qe, sizeof(qe), sw->info.engine),
 		  log_quote(qv, sizeof(qv), sw->info.db_version),
 		  shred ? " content=destroyed" : "");
@@ -200,7 +202,7 @@ scanner_end(struct scanner *s, struct sworker *sw, int kill_now, uint32_t reason
 	if (sw->state == W_BUSY) {
 		char detail[SCAN_DETAILMAX];
 		snprintf(detail, sizeof(detail), "%s (worker %s)", why, ex);
-		scanner_record(s, sw, SCAN_ERROR, reason, detail,
+		scanner_record(s, sw, SCAN_ERROR, reason, detail, "",
 			       (uint32_t)(scanner_ms() - sw->started));
 	}
 	log_event(sw->retire && sw->state == W_IDLE ? LOG_LVL_INFO : LOG_LVL_WARN,
@@ -343,7 +345,7 @@ scanner_dispatch(struct scanner *s, int64_t now)
 				if (fd >= 0)
 					close(fd);
 				scanner_record(s, sw, SCAN_ERROR, SCAN_REASON_INTEGRITY,
-					       "the stored file or its key cannot be opened", 0);
+					       "the stored file or its key cannot be opened", "", 0);
 				continue;
 			}
 			sw->job = ++s->next_job;
@@ -375,10 +377,11 @@ scanner_ready(struct scanner *s, struct sworker *sw, const struct scan_msg_ready
 	sw->state = W_IDLE;
 	s->backoff = 0;
 	log_event(LOG_LVL_INFO, "scanner.ready",
-		  "pid=%d generation=%u engine=\"%s\" signatures=%u version=%s official=%s "
-		  "landlock=%s load_ms=%" PRId64,
+		  "pid=%d generation=%u engine=\"%s\" signatures=%u version=%s libmagic=%u.%02u "
+		  "official=%s landlock=%s load_ms=%" PRId64,
 		  (int)sw->w.pid, sw->gen, sw->info.engine, m->signatures,
-		  log_quote(q, sizeof(q), sw->info.db_version), m->official ? "yes" : "no",
+		  log_quote(q, sizeof(q), sw->info.db_version), m->magic / 100, m->magic % 100,
+		  m->official ? "yes" : "no",
 		  m->landlock ? "yes" : "no", scanner_ms() - sw->started);
 	if (!m->official)
 		log_event(LOG_LVL_WARN, "scanner.test_signatures",
@@ -431,8 +434,9 @@ scanner_message(struct scanner *s, struct sworker *sw)
 	if (sw->state == W_BUSY && m.type == SCAN_MSG_RESULT && m.result.id == sw->job &&
 	    m.result.verdict >= SCAN_CLEAN && m.result.verdict <= SCAN_ERROR) {
 		m.result.detail[sizeof(m.result.detail) - 1] = '\0';
+		/* detail and media_type were checked by scan_proto_recv */
 		scanner_record(s, sw, m.result.verdict, m.result.reason, m.result.detail,
-			       m.result.ms);
+			       m.result.media_type, m.result.ms);
 		sw->state = W_IDLE;
 		sw->file_id[0] = '\0';
 		if (m.result.flags & SCAN_RESULT_RETIRING) {

@@ -11,7 +11,10 @@
  * no received descriptor stays open (counted in /proc/self/fd), and the
  * socket stays in step: the next good message still arrives whole. Last,
  * peer close, a send to a closed peer, the verdict and reason names and
- * scan_strlcpy().
+ * scan_strlcpy(). A RESULT's text is checked on receipt: detail and media
+ * type always end in NUL, and a media type that is not one (scan_type_ok:
+ * upper case, parameters, spaces, control or non-ASCII bytes, a missing
+ * part, too long) arrives empty while the verdict arrives unchanged.
  */
 #include "config.h"
 
@@ -263,7 +266,110 @@ test_roundtrip_result(void **state)
 	r.reason = SCAN_REASON_NONE;
 	r.ms = 42;
 	scan_strlcpy(r.detail, "Eicar-Signature", sizeof(r.detail));
+	scan_strlcpy(r.media_type, "application/x-dosexec", sizeof(r.media_type));
 	roundtrip(fx->sv[1], fx->sv[0], &r, sizeof(r));
+}
+
+/* result_recv - send r raw (scan_proto_send checks nothing) and receive it */
+static void
+result_recv(struct fx *fx, const struct scan_msg_result *r, union scan_msg *m)
+{
+	int fd = 1234;
+
+	raw_send(fx->sv[1], r, sizeof(*r), NULL, 0);
+	assert_int_equal(scan_proto_recv(fx->sv[0], m, &fd), (ssize_t)sizeof(*r));
+	assert_int_equal(fd, -1);
+	assert_int_equal(m->type, SCAN_MSG_RESULT);
+}
+
+/* test_result_text_checked - unterminated text is cut, a bad media type emptied */
+static void
+test_result_text_checked(void **state)
+{
+	struct fx *fx = *state;
+	struct scan_msg_result r;
+	union scan_msg m;
+	static const char *const bad[] = {
+	    "Application/PDF",		/* okuru stores lower case only */
+	    "text/plain; charset=us-ascii",
+	    "text/plain\n",
+	    "text/ plain",
+	    "application/",
+	    "/pdf",
+	    "application",
+	    "application/pdf/x",
+	    "-x/pdf",
+	    "application/.pdf",
+	    "data",
+	    "cannot open `x' (No such file or directory)",
+	    "text/plain\x7f",
+	    "image/\xe3\x81\x82",
+	    "",
+	};
+	static const char *const good[] = {
+	    "application/pdf",
+	    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+	    "application/x-7z-compressed",
+	    "image/svg+xml",
+	    "text/x-c++",
+	    "application/vnd.ms-excel",
+	    "application/x-empty",
+	    "a/b",
+	};
+
+	memset(&r, 0, sizeof(r));
+	r.type = SCAN_MSG_RESULT;
+	r.verdict = SCAN_CLEAN;
+	r.id = 5;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(r.media_type, 0, sizeof(r.media_type));
+		scan_strlcpy(r.media_type, bad[i], sizeof(r.media_type));
+		result_recv(fx, &r, &m);
+		assert_string_equal(m.result.media_type, "");
+		assert_int_equal(m.result.verdict, SCAN_CLEAN);
+		assert_true(m.result.id == 5);
+		assert_false(scan_type_ok(bad[i]));
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		memset(r.media_type, 0, sizeof(r.media_type));
+		scan_strlcpy(r.media_type, good[i], sizeof(r.media_type));
+		result_recv(fx, &r, &m);
+		assert_string_equal(m.result.media_type, good[i]);
+		assert_true(scan_type_ok(good[i]));
+	}
+
+	/* no NUL anywhere: detail is cut to fit, a media type is dropped */
+	memset(r.detail, 'd', sizeof(r.detail));
+	memset(r.media_type, 'a', sizeof(r.media_type));
+	r.media_type[1] = '/';
+	result_recv(fx, &r, &m);
+	assert_int_equal(strlen(m.result.detail), sizeof(r.detail) - 1);
+	assert_string_equal(m.result.media_type, "");
+
+	/* the longest that fits (127 bytes) passes; scan_type_ok refuses 128 */
+	{
+		char t[SCAN_TYPEMAX + 1];
+
+		memset(t, 'x', sizeof(t));
+		t[0] = 'a';
+		t[1] = '/';
+		t[SCAN_TYPEMAX - 1] = '\0';
+		assert_true(scan_type_ok(t));
+		memset(r.media_type, 0, sizeof(r.media_type));
+		memcpy(r.media_type, t, SCAN_TYPEMAX);
+		result_recv(fx, &r, &m);
+		assert_string_equal(m.result.media_type, t);
+		t[SCAN_TYPEMAX - 1] = 'x';
+		t[SCAN_TYPEMAX] = '\0';
+		assert_false(scan_type_ok(t));
+	}
+
+	/* bytes after the terminator do not matter */
+	memset(r.media_type, 'q', sizeof(r.media_type));
+	memcpy(r.media_type, "text/csv", 9);
+	result_recv(fx, &r, &m);
+	assert_string_equal(m.result.media_type, "text/csv");
+	expect_loadfail(fx);
 }
 
 /* test_job_fd - the descriptor arrives as a new one on the same open file, close-on-exec */
@@ -635,6 +741,7 @@ main(void)
 	    cmocka_unit_test_setup_teardown(test_roundtrip_ready, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_roundtrip_loadfail, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_roundtrip_result, fx_setup, fx_teardown),
+	    cmocka_unit_test_setup_teardown(test_result_text_checked, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_job_fd, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_job_without_fd, fx_setup, fx_teardown),
 	    cmocka_unit_test_setup_teardown(test_fd_on_other_types, fx_setup, fx_teardown),
