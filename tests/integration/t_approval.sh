@@ -14,7 +14,10 @@ cat >"$T/test.policy" <<'EOF'
 version = 1;
 defaults = { expiry_days = 7; max_expiry_days = 30; download_limit = 5;
              verification = "email-otp"; retention_days = 30; };
+extension_types = ( { extensions = [ "pdf" ]; types = [ "application/pdf" ]; } );
 rules = (
+  { id = "disguised"; match = { type_mismatch = true; };
+    deny = "The content of a file does not match its name / 内容と拡張子が一致しません"; },
   { id = "no-webmail"; match = { recipient_domains = [ "*.webmail.example" ]; };
     deny = "Webmail is not allowed / フリーメールには送れません"; },
   { id = "partner-approval"; match = { recipient_domains = [ "partner.example" ]; };
@@ -82,6 +85,16 @@ assert_eq "$(json 'j["policy"]["outcome"]')" denied "the refusal is recorded on 
 assert_eq "$(outbox "SELECT count(*) FROM outbox WHERE transfer_id = '$t1'")" 0 "nothing queued for a denied send"
 assert_eq "$(outbox "SELECT count(*) FROM links WHERE transfer_id = '$t1'")" 0 "no links for a denied send"
 ok "a denied domain gets 403 with the rule's message; nothing is queued"
+
+# The detected type reaches the policy: a program named like a PDF is denied.
+tfake=$(new_transfer "$tok")
+{ printf 'MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00'; head -c 4000 /dev/zero; } >"$T/fake.pdf"
+upload_clean "$tok" "$tfake" invoice.pdf "$T/fake.pdf" >/dev/null
+send "$tok" "$tfake" '{"recipients":["bob@bank.example"]}'
+assert_eq "$(status)" 403 "disguised program: $(cat "$T/body")"
+assert_eq "$(json '[d["rule"] for d in j["policy"]["decisions"] if d["part"] == "deny"][0]')" disguised "mismatch rule"
+assert_contains "$(json '[d["why"] for d in j["policy"]["decisions"] if d["part"] == "deny"][0]')" "application/x-dosexec" "why names the detected type"
+ok "the detected type reaches the policy: a program named invoice.pdf is denied"
 
 # Approval: pending, held link mail, approvers mailed, not the sender's link.
 n=$(mail_count)
