@@ -117,8 +117,10 @@ api_transfer_load(struct server *srv, struct req *rq, const char *id, struct db_
 	r = db_transfer_get(srv->db, id, t);
 	if (r != DB_OK)
 		return r;
-	/* Another user's transfer is answered exactly like a missing one. */
-	if (t->owner_id != rq->user.id && strcmp(rq->user.role, "admin") != 0) {
+	/* Another user's transfer is answered exactly like a missing one. Admins
+	 * and auditors see every transfer (auditors only read: api_handle). */
+	if (t->owner_id != rq->user.id && strcmp(rq->user.role, "admin") != 0 &&
+	    strcmp(rq->user.role, "auditor") != 0) {
 		db_transfer_free(t);
 		return DB_NOTFOUND;
 	}
@@ -287,7 +289,7 @@ api_transfer_json(struct server *srv, const char *id)
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "id", t.id, "subject", t.subject,
 		      "message", t.message, "state", t.state, "created", created, "files", files);
 	db_transfer_free(&t);
-	if (o != NULL && api_send_json(srv, id, o) != 0) {
+	if (o != NULL && (api_send_json(srv, id, o) != 0 || api_hold_json(srv, id, o) != 0)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -766,6 +768,9 @@ api_file_send(struct server *srv, struct MHD_Connection *c, struct req *rq,
 
 	if (strcmp(f.state, "broken") == 0)
 		return http_error(c, 410, "the stored file is damaged or missing");
+	if (strcmp(f.state, "purging") == 0 || strcmp(f.state, "purged") == 0)
+		return http_error(c, 410, "the file's content was purged at the end of its "
+					  "retention period");
 	/*
 	 * Nothing leaves okuru that the scanner has not passed, unless the
 	 * policy decided at send that this transfer's unscannable (or, by its
@@ -948,7 +953,7 @@ api_split(const char *url, char tid[UTIL_IDLEN + 1], const char **rest)
 	return 0;
 }
 
-static enum MHD_Result
+enum MHD_Result
 api_method_not_allowed(struct MHD_Connection *c, const char *allow)
 {
 	json_t *o = json_pack("{s:s}", "error", "method not allowed");
@@ -1038,7 +1043,7 @@ api_body_begin(struct server *srv, struct MHD_Connection *c, struct req *rq, int
  * api_body_ready - drive a request with a small JSON body: 1 once all of
  * it is in rq->body; 0 while reading or refused, with *ret to return.
  */
-static int
+int
 api_body_ready(struct server *srv, struct MHD_Connection *c, struct req *rq, int first,
 	       const char *data, size_t *data_size, enum MHD_Result *ret)
 {
@@ -1117,7 +1122,9 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 		}
 		rq->user_ok = 1;
 	}
-	/* Auditors read; they never create or upload. */
+	/* Auditors read; they never create or upload. A legal hold is theirs to place. */
+	if (api_hold_route(url))
+		return api_hold_handle(srv, c, rq, url, method, data, data_size, first);
 	if (!is_get && strcmp(rq->user.role, "auditor") == 0) {
 		http_body_done(rq);
 		return http_error(c, 403, "the auditor role is read-only");

@@ -563,6 +563,11 @@ api_extend(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 		json_decref(in);
 		return http_error(c, 409, "only a sent, unrevoked transfer can be extended");
 	}
+	if (si.content_purged_at != 0) {
+		json_decref(in);
+		return http_error(c, 409, "the transfer's content was purged at the end of its "
+					  "retention period: nothing is left to extend");
+	}
 	/*
 	 * The maximum is the one the policy decided when the transfer was
 	 * sent; one sent before okuru kept it gets today's default maximum.

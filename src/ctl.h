@@ -7,6 +7,15 @@
 /* die - "okuructl: MESSAGE" on stderr and exit (1, or 2 where a command says) */
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+struct conf;
+struct db;
+
+/* ctl_open_db - load CONF (required) and open its database, or die */
+struct db *ctl_open_db(const char *confpath, struct conf *c);
+
 int cmd_policy(const char *confpath, int argc, char **argv);
+/* ctl_purge.c: purge --dry-run, hold place|lift|list */
+int cmd_purge(const char *confpath, int argc, char **argv);
+int cmd_hold(const char *confpath, int argc, char **argv);
 
 #endif

@@ -353,6 +353,10 @@ db_open(const char *path, int create, struct db **out, char *err, size_t errlen)
 		goto fail;
 	}
 	sqlite3_finalize(st);
+	if (db_retention_init_locked(db) != DB_OK) {
+		snprintf(err, errlen, "database %s: %s", path, sqlite3_errmsg(db->h));
+		goto fail;
+	}
 	if (db_migrate(db, err, errlen) != 0)
 		goto fail;
 	*out = db;
@@ -719,8 +723,9 @@ db_file_insert(struct db *db, const struct db_file *f, int max_files, int64_t ma
 
 	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
-	r = db_int_locked(db, "SELECT state = 'draft' FROM transfers WHERE id = ?1",
-			  f->transfer_id, 0, &v);
+	/* A draft whose content was purged (abandoned, see retention.h) takes no more. */
+	r = db_int_locked(db, "SELECT state = 'draft' AND content_purged_at = 0 FROM transfers "
+			      "WHERE id = ?1", f->transfer_id, 0, &v);
 	if (r == DB_OK && v == 0) {
 		snprintf(why, whylen, "files can only be added to a draft transfer");
 		r = DB_CONFLICT;

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "keys.h"
+#include "retention.h"
 #include "util.h"
 
 enum db_rc {
@@ -334,5 +335,62 @@ int db_outbox_result(struct db *db, int64_t id, const char *state, int attempts,
 int db_outbox_latest(struct db *db, const char *link_id, const char *kind, struct db_outbox *o);
 void db_outbox_free(struct db_outbox *o);
 int db_outbox_queued(struct db *db, int *n);
+
+/* ---- retention and legal hold (db_retention.c) ---- */
+
+/* A transfer's fields that decide its retention, and its active hold if any. */
+struct db_retention_row {
+	char id[UTIL_IDLEN + 1];
+	char state[16];
+	int64_t created;
+	int64_t expires_at;
+	int64_t revoked_at;
+	int64_t ended_at;
+	int retention_days; /* -1: the policy's default */
+	int64_t content_purged_at;
+	int held;
+	char hold_by[DB_NAMEMAX + 1];
+	int64_t hold_at;
+	char hold_reason[RETENTION_REASON_MAX + 1];
+};
+
+/* What a purge did, or why it did not. */
+struct db_purge {
+	int64_t files;
+	int64_t bytes;
+	char reason[160];    /* as recorded in purges.reason */
+	const char *blocked; /* with DB_CONFLICT: "legal hold", ... */
+};
+
+struct db_hold {
+	int64_t id;
+	char transfer_id[UTIL_IDLEN + 1];
+	char placed_by[DB_NAMEMAX + 1];
+	int64_t placed_at;
+	char reason[RETENTION_REASON_MAX + 1];
+	char lifted_by[DB_NAMEMAX + 1]; /* "" while active */
+	int64_t lifted_at;		/* 0 while active */
+	char lift_reason[RETENTION_REASON_MAX + 1];
+};
+
+typedef int (*db_retention_cb)(const struct db_retention_row *r, void *arg);
+typedef int (*db_hold_cb)(const struct db_hold *h, void *arg);
+typedef int (*db_id_cb)(const char *id, void *arg);
+
+void db_retention_input(const struct db_retention_row *r, struct retention_input *in);
+int db_retention_get(struct db *db, const char *tid, struct db_retention_row *r);
+int db_retention_due(struct db *db, const struct retention_policy *p, int64_t at, int with_held,
+		     int limit, db_retention_cb cb, void *arg);
+int db_purge_content(struct db *db, const char *tid, const struct retention_policy *p, int64_t now,
+		     struct db_purge *pg);
+int db_purge_metadata(struct db *db, const char *tid, const struct retention_policy *p,
+		      int64_t now, struct db_purge *pg);
+int db_purge_pending(struct db *db, const char *tid, int limit, db_id_cb cb, void *arg);
+int db_purge_blob_done(struct db *db, const char *file_id);
+int db_hold_place(struct db *db, const char *tid, int64_t user_id, const char *reason,
+		  int64_t now);
+int db_hold_lift(struct db *db, const char *tid, int64_t user_id, const char *reason,
+		 int64_t now);
+int db_hold_list(struct db *db, const char *tid, db_hold_cb cb, void *arg);
 
 #endif

@@ -25,6 +25,9 @@ int db_finish_locked(struct db *db, int r);
 int db_step_done(struct db *db, sqlite3_stmt *st);
 int db_int_locked(struct db *db, const char *sql, const char *p1, int64_t p2, int64_t *out);
 
+/* db_retention_init_locked - register okuru_due() (db_retention.c) on a new connection */
+int db_retention_init_locked(struct db *db);
+
 struct db_mail;
 /* db_mail_insert_locked - queue a message inside the caller's transaction */
 int db_mail_insert_locked(struct db *db, const struct db_mail *m, int64_t now);

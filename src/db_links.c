@@ -305,7 +305,9 @@ db_transfer_extend(struct db *db, const char *transfer_id, int64_t expires_at)
 
 	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
-	st = db_prepare(db, "UPDATE transfers SET expires_at = ?2 WHERE id = ?1 AND state = 'sent'");
+	/* Content purged (retention): nothing left to extend the links to. */
+	st = db_prepare(db, "UPDATE transfers SET expires_at = ?2 WHERE id = ?1 AND state = 'sent' "
+			    "AND content_purged_at = 0");
 	if (st == NULL)
 		return db_finish_locked(db, DB_ERROR);
 	sqlite3_bind_text(st, 1, transfer_id, -1, SQLITE_TRANSIENT);

@@ -538,6 +538,7 @@ http_reload(struct server *srv, const char *confpath)
 			{"limits.max_header_bytes", nc.max_header_bytes == srv->conf.max_header_bytes},
 			{"limits.thread_stack_kib", nc.threads_stack_kib == srv->conf.threads_stack_kib},
 			{"public_url", strcmp(nc.public_url, srv->conf.public_url) == 0},
+			{"retention.interval", nc.retention_interval == srv->conf.retention_interval},
 		};
 		for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 			if (!fixed[i].same)

@@ -23,6 +23,7 @@ struct tls_creds;
 struct conn_track;
 struct upload;
 struct mailer;
+struct purger;
 
 /* The limits a request reads; replaced whole on SIGHUP. */
 struct limits {
@@ -42,6 +43,7 @@ struct server {
 	struct keyring *keys;
 	struct scanner *scanner;
 	struct mailer *mailer; /* NULL when smtp.url is empty: nothing can be sent */
+	struct purger *purger; /* retention (purger.c) */
 	struct MHD_Daemon *mhd;
 
 	pthread_rwlock_t lock; /* guards limits, creds, policy */
@@ -125,6 +127,16 @@ enum MHD_Result api_upload_step(struct server *srv, struct MHD_Connection *c, st
 				const char *data, size_t *data_size);
 enum MHD_Result api_body_begin(struct server *srv, struct MHD_Connection *c, struct req *rq,
 			       int allow_form);
+int api_body_ready(struct server *srv, struct MHD_Connection *c, struct req *rq, int first,
+		   const char *data, size_t *data_size, enum MHD_Result *ret);
+enum MHD_Result api_method_not_allowed(struct MHD_Connection *c, const char *allow);
+
+/* api_hold.c: legal hold (admins and auditors); a transfer's hold and retention as JSON */
+int api_hold_route(const char *url);
+enum MHD_Result api_hold_handle(struct server *srv, struct MHD_Connection *c, struct req *rq,
+				const char *url, const char *method, const char *data,
+				size_t *data_size, int first);
+int api_hold_json(struct server *srv, const char *tid, json_t *o);
 
 /* api_approval.c: 上長承認 */
 enum MHD_Result api_approvals_list(struct server *srv, struct MHD_Connection *c, struct req *rq);

@@ -7,6 +7,8 @@
  *   okuructl -c CONF user token NAME             issue another API token
  *   okuructl [-c CONF] scan [options] FILE...    scan local files as okurud would
  *   okuructl -c CONF mail test ADDR              send the "test" template to ADDR
+ *   okuructl -c CONF purge --dry-run [--at TIME] what the purger would purge
+ *   okuructl -c CONF hold place|lift|list ...   legal hold (ctl_purge.c)
  * Errors are one line on stderr and exit status 1 (2 for usage).
  */
 #include "config.h"
@@ -83,6 +85,9 @@ usage(void)
 	      "       okuructl [-c CONF] scan [--database DIR] [--allow-test-signatures]\n"
 	      "                     [--scanner PROGRAM] FILE...\n"
 	      "       okuructl -c CONF mail test ADDR\n"
+	      "       okuructl -c CONF purge --dry-run [--at YYYY-MM-DDTHH:MM:SSZ]\n"
+	      "       okuructl -c CONF hold place|lift TRANSFER --by USER --reason TEXT\n"
+	      "       okuructl -c CONF hold list [TRANSFER]\n"
 	      "       okuructl policy check FILE\n"
 	      "       okuructl [-c CONF] policy explain [--policy FILE] --sender USER\n"
 	      "                [--role ROLE] [--group GROUP]... --recipient ADDR...\n"
@@ -358,8 +363,9 @@ cmd_init(int argc, char **argv)
 	printf("okuru initialised in %s\nconfiguration: %s\n", absdir, p);
 }
 
-static struct db *
-open_conf_db(const char *confpath, struct conf *c)
+/* ctl_open_db - the configuration and its database, or die */
+struct db *
+ctl_open_db(const char *confpath, struct conf *c)
 {
 	char err[1024];
 	struct db *db;
@@ -462,7 +468,7 @@ cmd_user(const char *confpath, int argc, char **argv)
 		if (strcmp(role, "sender") != 0 && strcmp(role, "approver") != 0 &&
 		    strcmp(role, "auditor") != 0 && strcmp(role, "admin") != 0)
 			die("role must be sender, approver, auditor or admin");
-		db = open_conf_db(confpath, &c);
+		db = ctl_open_db(confpath, &c);
 		r = db_user_add(db, name, email, role, &id);
 		if (r == DB_CONFLICT)
 			die("user %s already exists", name);
@@ -481,7 +487,7 @@ cmd_user(const char *confpath, int argc, char **argv)
 		int add = strcmp(argv[3], "add") == 0, r;
 		if (!valid_group(argv[4]))
 			die("group must be 1-64 characters of A-Z a-z 0-9 . _ -");
-		db = open_conf_db(confpath, &c);
+		db = ctl_open_db(confpath, &c);
 		if (db_user_find(db, argv[2], &u) != DB_OK)
 			die("no such user: %s", argv[2]);
 		r = db_user_group(db, u.id, argv[4], add);
@@ -493,7 +499,7 @@ cmd_user(const char *confpath, int argc, char **argv)
 	} else if (strcmp(argv[1], "show") == 0 && argc == 3) {
 		char groups[DB_MAXGROUPS][DB_GROUPMAX + 1];
 		size_t n = 0;
-		db = open_conf_db(confpath, &c);
+		db = ctl_open_db(confpath, &c);
 		if (db_user_find(db, argv[2], &u) != DB_OK)
 			die("no such user: %s", argv[2]);
 		if (db_user_groups(db, u.id, groups, &n) != DB_OK)
@@ -503,7 +509,7 @@ cmd_user(const char *confpath, int argc, char **argv)
 			printf(" %s", groups[g]);
 		printf("%s\n", n == 0 ? " (none)" : "");
 	} else if (strcmp(argv[1], "token") == 0 && argc == 3) {
-		db = open_conf_db(confpath, &c);
+		db = ctl_open_db(confpath, &c);
 		if (db_user_find(db, argv[2], &u) != DB_OK)
 			die("no such user: %s", argv[2]);
 		issue_token(db, u.id, u.name);
@@ -759,6 +765,10 @@ main(int argc, char **argv)
 		return cmd_mail(confpath, argc - i, argv + i);
 	else if (strcmp(argv[i], "policy") == 0)
 		return cmd_policy(confpath, argc - i, argv + i);
+	else if (strcmp(argv[i], "purge") == 0)
+		return cmd_purge(confpath, argc - i, argv + i);
+	else if (strcmp(argv[i], "hold") == 0)
+		return cmd_hold(confpath, argc - i, argv + i);
 	else
 		usage();
 	return 0;

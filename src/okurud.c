@@ -25,6 +25,7 @@
 #include "log.h"
 #include "mailer.h"
 #include "policy.h"
+#include "purger.h"
 #include "scan_worker.h"
 #include "scanner.h"
 #include "smtp.h"
@@ -236,6 +237,9 @@ main(int argc, char **argv)
 			  "warning=\"smtp.url is empty: transfers cannot be sent\"");
 	if (http_start(&srv, err, sizeof(err)) != 0)
 		fatal("error=%s", log_quote(q, sizeof(q), err));
+	/* After http_start, which sets up the lock the policy is read under. */
+	if (purger_start(&srv, err, sizeof(err)) != 0)
+		fatal("error=%s", log_quote(q, sizeof(q), err));
 	log_event(LOG_LVL_INFO, "okurud.started", "listen=%s:%d public_url=%s storage_cipher=%s version=%s",
 		  srv.conf.listen_host, srv.conf.listen_port, srv.conf.public_url,
 		  store_cipher_default() == STORE_CIPHER_AES256GCM ? "aes256gcm" : "chacha20poly1305",
@@ -253,6 +257,7 @@ main(int argc, char **argv)
 		log_event(LOG_LVL_INFO, "shutdown.begin", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
 		break;
 	}
+	purger_stop(&srv);
 	http_drain_and_stop(&srv);
 	mailer_stop(srv.mailer);
 	smtp_cleanup();

@@ -670,6 +670,11 @@ rcpt_download(struct server *srv, struct MHD_Connection *c, struct req *rq, stru
 		rcpt_attempt(srv, x, x->link.id, "download", "no_such_file");
 		return rcpt_gone(c, x);
 	}
+	if (f->shredded) {
+		/* Purged (or destroyed as infected): gone, like a dead link. */
+		rcpt_attempt(srv, x, x->link.id, "download", "purged");
+		return rcpt_gone(c, x);
+	}
 	if (!x->verified) {
 		rcpt_attempt(srv, x, x->link.id, "download", "not_verified");
 		if (x->json)

@@ -70,6 +70,49 @@ util_time_iso(int64_t t, char out[32])
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/*
+ * util_time_parse - the one form util_time_iso writes, YYYY-MM-DDTHH:MM:SSZ
+ * (UTC, years 1970 to 9999), back to seconds. 0, or -1 for anything else,
+ * a day that does not exist (February 30) included.
+ */
+int
+util_time_parse(const char *s, int64_t *out)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	struct tm tm, back;
+	time_t t;
+	int v[6], k = 0;
+
+	if (strlen(s) != sizeof(shape) - 1)
+		return -1;
+	for (size_t i = 0; shape[i]; i++) {
+		if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != shape[i])
+			return -1;
+	}
+	for (size_t i = 0; i < sizeof(shape) - 1; k++) {
+		size_t n = k == 0 ? 4 : 2;
+		v[k] = 0;
+		for (size_t j = 0; j < n; j++)
+			v[k] = v[k] * 10 + (s[i + j] - '0');
+		i += n + 1;
+	}
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = v[0] - 1900;
+	tm.tm_mon = v[1] - 1;
+	tm.tm_mday = v[2];
+	tm.tm_hour = v[3];
+	tm.tm_min = v[4];
+	tm.tm_sec = v[5];
+	if (v[0] < 1970 || v[1] < 1 || v[1] > 12 || v[2] < 1 || v[3] > 23 || v[4] > 59 || v[5] > 59)
+		return -1;
+	t = timegm(&tm);
+	if (t == (time_t)-1 || gmtime_r(&t, &back) == NULL || back.tm_mday != v[2] ||
+	    back.tm_mon != v[1] - 1)
+		return -1;
+	*out = (int64_t)t;
+	return 0;
+}
+
 /* util_fsync_dir - make a rename or unlink in dir durable */
 int
 util_fsync_dir(const char *dir)

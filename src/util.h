@@ -17,6 +17,7 @@ int util_id_valid(const char *s);
 int64_t util_now(void);
 double util_mono(void);
 void util_time_iso(int64_t t, char out[32]);
+int util_time_parse(const char *s, int64_t *out);
 
 int util_fsync_dir(const char *dir);
 int util_write_new_file(const char *path, const void *data, size_t len,

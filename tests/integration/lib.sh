@@ -206,6 +206,38 @@ upload_clean() {
 	echo "$fid"
 }
 
+# A clock tests can move: okurud under libfaketime (Debian package faketime),
+# the offset read from $T/clock at every call ("+0", "+4d", libfaketime's
+# syntax); the monotonic clock is left alone, so timed waits, the watchdog
+# and scan timeouts are not disturbed.
+FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
+
+# faketime_available - or skip the test (exit 77)
+faketime_available() {
+	if [ ! -r "$FAKETIME_LIB" ]; then
+		echo "# SKIP: $NAME: libfaketime is not installed (Debian package faketime)"
+		exit 77
+	fi
+}
+
+# clock OFFSET - move okurud's wall clock
+clock() { echo "$1" >"$T/clock"; }
+
+# okuru_start_faked - okuru_start, with okurud (only) under libfaketime
+okuru_start_faked() {
+	[ -f "$T/clock" ] || clock +0
+	ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" LD_PRELOAD="$FAKETIME_LIB" \
+		FAKETIME_TIMESTAMP_FILE="$T/clock" FAKETIME_NO_CACHE=1 \
+		FAKETIME_DONT_FAKE_MONOTONIC=1 "$OKURUD" -c "$CONF" >>"$LOG" 2>&1 &
+	PID=$!
+	for _ in $(seq 1 100); do
+		curl -s -o /dev/null --cacert "$DATA/tls/cert.pem" "$URL/healthz" 2>/dev/null && return 0
+		kill -0 "$PID" 2>/dev/null || fail "okurud exited during start-up"
+		sleep 0.1
+	done
+	fail "okurud did not answer /healthz"
+}
+
 # worker_pids - okurud's scanner workers
 worker_pids() { pgrep -P "$PID" -f okuru-scanner || true; }
 
