@@ -135,24 +135,13 @@ api_hold_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, co
 	return api_transfer_respond(srv, c, rq, tid, lift ? 200 : 201);
 }
 
-static json_t *
-api_hold_time(int64_t t)
-{
-	char s[32];
-
-	if (t == 0)
-		return json_null();
-	util_time_iso(t, s);
-	return json_string(s);
-}
-
 static int
 api_hold_cb(const struct db_hold *h, void *arg)
 {
 	json_t *o =
 	    json_pack("{s:s, s:s, s:o, s:s*, s:o, s:s*}", "reason", h->reason, "placed_by",
-		      h->placed_by, "placed_at", api_hold_time(h->placed_at), "lifted_by",
-		      h->lifted_at ? h->lifted_by : NULL, "lifted_at", api_hold_time(h->lifted_at),
+		      h->placed_by, "placed_at", jsonutil_time(h->placed_at), "lifted_by",
+		      h->lifted_at ? h->lifted_by : NULL, "lifted_at", jsonutil_time(h->lifted_at),
 		      "lift_reason", h->lifted_at ? h->lift_reason : NULL);
 
 	return o == NULL || json_array_append_new(arg, o) != 0;
@@ -181,16 +170,16 @@ api_hold_json(struct server *srv, const char *tid, json_t *o)
 	}
 	if (r.held)
 		active = json_pack("{s:s, s:s, s:o}", "reason", r.hold_reason, "placed_by",
-				   r.hold_by, "placed_at", api_hold_time(r.hold_at));
+				   r.hold_by, "placed_at", jsonutil_time(r.hold_at));
 	http_policy_defaults(srv, &pd, &pr);
 	rp = (struct retention_policy){.content_days = pd.retention_days,
 				       .max_expiry_days = pd.max_expiry_days,
 				       .metadata_days = pr.metadata_days};
 	db_retention_input(&r, &in);
 	retention_compute(&in, &rp, &d);
-	ret = json_pack("{s:o, s:o, s:o}", "content_due", api_hold_time(d.content_due),
-			"content_purged", api_hold_time(r.content_purged_at), "metadata_due",
-			api_hold_time(d.metadata_due));
+	ret = json_pack("{s:o, s:o, s:o}", "content_due", jsonutil_time(d.content_due),
+			"content_purged", jsonutil_time(r.content_purged_at), "metadata_due",
+			jsonutil_time(d.metadata_due));
 	if (active == NULL || ret == NULL) {
 		json_decref(holds);
 		json_decref(active);

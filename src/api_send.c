@@ -598,22 +598,11 @@ api_extend(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 	return api_transfer_show(srv, c, rq, tid);
 }
 
-static json_t *
-api_time(int64_t t)
-{
-	char s[32];
-
-	if (t == 0)
-		return json_null();
-	util_time_iso(t, s);
-	return json_string(s);
-}
-
 static int
 api_download_cb(const struct db_download_row *d, void *arg)
 {
 	json_t *o = json_pack("{s:s, s:o, s:o, s:s, s:s, s:I, s:I, s:I, s:b}", "file", d->file_id,
-			      "started", api_time(d->started), "finished", api_time(d->finished),
+			      "started", jsonutil_time(d->started), "finished", jsonutil_time(d->finished),
 			      "ip", d->ip, "user_agent", d->user_agent, "offset",
 			      (json_int_t)d->range_start, "length", (json_int_t)d->length, "bytes",
 			      (json_int_t)d->bytes, "complete", d->complete);
@@ -643,7 +632,7 @@ api_recipient_cb(const struct db_link *l, void *arg)
 	r = db_outbox_latest(x->srv->db, l->id, "link", &ob);
 	if (r == DB_OK)
 		mail = json_pack("{s:s, s:i, s:o, s:s, s:i, s:s}", "state", ob.state, "attempts",
-				 ob.attempts, "sent", api_time(ob.sent_at), "error", ob.last_error,
+				 ob.attempts, "sent", jsonutil_time(ob.sent_at), "error", ob.last_error,
 				 "code", ob.last_code, "tls", ob.tls);
 	else
 		mail = r == DB_NOTFOUND ? json_null() : NULL;
@@ -652,9 +641,9 @@ api_recipient_cb(const struct db_link *l, void *arg)
 		return -1;
 	}
 	o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:{s:o, s:o, s:i}, s:o}", "id", l->id, "address",
-		      l->address, "link", state, "expires", api_time(l->expires_at), "mail", mail,
-		      "verification", "verified", api_time(l->verified_at), "locked_until",
-		      api_time(l->locked_until > x->now ? l->locked_until : 0), "failures",
+		      l->address, "link", state, "expires", jsonutil_time(l->expires_at), "mail", mail,
+		      "verification", "verified", jsonutil_time(l->verified_at), "locked_until",
+		      jsonutil_time(l->locked_until > x->now ? l->locked_until : 0), "failures",
 		      l->otp_failures, "downloads", dls);
 	return o == NULL || json_array_append_new(x->arr, o) != 0;
 }
@@ -674,16 +663,16 @@ api_upload_link_cb(const struct db_link *l, void *arg)
 
 	if (r == DB_OK)
 		mail = json_pack("{s:s, s:i, s:o, s:s, s:i, s:s}", "state", ob.state, "attempts",
-				 ob.attempts, "sent", api_time(ob.sent_at), "error", ob.last_error,
+				 ob.attempts, "sent", jsonutil_time(ob.sent_at), "error", ob.last_error,
 				 "code", ob.last_code, "tls", ob.tls);
 	else
 		mail = r == DB_NOTFOUND ? json_null() : NULL;
 	if (mail == NULL)
 		return -1;
 	o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:i, s:I, s:o, s:o}", "id", l->id, "address",
-		      l->address, "link", state, "expires", api_time(l->expires_at), "verified",
-		      api_time(l->verified_at), "max_files", l->max_files, "max_bytes",
-		      (json_int_t)l->max_bytes, "completed", api_time(l->completed_at), "mail", mail);
+		      l->address, "link", state, "expires", jsonutil_time(l->expires_at), "verified",
+		      jsonutil_time(l->verified_at), "max_files", l->max_files, "max_bytes",
+		      (json_int_t)l->max_bytes, "completed", jsonutil_time(l->completed_at), "mail", mail);
 	return o == NULL || json_array_append_new(x->arr, o) != 0;
 }
 
@@ -691,7 +680,7 @@ static int
 api_vote_cb(const struct db_vote *v, void *arg)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "approver", v->approver, "decision",
-			      v->decision, "comment", v->comment, "at", api_time(v->at));
+			      v->decision, "comment", v->comment, "at", jsonutil_time(v->at));
 
 	return o == NULL || json_array_append_new(arg, o) != 0;
 }
@@ -711,7 +700,7 @@ api_policy_json(struct server *srv, const char *tid, const struct db_sendinfo *s
 	if (pj == NULL)
 		return -1;
 	if (json_is_object(pj))
-		json_object_set_new(pj, "decided", api_time(at));
+		json_object_set_new(pj, "decided", jsonutil_time(at));
 	json_object_set_new(o, "policy", pj);
 	if (si->approvals_needed == 0) {
 		json_object_set_new(o, "approval", json_null());
@@ -725,7 +714,7 @@ api_policy_json(struct server *srv, const char *tid, const struct db_sendinfo *s
 	json_object_set_new(o, "approval",
 			    json_pack("{s:i, s:s, s:b, s:o, s:o}", "needed", si->approvals_needed,
 				      "group", si->approval_group, "self_allowed",
-				      si->approval_self, "expires", api_time(si->approval_expires),
+				      si->approval_self, "expires", jsonutil_time(si->approval_expires),
 				      "votes", votes));
 	return 0;
 }
@@ -743,9 +732,9 @@ api_send_json(struct server *srv, const char *tid, json_t *o)
 		return -1;
 	}
 	json_object_set_new(o, "origin", json_string(si.origin));
-	json_object_set_new(o, "sent", api_time(si.sent_at));
-	json_object_set_new(o, "expires", api_time(si.expires_at));
-	json_object_set_new(o, "revoked", api_time(si.revoked_at));
+	json_object_set_new(o, "sent", jsonutil_time(si.sent_at));
+	json_object_set_new(o, "expires", jsonutil_time(si.expires_at));
+	json_object_set_new(o, "revoked", jsonutil_time(si.revoked_at));
 	if (si.sent_at != 0) {
 		json_object_set_new(o, "download_limit", json_integer(si.download_limit));
 		json_object_set_new(o, "verification", json_string(si.verification));
@@ -755,8 +744,8 @@ api_send_json(struct server *srv, const char *tid, json_t *o)
 	/* Inside the send delay nothing has gone yet: the sender can still recall it. */
 	if (strcmp(si.state, "sent") == 0 && si.release_at > x.now)
 		json_object_set_new(o, "state", json_string("held"));
-	json_object_set_new(o, "release", api_time(si.release_at));
-	json_object_set_new(o, "ended", api_time(si.ended_at));
+	json_object_set_new(o, "release", jsonutil_time(si.release_at));
+	json_object_set_new(o, "ended", jsonutil_time(si.ended_at));
 	json_object_set_new(o, "recipients", x.arr);
 	if (api_policy_json(srv, tid, &si, o) != 0)
 		return -1;

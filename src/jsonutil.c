@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include "jsonutil.h"
+#include "util.h"
 
 /* jsonutil_depth_ok - 0 when no array/object nests deeper than maxdepth */
 int
@@ -48,4 +49,15 @@ jsonutil_has_controls(const char *s, int allow_newlines)
 			return 1;
 	}
 	return 0;
+}
+
+json_t *
+jsonutil_time(int64_t t)
+{
+	char s[32];
+
+	if (t == 0)
+		return json_null();
+	util_time_iso(t, s);
+	return json_string(s);
 }

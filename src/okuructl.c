@@ -34,6 +34,7 @@
 #include "keys.h"
 #include "log.h"
 #include "mail.h"
+#include "policy.h"
 #include "scan_worker.h"
 #include "smtp.h"
 #include "tls.h"
@@ -395,21 +396,6 @@ valid_username(const char *s)
 	return 1;
 }
 
-/* valid_group - policy group names: 1-64 of A-Z a-z 0-9 . _ - */
-static int
-valid_group(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > DB_GROUPMAX)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			return 0;
-	return 1;
-}
-
 static void
 issue_token(struct db *db, int64_t user_id, const char *name)
 {
@@ -451,7 +437,7 @@ cmd_user(const char *confpath, int argc, char **argv)
 				email = optarg;
 			else if (ch == 'r')
 				role = optarg;
-			else if (ch == 'g' && ng < DB_MAXGROUPS && valid_group(optarg))
+			else if (ch == 'g' && ng < DB_MAXGROUPS && policy_name_ok(optarg))
 				groups[ng++] = optarg;
 			else if (ch == 'g')
 				die("group must be 1-64 characters of A-Z a-z 0-9 . _ - (at most %d "
@@ -485,7 +471,7 @@ cmd_user(const char *confpath, int argc, char **argv)
 		   (strcmp(argv[3], "add") == 0 || strcmp(argv[3], "remove") == 0)) {
 		/* okuructl user group NAME add|remove GROUP */
 		int add = strcmp(argv[3], "add") == 0, r;
-		if (!valid_group(argv[4]))
+		if (!policy_name_ok(argv[4]))
 			die("group must be 1-64 characters of A-Z a-z 0-9 . _ -");
 		db = ctl_open_db(confpath, &c);
 		if (db_user_find(db, argv[2], &u) != DB_OK)

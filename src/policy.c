@@ -184,7 +184,7 @@ policy_bytes(struct policy_ctx *x, const config_setting_t *s, const char *name, 
 }
 
 /* policy_name_ok - ids and group names: [A-Za-z0-9._-]+, bounded */
-static int
+int
 policy_name_ok(const char *s)
 {
 	size_t n = strlen(s);

@@ -105,6 +105,8 @@ int policy_type_mismatch(const struct policy *p, const struct policy_file *f, ch
 			 size_t whylen);
 size_t policy_nrules(const struct policy *p);
 const char *policy_path(const struct policy *p);
+/* policy_name_ok - a rule id or group name: 1-64 of A-Z a-z 0-9 . _ - */
+int policy_name_ok(const char *s);
 const char *policy_part_name(enum policy_part part);
 const char *policy_outcome_name(enum policy_outcome o); /* send, hold, approval, ... */
 void policy_part_value(const struct policy_decision *d, enum policy_part part, char *v,
