@@ -64,12 +64,12 @@ prepared() { # -> a transfer of alice's with one clean file
 
 # A delayed send first: its delay (one minute) runs while the rest is tested.
 tslow=$(prepared)
+slow_sent=$(date +%s) # before the send: the release is at least a minute after this
 send "$tok" "$tslow" '{"recipients":["sam@slow.example"]}'
 assert_eq "$(status)" 202 "delayed send: $(cat "$T/body")"
 assert_eq "$(json 'j["state"]')" held "a delayed send is held"
 assert_eq "$(json 'j["policy"]["outcome"]')" hold "outcome hold"
 assert_eq "$(json '[d["rule"] for d in j["policy"]["decisions"] if d["part"] == "delay"][0]')" slow "rule of the delay"
-slow_sent=$(date +%s)
 ok "a send under a delay rule is held (202), with the decision on the transfer"
 
 # A denied domain: 403 with the message, the decision kept, nothing queued.
@@ -294,7 +294,9 @@ done
 m=$(mail_to sam@slow.example)
 assert_contains "$(mail_link "$m")" "/d/" "the delayed link mail"
 sent_at=$(outbox "SELECT sent_at FROM outbox WHERE to_addr = 'sam@slow.example'")
-[ "$sent_at" -ge $((slow_sent + 60)) ] || fail "the delayed mail left before its delay ($sent_at < $slow_sent + 60)"
+release=$(outbox "SELECT release_at FROM transfers WHERE id = '$tslow'")
+[ "$release" -ge $((slow_sent + 60)) ] || fail "release $release is not a minute after the send ($slow_sent)"
+[ "$sent_at" -ge "$release" ] || fail "the delayed mail left before its release ($sent_at < $release)"
 api "$tok" GET "/api/v1/transfers/$tslow" >/dev/null
 assert_eq "$(json 'j["state"]')" sent "no longer held"
 okuru_stop
