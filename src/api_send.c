@@ -236,6 +236,33 @@ api_verification_text(const char *mode)
 	return "No confirmation is needed. / 本人確認は不要です。";
 }
 
+static int
+api_id_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct db_file *)a)->id, ((const struct db_file *)b)->id);
+}
+
+/* api_file_ids - the ids of the files the policy sees, sorted, comma-joined (malloc'd) */
+static char *
+api_file_ids(struct api_files_text *ft)
+{
+	char *out = NULL;
+	size_t len = 0;
+	int failed = 0;
+
+	qsort(ft->files, ft->nfiles, sizeof(*ft->files), api_id_cmp);
+	for (size_t i = 0; i < ft->nfiles; i++) {
+		if (i > 0)
+			util_append(&out, &len, &failed, ",");
+		util_append(&out, &len, &failed, ft->files[i].id);
+	}
+	if (failed) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 /* api_send_policy - evaluate the policy for this send: owner, recipients, files */
 static enum policy_outcome
 api_send_policy(struct server *srv, const struct db_user *owner, const struct api_send_req *r,
@@ -309,7 +336,7 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 	enum policy_outcome outcome;
 	char (*tokens)[LINKS_TOKENLEN + 1] = NULL;
 	char why[400], expires[32], pw[crypto_pwhash_STRBYTES] = "", pfile[300];
-	char *ptext = NULL;
+	char *ptext = NULL, *fids = NULL;
 	json_t *in, *pj = NULL;
 	json_error_t jerr;
 	int64_t now = util_now(), release;
@@ -385,8 +412,9 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 				 : http_error(c, 409, why);
 		goto out;
 	}
+	fids = api_file_ids(&ft);
 	ptext = json_dumps(pj, JSON_COMPACT | JSON_ENSURE_ASCII);
-	if (ptext == NULL ||
+	if (ptext == NULL || fids == NULL ||
 	    (r.passphrase != NULL && links_passphrase_hash(r.passphrase, pw) != 0)) {
 		ret = http_error(c, 503, "out of memory");
 		goto out;
@@ -454,7 +482,7 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 				    .approvals_needed = outcome == POLICY_APPROVE ? d.approvals : 0,
 				    .approval_group = d.approval_group,
 				    .approval_self = d.approval_self,
-				    .sent_by = rq->user.id,
+				    .sent_by = rq->user.id, .file_ids = fids,
 				    .approval_expires = now + (int64_t)d.approval_hours * 3600,
 				    .retention_days = d.retention_days,
 				    .allow_unscannable = d.allow_unscannable,
@@ -496,6 +524,7 @@ out:
 	free(ft.html);
 	free(ft.files);
 	free(ptext);
+	free(fids);
 	json_decref(pj);
 	json_decref(in);
 	db_transfer_free(&t);
@@ -522,7 +551,7 @@ api_revoke(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 		if (r == DB_NOTFOUND)
 			return http_error(c, 404, "no such recipient, or already revoked");
 	} else {
-		r = db_transfer_revoke(srv->db, tid, util_now(), &recalled);
+		r = db_transfer_revoke(srv->db, tid, &recalled);
 		if (r == DB_CONFLICT)
 			return http_error(c, 409, "the transfer has already ended (revoked, "
 						  "recalled, rejected or lapsed)");

@@ -164,6 +164,7 @@ struct db_send {
 	int allow_unscannable;
 	int allow_encrypted;
 	int64_t sent_by; /* who pressed send: not an approver unless self is allowed */
+	const char *file_ids; /* the files the policy decided on: their ids, sorted, comma-joined */
 };
 
 struct db_sendinfo {
@@ -269,7 +270,7 @@ int db_transfer_send(struct db *db, const struct db_send *s, const struct db_lin
 		     size_t nlinks, const struct db_mail *mails, size_t nmails, char *why,
 		     size_t whylen);
 int db_transfer_refused(struct db *db, const char *transfer_id, const char *policy, int64_t now);
-int db_transfer_revoke(struct db *db, const char *transfer_id, int64_t now, int *recalled);
+int db_transfer_revoke(struct db *db, const char *transfer_id, int *recalled);
 int db_transfer_extend(struct db *db, const char *transfer_id, int64_t expires_at);
 int db_request_create(struct db *db, const struct db_transfer *t, const struct db_link *l,
 		      const struct db_mail *m, const char *policy, int retention_days);

@@ -160,6 +160,23 @@ db_transfer_send(struct db *db, const struct db_send *s, const struct db_link *l
 			 (long long)unclean, (long long)nfiles);
 		return db_finish_locked(db, DB_CONFLICT);
 	}
+	/* What is sent is exactly what the policy decided on: no file came in since. */
+	st = db_prepare(db, "SELECT ifnull(group_concat(id, ','), '') = ?2 FROM "
+			    "(SELECT id FROM files WHERE transfer_id = ?1 ORDER BY id)");
+	if (st == NULL)
+		return db_finish_locked(db, DB_ERROR);
+	sqlite3_bind_text(st, 1, s->transfer_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, s->file_ids ? s->file_ids : "", -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	r = r == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (r < 0)
+		return db_finish_locked(db, DB_ERROR);
+	if (r == 0) {
+		snprintf(why, whylen, "the files changed while the transfer was being sent: "
+				      "send it again");
+		return db_finish_locked(db, DB_CONFLICT);
+	}
 	st = db_prepare(db, "UPDATE transfers SET state = ?8, sent_at = ?2, expires_at = ?3, "
 			    "download_limit = ?4, verification = ?5, passphrase = ?6, "
 			    "message = coalesce(?7, message), release_at = ?9, expiry_days = ?10, "
@@ -241,6 +258,10 @@ db_links_cut_locked(struct db *db, const char *transfer_id, const char *link_id)
 		"sealed = NULL, wrapped = NULL WHERE state = 'queued' "
 		"AND kind IN ('link', 'otp', 'request') AND link_id IN "
 		"(SELECT id FROM links WHERE transfer_id = ?1 AND (?2 IS NULL OR id = ?2))",
+		/* The whole transfer ends: approvers are not asked about it any more. */
+		"UPDATE outbox SET state = 'failed', last_error = 'the transfer ended before it was "
+		"sent', sealed = NULL, wrapped = NULL WHERE state = 'queued' AND kind = 'approval' "
+		"AND transfer_id = ?1 AND ?2 IS NULL",
 	};
 	int r = DB_OK;
 
@@ -262,14 +283,22 @@ db_links_cut_locked(struct db *db, const char *transfer_id, const char *link_id)
  * delay) that is a recall: *recalled says so, and no mail ever goes.
  */
 int
-db_transfer_revoke(struct db *db, const char *transfer_id, int64_t now, int *recalled)
+db_transfer_revoke(struct db *db, const char *transfer_id, int *recalled)
 {
 	sqlite3_stmt *st;
 	int r;
-	int64_t rec = 0;
+	int64_t rec = 0, now;
 
 	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
+	/*
+	 * The time is read under the lock. The mailer takes a link mail only
+	 * under the same lock and only once the transfer is released
+	 * (db_outbox_due): so either it took the mail before this, and now is
+	 * past the release (a revoke: the mail may be out), or it will find
+	 * the transfer recalled and its mail cancelled.
+	 */
+	now = util_now();
 	if (db_int_locked(db, "SELECT state = 'pending' OR (state = 'sent' AND release_at > ?2) "
 			      "FROM transfers WHERE id = ?1", transfer_id, now, &rec) != DB_OK)
 		return db_finish_locked(db, DB_ERROR);

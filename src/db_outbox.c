@@ -132,12 +132,19 @@ db_outbox_one(struct db *db, const char *sql, const char *t1, int64_t n1, const 
 	return r;
 }
 
-/* db_outbox_due - the oldest queued message whose time has come */
+/*
+ * db_outbox_due - the oldest queued message whose time has come. A link
+ * mail is due only while its transfer is sent and released, checked in the
+ * same statement (see db_transfer_revoke for why that closes the race with
+ * a recall).
+ */
 int
 db_outbox_due(struct db *db, int64_t now, struct db_outbox *o)
 {
 	return db_outbox_one(db, "SELECT " DB_OUTBOX_COLS " FROM outbox "
 				 "WHERE state = 'queued' AND held = 0 AND next_attempt <= ?1 "
+				 "AND (kind != 'link' OR transfer_id IN (SELECT id FROM transfers "
+				 "WHERE state = 'sent' AND release_at <= ?1)) "
 				 "ORDER BY next_attempt, id LIMIT 1",
 			     NULL, now, NULL, 1, o);
 }

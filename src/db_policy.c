@@ -18,27 +18,45 @@
 #include "db.h"
 #include "db_int.h"
 
-/* db_user_group - add (add = 1) or remove a user's membership of grp */
+/*
+ * db_user_group - add (add = 1) or remove a user's membership of grp. A
+ * user has at most DB_MAXGROUPS groups: one more is DB_CONFLICT, so that
+ * no group a rule names can fall outside what the policy is shown.
+ */
 int
 db_user_group(struct db *db, int64_t user_id, const char *grp, int add)
 {
 	sqlite3_stmt *st;
+	int64_t n = 0;
 	int r;
 
-	db_lock(db);
+	if (db_begin(db) != DB_OK)
+		return DB_ERROR;
+	if (add) {
+		st = db_prepare(db, "SELECT count(*) FROM user_groups WHERE user_id = ?1 AND grp != ?2");
+		if (st == NULL)
+			return db_finish_locked(db, DB_ERROR);
+		sqlite3_bind_int64(st, 1, user_id);
+		sqlite3_bind_text(st, 2, grp, -1, SQLITE_TRANSIENT);
+		r = sqlite3_step(st);
+		if (r == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		if (r != SQLITE_ROW)
+			return db_finish_locked(db, DB_ERROR);
+		if (n >= DB_MAXGROUPS)
+			return db_finish_locked(db, DB_CONFLICT);
+	}
 	st = db_prepare(db, add ? "INSERT OR IGNORE INTO user_groups (user_id, grp) VALUES (?1, ?2)"
 				: "DELETE FROM user_groups WHERE user_id = ?1 AND grp = ?2");
-	if (st == NULL) {
-		db_unlock(db);
-		return DB_ERROR;
-	}
+	if (st == NULL)
+		return db_finish_locked(db, DB_ERROR);
 	sqlite3_bind_int64(st, 1, user_id);
 	sqlite3_bind_text(st, 2, grp, -1, SQLITE_TRANSIENT);
 	r = db_step_done(db, st);
 	if (r == DB_OK && !add && sqlite3_changes(db->h) == 0)
 		r = DB_NOTFOUND;
-	db_unlock(db);
-	return r;
+	return db_finish_locked(db, r);
 }
 
 /* db_user_groups - the groups of a user, sorted, at most DB_MAXGROUPS */
@@ -50,14 +68,15 @@ db_user_groups(struct db *db, int64_t user_id, char groups[][DB_GROUPMAX + 1], s
 
 	*n = 0;
 	db_lock(db);
+	/* One more than fits is an error, never a silent cut: a rule could name it. */
 	st = db_prepare(db, "SELECT grp FROM user_groups WHERE user_id = ?1 ORDER BY grp LIMIT ?2");
 	if (st == NULL) {
 		db_unlock(db);
 		return DB_ERROR;
 	}
 	sqlite3_bind_int64(st, 1, user_id);
-	sqlite3_bind_int(st, 2, DB_MAXGROUPS);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+	sqlite3_bind_int(st, 2, DB_MAXGROUPS + 1);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW && *n < DB_MAXGROUPS)
 		db_copy_text(groups[(*n)++], DB_GROUPMAX + 1, st, 0);
 	sqlite3_finalize(st);
 	db_unlock(db);
@@ -274,7 +293,7 @@ db_vote(struct db *db, const char *transfer_id, int64_t approver_id, int approve
 	const struct db_mail *notify_reject, const char **outcome, char *why, size_t whylen)
 {
 	sqlite3_stmt *st;
-	int64_t pending = 0, approves = 0, needed = 0;
+	int64_t pending = 0, approves = 0, needed = 0, may = 0;
 	int r;
 
 	*outcome = "recorded";
@@ -290,6 +309,22 @@ db_vote(struct db *db, const char *transfer_id, int64_t approver_id, int approve
 	if (db_int_locked(db, "SELECT approvals_needed FROM transfers WHERE id = ?1", transfer_id,
 			  0, &needed) != DB_OK)
 		return db_finish_locked(db, DB_ERROR);
+	/*
+	 * Who may vote is checked again here, where it cannot change under
+	 * us: role, enabled, the group, and not the owner or whoever pressed
+	 * send unless self-approval is allowed.
+	 */
+	if (db_int_locked(db, "SELECT count(*) FROM users u, transfers t WHERE t.id = ?1 "
+			      "AND u.id = ?2 AND u.disabled = 0 AND u.role IN ('approver', 'admin') "
+			      "AND (t.approval_group = '' OR EXISTS (SELECT 1 FROM user_groups g "
+			      "WHERE g.user_id = u.id AND g.grp = t.approval_group)) "
+			      "AND (t.approval_self = 1 OR (u.id != t.owner_id AND u.id != t.sent_by))",
+			  transfer_id, approver_id, &may) != DB_OK)
+		return db_finish_locked(db, DB_ERROR);
+	if (may == 0) {
+		snprintf(why, whylen, "you may not decide on this transfer (any more)");
+		return db_finish_locked(db, DB_CONFLICT);
+	}
 	st = db_prepare(db, "INSERT INTO approvals (transfer_id, approver_id, decision, comment, at) "
 			    "VALUES (?1, ?2, ?3, ?4, ?5)");
 	if (st == NULL)

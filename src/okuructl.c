@@ -479,6 +479,9 @@ cmd_user(const char *confpath, int argc, char **argv)
 		r = db_user_group(db, u.id, argv[4], add);
 		if (r == DB_NOTFOUND)
 			die("user %s is not in group %s", argv[2], argv[4]);
+		if (r == DB_CONFLICT)
+			die("user %s is already in %d groups, the most there may be", argv[2],
+			    DB_MAXGROUPS);
 		if (r != DB_OK)
 			die("cannot change the groups of %s", argv[2]);
 		printf("user %s %s group %s\n", argv[2], add ? "is now in" : "has left", argv[4]);

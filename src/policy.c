@@ -914,6 +914,8 @@ policy_why_add(char *why, size_t whylen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why + n, whylen - n, fmt, ap);
 	va_end(ap);
+	/* Cut short, it must still be UTF-8: names are Japanese as often as not. */
+	util_utf8_trim(why);
 }
 
 /*
@@ -1096,6 +1098,7 @@ policy_take(struct policy_decision *d, int *decided, enum policy_part part,
 	decided[part] = 1;
 	snprintf(d->rule[part], sizeof(d->rule[part]), "%s", r->id);
 	snprintf(d->why[part], sizeof(d->why[part]), "%s", why);
+	util_utf8_trim(d->why[part]);
 	return 1;
 }
 

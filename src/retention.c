@@ -41,8 +41,13 @@ retention_end(const struct retention_input *in, const struct retention_policy *p
 		}
 	}
 	if (strcmp(in->state, "draft") == 0) {
+		/*
+		 * A draft never sent is abandoned after the longest life a link
+		 * may have; a request's draft not before its upload link ends.
+		 */
+		int64_t end = in->created + (int64_t)p->max_expiry_days * RETENTION_DAY;
 		*why = "draft abandoned";
-		return in->created + (int64_t)p->max_expiry_days * RETENTION_DAY;
+		return in->expires_at > end ? in->expires_at : end;
 	}
 	/* pending, or a state this version does not know: never. */
 	return 0;

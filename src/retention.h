@@ -8,7 +8,8 @@
  * A transfer ends:
  *   sent                              at expires_at, or at revoked_at if earlier
  *   revoked, recalled, rejected, lapsed  at ended_at, else at revoked_at
- *   draft (never sent)                at created + defaults.max_expiry_days
+ *   draft (never sent)                at created + defaults.max_expiry_days,
+ *                                     or at expires_at (a request's link) if later
  *   pending (waiting for approval)    never: it is sent, rejected or lapses
  * Its content is due at end + its retention_days (the policy's
  * defaults.retention_days when the transfer has none, -1), its records at

@@ -313,3 +313,22 @@ util_bytes_parse(const char *v, int64_t max, int64_t *out)
 	*out = (int64_t)(n << shift);
 	return 0;
 }
+
+void
+util_utf8_trim(char *s)
+{
+	size_t n = strlen(s), i = n, need;
+	unsigned char c;
+
+	/* Back to the lead byte of the last character (at most 3 continuation bytes). */
+	while (i > 0 && n - i < 4 && ((unsigned char)s[i - 1] & 0xC0) == 0x80)
+		i--;
+	if (i == 0)
+		return;
+	c = (unsigned char)s[i - 1];
+	if (c < 0x80)
+		return;
+	need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+	if (n - (i - 1) < need)
+		s[i - 1] = '\0';
+}

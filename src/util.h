@@ -34,4 +34,7 @@ void util_append(char **buf, size_t *len, int *failed, const char *s);
 /* util_mailbox_ok - 0 for a plain local@domain address safe in headers and SMTP */
 int util_mailbox_ok(const char *a);
 
+/* util_utf8_trim - drop a multi-byte character cut short at the end of s */
+void util_utf8_trim(char *s);
+
 #endif

@@ -45,6 +45,12 @@ etok=$(tail -n 1 "$T/erin") # an approver outside the group
 	--group compliance >"$T/fay"
 ftok=$(tail -n 1 "$T/fay")
 assert_contains "$("$OKURUCTL" -c "$CONF" user show dan)" "groups compliance" "user show"
+# At most 32 groups: a 33rd is refused, never silently left out of the policy's view.
+for g in $(seq 1 31); do "$OKURUCTL" -c "$CONF" user group erin add "g$g" >/dev/null; done
+"$OKURUCTL" -c "$CONF" user group erin add g32 >/dev/null || fail "the 32nd group"
+if "$OKURUCTL" -c "$CONF" user group erin add g33 2>"$T/err"; then fail "a 33rd group"; fi
+assert_contains "$(cat "$T/err")" "already in 32 groups" "33rd group refused"
+if "$OKURUCTL" -c "$CONF" user group erin add "bad/name" 2>/dev/null; then fail "a bad group name"; fi
 okuru_start
 
 send() { # TOKEN TID JSON

@@ -91,6 +91,11 @@ test_end(void **state)
 	d = due_of("draft", 0, 0, 0, -1);
 	assert_int_equal(d.end, T0 - 10 * DAY + 14 * DAY);
 	assert_string_equal(d.why, "draft abandoned");
+	/* A request's draft ends no earlier than its upload link. */
+	d = due_of("draft", T0 + 20 * DAY, 0, 0, -1);
+	assert_int_equal(d.end, T0 + 20 * DAY);
+	d = due_of("draft", T0 - 9 * DAY, 0, 0, -1);
+	assert_int_equal(d.end, T0 - 10 * DAY + 14 * DAY);
 
 	for (const char *const *s = (const char *const[]){"pending", "weird", NULL}; *s; s++) {
 		d = due_of(*s, T0, T0, T0, 1);

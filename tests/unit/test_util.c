@@ -42,6 +42,28 @@ fx_teardown(void **state)
 	return tmpdir_fixture_teardown(state);
 }
 
+/* test_utf8_trim - a character cut short at the end goes, whole ones stay */
+static void
+test_utf8_trim(void **state)
+{
+	char a[] = "abc", b[] = "\xe6\x97\xa5\xe6\x9c", c[] = "\xe6\x97\xa5\xe6\x9c\xac",
+	     d[] = "x\xf0\x9f\x98", e[] = "\xc3", f[] = "";
+
+	(void)state;
+	util_utf8_trim(a);
+	assert_string_equal(a, "abc");
+	util_utf8_trim(b);
+	assert_string_equal(b, "\xe6\x97\xa5"); /* 日 kept, the half of 本 gone */
+	util_utf8_trim(c);
+	assert_string_equal(c, "\xe6\x97\xa5\xe6\x9c\xac");
+	util_utf8_trim(d);
+	assert_string_equal(d, "x");
+	util_utf8_trim(e);
+	assert_string_equal(e, "");
+	util_utf8_trim(f);
+	assert_string_equal(f, "");
+}
+
 static void
 test_id_new(void **state)
 {
@@ -300,7 +322,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_id_new),
+		cmocka_unit_test(test_utf8_trim),
+	    cmocka_unit_test(test_id_new),
 		cmocka_unit_test(test_id_valid),
 		cmocka_unit_test_setup_teardown(test_write_new_file, fx_setup, fx_teardown),
 		cmocka_unit_test_setup_teardown(test_read_small_file, fx_setup, fx_teardown),
