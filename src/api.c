@@ -737,6 +737,9 @@ api_download(struct server *srv, struct MHD_Connection *c, struct req *rq, const
 	if (r != DB_OK)
 		return http_error(c, 503, "database unavailable");
 	db_transfer_free(&t);
+	/* Separation of duties: auditors see every transfer's metadata, never contents. */
+	if (strcmp(rq->user.role, "auditor") == 0)
+		return http_error(c, 403, "auditors read transfers' records, not their files");
 	if (!util_id_valid(fid))
 		return http_error(c, 404, "no such file");
 	r = db_file_get(srv->db, tid, fid, &f);

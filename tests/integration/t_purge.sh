@@ -148,6 +148,8 @@ hold "$adam" "$tB" '{"reason":"again"}'
 assert_eq "$(status)" 409 "second hold"
 api "$audrey" GET "/api/v1/transfers/$tA" >/dev/null
 assert_eq "$(status)" 200 "an auditor reads another user's transfer"
+api "$audrey" GET "/api/v1/transfers/$tA/files/$(json 'j["files"][0]["id"]')" >/dev/null
+assert_eq "$(status)" 403 "an auditor cannot download contents"
 api "$audrey" DELETE "/api/v1/transfers/$tA" >/dev/null
 assert_eq "$(status)" 403 "an auditor still cannot revoke"
 api "$audrey" POST /api/v1/transfers -H 'Content-Type: application/json' -d '{}' >/dev/null
@@ -220,8 +222,8 @@ ok "after expiry + retention: keys erased, blob removed, 410 for staff, 404 page
 assert_eq "$(sql "SELECT length(wrapped_key) > 0, shredded FROM files WHERE id = '$fB'")" "1|0" \
 	"key of held B"
 if grep -q "event=purge.content transfer=$tB" "$LOG"; then fail "held transfer purged"; fi
-api "$audrey" GET "/api/v1/transfers/$tB/files/$fB" >/dev/null
-assert_eq "$(status)" 200 "held transfer still downloadable (auditor)"
+api "$adam" GET "/api/v1/transfers/$tB/files/$fB" >/dev/null
+assert_eq "$(status)" 200 "held transfer still downloadable (admin)"
 assert_eq "$(sha "$T/body")" "$(sha "$T/b.bin")" "held transfer content"
 out=$(dry "$(plus "$dueA" 86400)")
 assert_contains "$out" "held     $tB due" "dry run lists B as held"
