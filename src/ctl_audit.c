@@ -166,7 +166,8 @@ ctl_audit_verify(const struct conf *c, struct db *db, const char *pubpath, char 
 			return 1;
 		}
 	}
-	qsort(v.cps, v.ncp, sizeof(*v.cps), ctl_cp_cmp);
+	if (v.ncp > 0)
+		qsort(v.cps, v.ncp, sizeof(*v.cps), ctl_cp_cmp);
 	r = db_audit_each(db, ctl_verify_row, &v);
 	if (r == DB_ERROR)
 		die("cannot read the audit log");
