@@ -29,6 +29,8 @@ static const struct conf_known conf_known[] = {
 	{NULL, "tls"}, {NULL, "limits"}, {NULL, "log"}, {NULL, "clamav"}, {NULL, "scanner"},
 	{NULL, "smtp"}, {NULL, "links"}, {NULL, "requests"}, {NULL, "templates"}, {NULL, "www"},
 	{NULL, "policy"}, {NULL, "retention"}, {"retention", "interval"},
+	{NULL, "audit"}, {"audit", "signing_key"}, {"audit", "public_key"},
+	{"audit", "checkpoint_interval"},
 	{"tls", "certificate"}, {"tls", "key"}, {"tls", "priorities"},
 	{"limits", "max_file_size"}, {"limits", "max_files_per_transfer"},
 	{"limits", "max_connections"}, {"limits", "max_connections_per_ip"},
@@ -101,7 +103,7 @@ conf_is_group_name(const char *name)
 {
 	static const char *const groups[] = {"tls",  "limits", "log",	  "clamav",
 					     "scanner", "smtp",	  "links", "requests",
-					     "retention"};
+					     "retention", "audit"};
 
 	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
 		if (strcmp(name, groups[g]) == 0)
@@ -392,10 +394,13 @@ parse:
 	STR("master_key_file", "master.key", 0, master_key_file);
 	STR("tls.certificate", "tls/cert.pem", 0, tls_cert);
 	STR("tls.key", "tls/key.pem", 0, tls_key);
-	/* The four above are relative to data_dir, not to the file. */
+	STR("audit.signing_key", "audit.key", 0, audit_signing_key);
+	STR("audit.public_key", "audit.pub", 0, audit_public_key);
+	/* The paths above are relative to data_dir, not to the file. */
 	{
 		char **rel[] = {&c->database, &c->storage_dir, &c->master_key_file,
-				&c->tls_cert, &c->tls_key};
+				&c->tls_cert, &c->tls_key, &c->audit_signing_key,
+				&c->audit_public_key};
 		for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
 			if ((*rel[i])[0] == '/')
 				continue;
@@ -515,6 +520,7 @@ parse:
 	STR("www", PKGDATADIR "/www", 1, www_dir);
 	STR("policy", PKGDATADIR "/policy/default.policy", 1, policy_file);
 	INT("retention.interval", 600, 1, 86400, retention_interval);
+	INT("audit.checkpoint_interval", 3600, 1, 7 * 86400, audit_checkpoint_interval);
 	STR("smtp.url", "", 0, smtp_url);
 	STR("smtp.ca_file", "", 1, smtp_ca_file);
 	STR("smtp.from", "okuru@localhost", 0, mail_from);
@@ -587,7 +593,7 @@ conf_free(struct conf *c)
 			c->mail_from, c->scanner_tmpdir, c->scanner_program,
 			c->templates_dir, c->mail_from_name, c->smtp_username, c->public_origin,
 			c->smtp_password_file, c->www_dir,
-			c->policy_file};
+			c->policy_file, c->audit_signing_key, c->audit_public_key};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(strs[i]);
 	memset(c, 0, sizeof(*c));

@@ -70,6 +70,9 @@ struct conf {
 	char *www_dir;
 	char *policy_file;	/* okuru-policy(5) */
 	int retention_interval; /* seconds between purger runs */
+	char *audit_signing_key;       /* Ed25519 seed, not the master key (audit.h) */
+	char *audit_public_key;        /* its public half, for okuructl audit verify */
+	int audit_checkpoint_interval; /* seconds between signed checkpoints */
 	int links_max_recipients;
 	int links_otp_digits;
 	int links_otp_lifetime;

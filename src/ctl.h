@@ -17,5 +17,11 @@ int cmd_policy(const char *confpath, int argc, char **argv);
 /* ctl_purge.c: purge --dry-run, hold place|lift|list */
 int cmd_purge(const char *confpath, int argc, char **argv);
 int cmd_hold(const char *confpath, int argc, char **argv);
+/* ctl_audit.c: audit verify|checkpoint|keygen, and okuructl's own audit records */
+int cmd_audit(const char *confpath, int argc, char **argv);
+struct json_t;
+/* ctl_audit - append an admin-cli record (takes the detail reference); dies on failure */
+void ctl_audit(struct db *db, const char *event, const char *object_kind, const char *object_id,
+	       struct json_t *detail);
 
 #endif

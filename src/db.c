@@ -216,6 +216,42 @@ static const char *const db_migrations[] = {
 	"  files INTEGER NOT NULL,"
 	"  bytes INTEGER NOT NULL,"
 	"  reason TEXT NOT NULL);",
+	/*
+	 * 5: the audit log (audit.h, db_audit.c): a hash chain of records,
+	 * seq 1, 2, 3... without gaps, and signed checkpoints. The triggers
+	 * stop okuru's own connection from changing or removing a record;
+	 * against someone who can drop them the chain and the signatures are
+	 * the protection.
+	 */
+	"CREATE TABLE audit ("
+	"  seq INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  actor_kind TEXT NOT NULL CHECK (actor_kind IN ('user','recipient','system','admin-cli')),"
+	"  actor TEXT NOT NULL,"
+	"  ip TEXT NOT NULL,"
+	"  user_agent TEXT NOT NULL,"
+	"  event TEXT NOT NULL,"
+	"  object_kind TEXT NOT NULL,"
+	"  object_id TEXT NOT NULL,"
+	"  outcome TEXT NOT NULL,"
+	"  detail TEXT NOT NULL,"
+	"  prev BLOB NOT NULL CHECK (length(prev) = 32),"
+	"  hash BLOB NOT NULL CHECK (length(hash) = 32));"
+	"CREATE TABLE audit_checkpoints ("
+	"  id INTEGER PRIMARY KEY,"
+	"  seq INTEGER NOT NULL,"
+	"  hash BLOB NOT NULL CHECK (length(hash) = 32),"
+	"  at INTEGER NOT NULL,"
+	"  key_id TEXT NOT NULL,"
+	"  signature BLOB NOT NULL CHECK (length(signature) = 64));"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+	"  BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;"
+	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+	"  BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;"
+	"CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints "
+	"  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;"
+	"CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints "
+	"  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;",
 };
 #define DB_NMIGRATIONS ((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 
@@ -292,6 +328,7 @@ db_migrate(struct db *db, char *err, size_t errlen)
 			"PRAGMA user_version = 2",
 			"PRAGMA user_version = 3",
 			"PRAGMA user_version = 4",
+			"PRAGMA user_version = 5",
 		};
 		_Static_assert(sizeof(set_version) / sizeof(set_version[0]) == DB_NMIGRATIONS,
 			       "one user_version statement per migration");

@@ -394,4 +394,31 @@ int db_hold_lift(struct db *db, const char *tid, int64_t user_id, const char *re
 		 int64_t now);
 int db_hold_list(struct db *db, const char *tid, db_hold_cb cb, void *arg);
 
+/* ---- the audit log (db_audit.c; the hashing is in audit.c) ---- */
+struct audit_event;
+struct audit_checkpoint;
+
+/* A stored record, as read back: the text is valid during the callback only. */
+struct db_audit_row {
+	int64_t seq, at;
+	const char *actor_kind, *actor, *ip, *user_agent, *event, *object_kind, *object_id,
+		*outcome, *detail;
+	const unsigned char *prev, *hash; /* NULL unless the column holds 32 bytes */
+};
+
+/* db_audit_append_locked - append inside the caller's transaction (db_begin) */
+int db_audit_append_locked(struct db *db, const struct audit_event *ev, int64_t now,
+			   int64_t *seq);
+/* db_audit_append - the same in a transaction of its own */
+int db_audit_append(struct db *db, const struct audit_event *ev, int64_t now, int64_t *seq);
+/* db_audit_head - the last record's seq and hash (seq 0 and zeros for an empty log) */
+int db_audit_head(struct db *db, int64_t *seq, unsigned char hash[32]);
+/* db_audit_each - every record in seq order; a non-zero cb return stops (returned) */
+int db_audit_each(struct db *db, int (*cb)(const struct db_audit_row *r, void *arg), void *arg);
+int db_audit_checkpoint_add(struct db *db, const struct audit_checkpoint *cp);
+/* db_audit_checkpoint_last - the newest checkpoint, DB_NOTFOUND when none */
+int db_audit_checkpoint_last(struct db *db, struct audit_checkpoint *cp);
+int db_audit_checkpoint_each(struct db *db,
+			     int (*cb)(const struct audit_checkpoint *cp, void *arg), void *arg);
+
 #endif

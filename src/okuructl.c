@@ -9,6 +9,7 @@
  *   okuructl -c CONF mail test ADDR              send the "test" template to ADDR
  *   okuructl -c CONF purge --dry-run [--at TIME] what the purger would purge
  *   okuructl -c CONF hold place|lift|list ...   legal hold (ctl_purge.c)
+ *   okuructl -c CONF audit verify|checkpoint|keygen   the audit log (ctl_audit.c)
  * Errors are one line on stderr and exit status 1 (2 for usage).
  */
 #include "config.h"
@@ -16,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <limits.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -26,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "auth.h"
 #include "blob.h"
 #include "conf.h"
@@ -89,6 +92,9 @@ usage(void)
 	      "       okuructl -c CONF purge --dry-run [--at YYYY-MM-DDTHH:MM:SSZ]\n"
 	      "       okuructl -c CONF hold place|lift TRANSFER --by USER --reason TEXT\n"
 	      "       okuructl -c CONF hold list [TRANSFER]\n"
+	      "       okuructl -c CONF audit verify [--checkpoint FILE]... [--public-key FILE]\n"
+	      "       okuructl -c CONF audit checkpoint --out FILE\n"
+	      "       okuructl -c CONF audit keygen\n"
 	      "       okuructl policy check FILE\n"
 	      "       okuructl [-c CONF] policy explain [--policy FILE] --sender USER\n"
 	      "                [--role ROLE] [--group GROUP]... --recipient ADDR...\n"
@@ -259,6 +265,10 @@ cmd_init(int argc, char **argv)
 	join(p, absdir, "master.key");
 	if (keys_generate_file(p, err, sizeof(err)) != 0)
 		die("%s", err);
+	join(p, absdir, "audit.key");
+	join(p2, absdir, "audit.pub");
+	if (audit_keygen(p, p2, err, sizeof(err)) != 0)
+		die("%s", err);
 	join(p, absdir, "okuru.db");
 	if (db_open(p, 1, &db, err, sizeof(err)) != 0)
 		die("%s", err);
@@ -297,7 +307,8 @@ cmd_init(int argc, char **argv)
 		     "%s%s%s"
 		     "data_dir = \"%s\";\n"
 		     "# database, storage_dir and master_key_file default to okuru.db,\n"
-		     "# storage and master.key under data_dir.\n"
+		     "# storage and master.key under data_dir; audit.signing_key and\n"
+		     "# audit.public_key to audit.key and audit.pub.\n"
 		     "\n"
 		     "tls = {\n"
 		     "  certificate = \"%s\";\n"
@@ -405,6 +416,7 @@ issue_token(struct db *db, int64_t user_id, const char *name)
 	auth_token_new(token, id, hash);
 	if (db_token_add(db, user_id, id, hash) != DB_OK)
 		die("cannot store the token for %s", name);
+	ctl_audit(db, "user.token_issued", "user", name, json_pack("{ss}", "token_id", id));
 	printf("API token for %s (shown once; only its hash is stored):\n%s\n", name, token);
 	sodium_memzero(token, sizeof(token));
 }
@@ -463,6 +475,14 @@ cmd_user(const char *confpath, int argc, char **argv)
 		for (size_t g = 0; g < ng; g++)
 			if (db_user_group(db, id, groups[g], 1) != DB_OK)
 				die("cannot add user %s to group %s", name, groups[g]);
+		{
+			json_t *gs = json_array();
+			for (size_t g = 0; g < ng; g++)
+				json_array_append_new(gs, json_string(groups[g]));
+			ctl_audit(db, "user.added", "user", name,
+				  json_pack("{sssssIso}", "role", role, "email", email, "id",
+					    (json_int_t)id, "groups", gs));
+		}
 		printf("user %s created (role %s, e-mail %s)\n", name, role, email);
 		for (size_t g = 0; g < ng; g++)
 			printf("user %s is in group %s\n", name, groups[g]);
@@ -484,6 +504,8 @@ cmd_user(const char *confpath, int argc, char **argv)
 			    DB_MAXGROUPS);
 		if (r != DB_OK)
 			die("cannot change the groups of %s", argv[2]);
+		ctl_audit(db, add ? "user.group_added" : "user.group_removed", "user", argv[2],
+			  json_pack("{ss}", "group", argv[4]));
 		printf("user %s %s group %s\n", argv[2], add ? "is now in" : "has left", argv[4]);
 	} else if (strcmp(argv[1], "show") == 0 && argc == 3) {
 		char groups[DB_MAXGROUPS][DB_GROUPMAX + 1];
@@ -758,6 +780,8 @@ main(int argc, char **argv)
 		return cmd_purge(confpath, argc - i, argv + i);
 	else if (strcmp(argv[i], "hold") == 0)
 		return cmd_hold(confpath, argc - i, argv + i);
+	else if (strcmp(argv[i], "audit") == 0)
+		return cmd_audit(confpath, argc - i, argv + i);
 	else
 		usage();
 	return 0;

@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
+#include "audit_cp.h"
 #include "blob.h"
 #include "conf.h"
 #include "db.h"
@@ -31,6 +33,7 @@
 #include "smtp.h"
 #include "store.h"
 #include "tls.h"
+#include "util.h"
 
 static void
 usage(void)
@@ -100,6 +103,44 @@ okurud_check_mail(const struct conf *c, char *err, size_t errlen)
 }
 
 /*
+ * okurud_audit_key - the audit signing key, and its public half must match
+ * the configured public key (else verification would fail later). No key,
+ * no service: events would go unsigned.
+ */
+static int
+okurud_audit_key(const struct conf *c, struct audit_signer **out, char *err, size_t errlen)
+{
+	unsigned char pk[AUDIT_PKBYTES];
+
+	if (audit_signer_load(c->audit_signing_key, out, err, errlen) != 0) {
+		size_t n = strlen(err);
+		snprintf(err + n, errlen - n,
+			 " (create the audit keys with \"okuructl audit keygen\")");
+		return -1;
+	}
+	if (audit_pub_load(c->audit_public_key, pk, err, errlen) != 0 ||
+	    (memcmp(pk, audit_signer_pk(*out), AUDIT_PKBYTES) != 0 &&
+	     snprintf(err, errlen, "audit.public_key %s is not the public half of %s",
+		      c->audit_public_key, c->audit_signing_key) > 0)) {
+		audit_signer_free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* okurud_audit - a record by okurud itself (actor "system"); a failure is logged */
+static void
+okurud_audit(struct db *db, const char *event, const char *outcome, const char *detail)
+{
+	struct audit_event ev = {.actor_kind = "system", .actor = "okurud", .event = event,
+				 .object_kind = "okurud", .outcome = outcome, .detail = detail};
+
+	if (db_audit_append(db, &ev, util_now(), NULL) != DB_OK)
+		log_event(LOG_LVL_ERR, "audit.append_failed", "event=%s", event);
+}
+
+/*
  * okurud_check - what -t checks beyond the syntax: TLS and key files, the
  * scanner program, its temp dir and the signature directory. The signatures
  * themselves are loaded only by a worker (okurud does not link libclamav).
@@ -119,6 +160,12 @@ okurud_check(const struct conf *c, char *err, size_t errlen)
 	if (keys_load(c->master_key_file, &kr, err, errlen) != 0)
 		return -1;
 	keys_free(kr);
+	{
+		struct audit_signer *as;
+		if (okurud_audit_key(c, &as, err, errlen) != 0)
+			return -1;
+		audit_signer_free(as);
+	}
 	if (access(c->scanner_program, X_OK) != 0) {
 		snprintf(err, errlen, "scanner.program %s: %s", c->scanner_program, strerror(errno));
 		return -1;
@@ -154,6 +201,8 @@ main(int argc, char **argv)
 	struct blob_recovery rec;
 	sigset_t sigs;
 	int lockfd;
+	struct audit_signer *asigner = NULL;
+	struct audit_cp *acp = NULL;
 
 	while ((ch = getopt(argc, argv, "c:th")) != -1) {
 		switch (ch) {
@@ -210,7 +259,12 @@ main(int argc, char **argv)
 		  policy_nrules(srv.policy));
 	if (keys_load(srv.conf.master_key_file, &srv.keys, err, sizeof(err)) != 0)
 		fatal("error=%s", log_quote(q, sizeof(q), err));
+	if (okurud_audit_key(&srv.conf, &asigner, err, sizeof(err)) != 0)
+		fatal("error=%s", log_quote(q, sizeof(q), err));
 	if (db_open(srv.conf.database, 0, &srv.db, err, sizeof(err)) != 0)
+		fatal("error=%s", log_quote(q, sizeof(q), err));
+	if (audit_cp_start(srv.db, asigner, srv.conf.audit_checkpoint_interval, &acp, err,
+			   sizeof(err)) != 0)
 		fatal("error=%s", log_quote(q, sizeof(q), err));
 	if (blob_check_dirs(srv.conf.storage_dir, err, sizeof(err)) != 0)
 		fatal("error=%s", log_quote(q, sizeof(q), err));
@@ -244,6 +298,12 @@ main(int argc, char **argv)
 		  srv.conf.listen_host, srv.conf.listen_port, srv.conf.public_url,
 		  store_cipher_default() == STORE_CIPHER_AES256GCM ? "aes256gcm" : "chacha20poly1305",
 		  PACKAGE_VERSION);
+	{
+		char d[128];
+		snprintf(d, sizeof(d), "{\"version\":\"%s\",\"pid\":%ld}", PACKAGE_VERSION,
+			 (long)getpid());
+		okurud_audit(srv.db, "okurud.started", "ok", d);
+	}
 
 	for (;;) {
 		int sig = 0;
@@ -251,7 +311,10 @@ main(int argc, char **argv)
 			continue;
 		if (sig == SIGHUP) {
 			log_event(LOG_LVL_INFO, "reload.begin", "signal=HUP");
-			http_reload(&srv, srv.conf.path);
+			if (http_reload(&srv, srv.conf.path) == 0)
+				okurud_audit(srv.db, "config.reloaded", "ok", NULL);
+			else
+				okurud_audit(srv.db, "config.reload_failed", "failed", NULL);
 			continue;
 		}
 		log_event(LOG_LVL_INFO, "shutdown.begin", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
@@ -262,6 +325,9 @@ main(int argc, char **argv)
 	mailer_stop(srv.mailer);
 	smtp_cleanup();
 	scanner_stop(srv.scanner);
+	okurud_audit(srv.db, "okurud.stopped", "ok", NULL);
+	audit_cp_stop(acp); /* the last checkpoint covers okurud.stopped */
+	audit_signer_free(asigner);
 	db_close(srv.db);
 	keys_free(srv.keys);
 	policy_free(srv.policy);
