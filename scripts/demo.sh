@@ -82,6 +82,8 @@ else
 fi
 # The policy, also for demo data made before okuru had one.
 python3 scripts/confset.py "$data/okuru.conf" - policy "\"$top/policy/default.policy\""
+# The audit log's signing key, also for demo data made before okuru had one.
+[ -f "$data/audit.key" ] || "$okuructl" -c "$data/okuru.conf" audit keygen >/dev/null
 token=$(printf '%s\n' "$out" | tail -n 1)
 
 # The local mail catcher: STARTTLS required, certificate from the demo CA.
