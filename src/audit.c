@@ -159,25 +159,12 @@ audit_signer_load(const char *keypath, struct audit_signer **out, char *err, siz
 {
 	unsigned char seed[crypto_sign_SEEDBYTES + 1];
 	struct audit_signer *s;
-	struct stat st;
 	size_t len = 0;
 	int fd, r;
 
-	fd = open(keypath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		snprintf(err, errlen, "audit signing key %s: %s", keypath, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	fd = util_open_secret(keypath, "audit signing key", err, errlen);
+	if (fd < 0)
 		return -1;
-	}
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
-		snprintf(err, errlen,
-			 "audit signing key %s: must be a regular file only its owner can read, "
-			 "mode 0600 or 0400 (is %04o)",
-			 keypath, (unsigned)(st.st_mode & 07777));
-		close(fd);
-		return -1;
-	}
 	r = util_read_small_fd(fd, seed, sizeof(seed), &len);
 	close(fd);
 	if (r != 0 || len != crypto_sign_SEEDBYTES) {

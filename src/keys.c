@@ -57,26 +57,12 @@ keys_load(const char *path, struct keyring **out, char *err, size_t errlen)
 {
 	unsigned char buf[KEYS_MAX * KEYS_KEYBYTES];
 	struct keyring *kr;
-	struct stat st;
 	size_t len;
 	int fd;
 
-	/* Check the mode on the file we read, not on whatever the path named earlier. */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		snprintf(err, errlen, "master key %s: %s", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	fd = util_open_secret(path, "master key", err, errlen);
+	if (fd < 0)
 		return -1;
-	}
-	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
-		snprintf(err, errlen,
-			 "master key %s: must be a regular file only its owner can read, mode 0600 "
-			 "or 0400 (is %04o)",
-			 path, (unsigned)(st.st_mode & 07777));
-		close(fd);
-		return -1;
-	}
 	if (util_read_small_fd(fd, buf, sizeof(buf), &len) != 0) {
 		int saved = errno;
 		close(fd);

@@ -332,3 +332,32 @@ util_utf8_trim(char *s)
 	if (n - (i - 1) < need)
 		s[i - 1] = '\0';
 }
+
+/*
+ * util_open_secret - open a key or password file for reading: no symlink,
+ * a regular file only its owner can read (mode 0600 or 0400), checked on
+ * the descriptor that is then read, not on whatever the path named before.
+ * Returns the descriptor, or -1 with err naming what (e.g. "master key").
+ */
+int
+util_open_secret(const char *path, const char *what, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		snprintf(err, errlen, "%s %s: %s", what, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
+		snprintf(err, errlen,
+			 "%s %s: must be a regular file only its owner can read, mode 0600 or "
+			 "0400 (is %04o)",
+			 what, path, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}

@@ -34,6 +34,9 @@ void util_append(char **buf, size_t *len, int *failed, const char *s);
 /* util_mailbox_ok - 0 for a plain local@domain address safe in headers and SMTP */
 int util_mailbox_ok(const char *a);
 
+/* util_open_secret - a key or password file: no symlink, regular, owner-only; fd or -1 */
+int util_open_secret(const char *path, const char *what, char *err, size_t errlen);
+
 /* util_utf8_trim - drop a multi-byte character cut short at the end of s */
 void util_utf8_trim(char *s);
 
