@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cfgerr.h"
 #include "conf.h"
 #include "log.h"
 #include "util.h"
@@ -68,23 +69,6 @@ static const struct {
 };
 
 static int
-conf_fail(char *err, size_t errlen, const char *file, const config_setting_t *s,
-	  const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (s != NULL && config_setting_source_line(s) > 0)
-		snprintf(err, errlen, "%s:%u: %s", file, config_setting_source_line(s), msg);
-	else
-		snprintf(err, errlen, "%s: %s", file, msg);
-	return -1;
-}
-
-static int
 conf_known_name(const char *group, const char *name)
 {
 	for (size_t i = 0; i < sizeof(conf_known) / sizeof(conf_known[0]); i++) {
@@ -125,17 +109,17 @@ conf_check_names(config_setting_t *grp, const char *gname, const char *file,
 				   m < sizeof(conf_moved) / sizeof(conf_moved[0]); m++)
 			if (strcmp(gname, conf_moved[m].group) == 0 &&
 			    strcmp(name, conf_moved[m].name) == 0)
-				return conf_fail(err, errlen, file, s,
+				return cfgerr_set(err, errlen, file, s,
 						 "%s.%s is decided by the policy file now: set %s "
 						 "in its defaults or in a rule (okuru-policy(5))",
 						 gname, name, conf_moved[m].policy);
 		if (name == NULL || !conf_known_name(gname, name))
-			return conf_fail(err, errlen, file, s, "unknown setting \"%s%s%s\"",
+			return cfgerr_set(err, errlen, file, s, "unknown setting \"%s%s%s\"",
 					 gname ? gname : "", gname ? "." : "",
 					 name ? name : "?");
 		if (gname == NULL && conf_is_group_name(name) &&
 		    config_setting_is_group(s) != CONFIG_TRUE)
-			return conf_fail(err, errlen, file, s, "\"%s\" must be a group { ... }",
+			return cfgerr_set(err, errlen, file, s, "\"%s\" must be a group { ... }",
 					 name);
 		if (gname == NULL && config_setting_is_group(s) == CONFIG_TRUE &&
 		    conf_check_names(s, name, file, err, errlen) != 0)
@@ -168,7 +152,7 @@ conf_str(config_t *cf, const char *key, const char *def, int is_path, const char
 
 	if (s != NULL) {
 		if (config_setting_type(s) != CONFIG_TYPE_STRING)
-			return conf_fail(err, errlen, file, s, "%s must be a string", key);
+			return cfgerr_set(err, errlen, file, s, "%s must be a string", key);
 		v = config_setting_get_string(s);
 	}
 	if (v == NULL) {
@@ -184,7 +168,7 @@ conf_str(config_t *cf, const char *key, const char *def, int is_path, const char
 		*out = strdup(v);
 	}
 	if (*out == NULL)
-		return conf_fail(err, errlen, file, NULL, "out of memory");
+		return cfgerr_set(err, errlen, file, NULL, "out of memory");
 	return 0;
 }
 
@@ -198,11 +182,11 @@ conf_int(config_t *cf, const char *key, int64_t def, int64_t min, int64_t max,
 	if (s != NULL) {
 		int t = config_setting_type(s);
 		if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
-			return conf_fail(err, errlen, file, s, "%s must be an integer", key);
+			return cfgerr_set(err, errlen, file, s, "%s must be an integer", key);
 		v = config_setting_get_int64(s);
 	}
 	if (v < min || v > max)
-		return conf_fail(err, errlen, file, s,
+		return cfgerr_set(err, errlen, file, s,
 				 "%s must be between %lld and %lld (is %lld)", key,
 				 (long long)min, (long long)max, (long long)v);
 	*out = v;
@@ -219,7 +203,7 @@ conf_bool(config_t *cf, const char *key, int def, int *out, const char *file, ch
 	if (s == NULL)
 		return 0;
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-		return conf_fail(err, errlen, file, s, "%s must be true or false", key);
+		return cfgerr_set(err, errlen, file, s, "%s must be true or false", key);
 	*out = config_setting_get_bool(s);
 	return 0;
 }
@@ -242,7 +226,7 @@ conf_size(config_t *cf, const char *key, int64_t def, int64_t min, int64_t max, 
 	v = config_setting_get_string(s);
 	if (util_bytes_parse(v, max, out) == 0 && *out >= min)
 		return 0;
-	return conf_fail(err, errlen, file, s,
+	return cfgerr_set(err, errlen, file, s,
 			 "%s must be a byte count between %lld and %lld, as an integer or a "
 			 "string like \"10G\" (units K, M, G, T)",
 			 key, (long long)min, (long long)max);
@@ -345,7 +329,7 @@ parse:
 	if (conf_str(&cf, "listen", "127.0.0.1:8443", 0, base, &listen, c->path, err, errlen) != 0)
 		goto out;
 	if (conf_listen(listen, c) != 0) {
-		conf_fail(err, errlen, c->path, config_lookup(&cf, "listen"),
+		cfgerr_set(err, errlen, c->path, config_lookup(&cf, "listen"),
 			  "listen must be \"ADDRESS:PORT\" or \"[IPV6]:PORT\" (is \"%s\")", listen);
 		goto out;
 	}
@@ -355,19 +339,19 @@ parse:
 		int v6 = strchr(c->listen_host, ':') != NULL; /* "[::1]" in a URL */
 		c->public_url = malloc(n);
 		if (c->public_url == NULL) {
-			conf_fail(err, errlen, c->path, NULL, "out of memory");
+			cfgerr_set(err, errlen, c->path, NULL, "out of memory");
 			goto out;
 		}
 		snprintf(c->public_url, n, "https://%s%s%s:%d", v6 ? "[" : "",
 			 strcmp(c->listen_host, "127.0.0.1") == 0 ? "localhost" : c->listen_host,
 			 v6 ? "]" : "", c->listen_port);
 	} else if (strncmp(c->public_url, "https://", 8) != 0) {
-		conf_fail(err, errlen, c->path, config_lookup(&cf, "public_url"),
+		cfgerr_set(err, errlen, c->path, config_lookup(&cf, "public_url"),
 			  "public_url must start with https://");
 		goto out;
 	} else if (conf_public_url_ok(c->public_url) != 0) {
 		/* Links are public_url + "/d/TOKEN": a trailing slash would break them. */
-		conf_fail(err, errlen, c->path, config_lookup(&cf, "public_url"),
+		cfgerr_set(err, errlen, c->path, config_lookup(&cf, "public_url"),
 			  "public_url must be https://HOST[:PORT][/PATH] without a trailing slash, "
 			  "query or user (at most 200 bytes)");
 		goto out;
@@ -378,7 +362,7 @@ parse:
 		size_t n;
 		c->public_origin = strdup(c->public_url);
 		if (c->public_origin == NULL) {
-			conf_fail(err, errlen, c->path, NULL, "out of memory");
+			cfgerr_set(err, errlen, c->path, NULL, "out of memory");
 			goto out;
 		}
 		slash = strchr(c->public_origin + 8, '/');
@@ -436,7 +420,7 @@ parse:
 	INT("limits.drain_timeout", 30, 0, 3600, drain_timeout);
 	INT("limits.thread_stack_kib", 0, 0, 65536, threads_stack_kib);
 	if (c->max_per_ip > c->max_connections) {
-		conf_fail(err, errlen, c->path, config_lookup(&cf, "limits.max_connections_per_ip"),
+		cfgerr_set(err, errlen, c->path, config_lookup(&cf, "limits.max_connections_per_ip"),
 			  "limits.max_connections_per_ip exceeds limits.max_connections");
 		goto out;
 	}
@@ -447,7 +431,7 @@ parse:
 	else if (strcmp(s, "syslog") == 0)
 		c->log_syslog = 1;
 	else {
-		conf_fail(err, errlen, c->path, config_lookup(&cf, "log.target"),
+		cfgerr_set(err, errlen, c->path, config_lookup(&cf, "log.target"),
 			  "log.target must be \"stderr\" or \"syslog\"");
 		goto out;
 	}
@@ -457,7 +441,7 @@ parse:
 		goto out;
 	c->log_level = log_level_parse(s);
 	if (c->log_level < 0) {
-		conf_fail(err, errlen, c->path, config_lookup(&cf, "log.level"),
+		cfgerr_set(err, errlen, c->path, config_lookup(&cf, "log.level"),
 			  "log.level must be err, warn, info or debug");
 		goto out;
 	}
@@ -484,7 +468,7 @@ parse:
 		      errlen) != 0)
 		goto out;
 	if (v != 0 && v < (256LL << 20)) {
-		conf_fail(err, errlen, c->path, config_lookup(&cf, "scanner.memory_limit"),
+		cfgerr_set(err, errlen, c->path, config_lookup(&cf, "scanner.memory_limit"),
 			  "scanner.memory_limit must be 0 (none) or at least 256M");
 		goto out;
 	}
@@ -494,7 +478,7 @@ parse:
 	STR("scanner.program", PKGLIBEXECDIR "/okuru-scanner", 1, scanner_program);
 	if (c->scanner_cpu_limit < 2 * c->scanner_timeout) {
 		/* A worker retires at half its budget: one more scan must fit. */
-		conf_fail(err, errlen, c->path, config_lookup(&cf, "scanner.cpu_limit"),
+		cfgerr_set(err, errlen, c->path, config_lookup(&cf, "scanner.cpu_limit"),
 			  "scanner.cpu_limit must be at least twice scanner.timeout");
 		goto out;
 	}
@@ -510,7 +494,7 @@ parse:
 	else if (strcmp(s, "quarantine") == 0)
 		c->scanner_quarantine = 1;
 	else {
-		conf_fail(err, errlen, c->path, config_lookup(&cf, "scanner.infected"),
+		cfgerr_set(err, errlen, c->path, config_lookup(&cf, "scanner.infected"),
 			  "scanner.infected must be \"destroy\" or \"quarantine\"");
 		goto out;
 	}
@@ -532,24 +516,24 @@ parse:
 	INT("smtp.retry_max", 3600, 1, 86400, smtp_retry_max);
 	INT("smtp.give_up", 172800, 60, 30 * 86400, smtp_give_up);
 	if (c->smtp_retry_max < c->smtp_retry_min) {
-		conf_fail(err, errlen, c->path, config_lookup(&cf, "smtp.retry_max"),
+		cfgerr_set(err, errlen, c->path, config_lookup(&cf, "smtp.retry_max"),
 			  "smtp.retry_max must not be below smtp.retry_min");
 		goto out;
 	}
 	/* Its domain ends every Message-ID (DB_MSGIDMAX): keep it well inside. */
 	if (util_mailbox_ok(c->mail_from) != 0 || strlen(strchr(c->mail_from, '@')) > 200) {
-		conf_fail(err, errlen, c->path, config_lookup(&cf, "smtp.from"),
+		cfgerr_set(err, errlen, c->path, config_lookup(&cf, "smtp.from"),
 			  "smtp.from must be one plain address (user@domain)");
 		goto out;
 	}
 	if (strpbrk(c->mail_from_name, "\r\n\"<>\\") != NULL) {
-		conf_fail(err, errlen, c->path, config_lookup(&cf, "smtp.from_name"),
+		cfgerr_set(err, errlen, c->path, config_lookup(&cf, "smtp.from_name"),
 			  "smtp.from_name must be a name without quotes, angle brackets, "
 			  "backslashes or line breaks");
 		goto out;
 	}
 	if ((c->smtp_username[0] != '\0') != (c->smtp_password_file[0] != '\0')) {
-		conf_fail(err, errlen, c->path, config_lookup(&cf, "smtp.username"),
+		cfgerr_set(err, errlen, c->path, config_lookup(&cf, "smtp.username"),
 			  "smtp.username and smtp.password_file go together");
 		goto out;
 	}
@@ -567,7 +551,7 @@ parse:
 	c->requests_max_bytes = v;
 	if (c->smtp_url[0] != '\0' && strncmp(c->smtp_url, "smtps://", 8) != 0 &&
 	    strncmp(c->smtp_url, "smtp://", 7) != 0) {
-		conf_fail(err, errlen, c->path, config_lookup(&cf, "smtp.url"),
+		cfgerr_set(err, errlen, c->path, config_lookup(&cf, "smtp.url"),
 			  "smtp.url must be smtps://HOST[:PORT] or smtp://HOST[:PORT] (STARTTLS "
 			  "is then required)");
 		goto out;

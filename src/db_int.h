@@ -34,5 +34,6 @@ int db_mail_insert_locked(struct db *db, const struct db_mail *m, int64_t now);
 int db_mail_queue_locked(struct db *db, const struct db_mail *m, int64_t now, int64_t not_before,
 			 int held);
 int db_links_cut_locked(struct db *db, const char *transfer_id, const char *link_id);
+int db_transfer_links_end_locked(struct db *db, const char *transfer_id, int64_t now);
 
 #endif

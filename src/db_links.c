@@ -278,6 +278,25 @@ db_links_cut_locked(struct db *db, const char *transfer_id, const char *link_id)
 }
 
 /*
+ * db_transfer_links_end_locked - every link of a transfer that is ending
+ * is revoked now, its sessions end and its unsent mail is cancelled.
+ */
+int
+db_transfer_links_end_locked(struct db *db, const char *transfer_id, int64_t now)
+{
+	sqlite3_stmt *st = db_prepare(db, "UPDATE links SET revoked_at = ?2 "
+					  "WHERE transfer_id = ?1 AND revoked_at = 0");
+	int r;
+
+	if (st == NULL)
+		return DB_ERROR;
+	sqlite3_bind_text(st, 1, transfer_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, now);
+	r = db_step_done(db, st);
+	return r == DB_OK ? db_links_cut_locked(db, transfer_id, NULL) : r;
+}
+
+/*
  * db_transfer_revoke - every link of the transfer stops working now. Before
  * any link mail could leave (waiting for approval, or inside the send
  * delay) that is a recall: *recalled says so, and no mail ever goes.
@@ -311,17 +330,8 @@ db_transfer_revoke(struct db *db, const char *transfer_id, int *recalled)
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_text(st, 3, rec ? "recalled" : "revoked", -1, SQLITE_STATIC);
 	r = db_changes_or(db, db_step_done(db, st), DB_CONFLICT);
-	if (r == DB_OK) {
-		st = db_prepare(db, "UPDATE links SET revoked_at = ?2 "
-				    "WHERE transfer_id = ?1 AND revoked_at = 0");
-		if (st == NULL)
-			return db_finish_locked(db, DB_ERROR);
-		sqlite3_bind_text(st, 1, transfer_id, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(st, 2, now);
-		r = db_step_done(db, st);
-	}
 	if (r == DB_OK)
-		r = db_links_cut_locked(db, transfer_id, NULL);
+		r = db_transfer_links_end_locked(db, transfer_id, now);
 	return db_finish_locked(db, r);
 }
 

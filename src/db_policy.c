@@ -233,16 +233,7 @@ db_held_end_locked(struct db *db, const char *transfer_id, const char *state, in
 	sqlite3_bind_text(st, 2, state, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, now);
 	r = db_step_done(db, st);
-	if (r != DB_OK)
-		return r;
-	st = db_prepare(db, "UPDATE links SET revoked_at = ?2 WHERE transfer_id = ?1 "
-			    "AND revoked_at = 0");
-	if (st == NULL)
-		return DB_ERROR;
-	sqlite3_bind_text(st, 1, transfer_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 2, now);
-	r = db_step_done(db, st);
-	return r == DB_OK ? db_links_cut_locked(db, transfer_id, NULL) : r;
+	return r == DB_OK ? db_transfer_links_end_locked(db, transfer_id, now) : r;
 }
 
 /*

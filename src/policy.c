@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cfgerr.h"
 #include "policy.h"
 #include "util.h"
 
@@ -81,23 +82,6 @@ policy_part_name(enum policy_part part)
 	return policy_parts[part];
 }
 
-static int
-policy_fail(char *err, size_t errlen, const char *file, const config_setting_t *s,
-	    const char *fmt, ...)
-{
-	char msg[400];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (s != NULL && config_setting_source_line(s) > 0)
-		snprintf(err, errlen, "%s:%u: %s", file, config_setting_source_line(s), msg);
-	else
-		snprintf(err, errlen, "%s: %s", file, msg);
-	return -1;
-}
-
 static void
 policy_list_free(struct policy_list *l)
 {
@@ -149,10 +133,10 @@ policy_int(struct policy_ctx *x, const config_setting_t *s, const char *name, in
 	long long v;
 
 	if (config_setting_type(s) != CONFIG_TYPE_INT && config_setting_type(s) != CONFIG_TYPE_INT64)
-		return policy_fail(x->err, x->errlen, x->file, s, "%s must be an integer", name);
+		return cfgerr_set(x->err, x->errlen, x->file, s, "%s must be an integer", name);
 	v = config_setting_get_int64(s);
 	if (v < min || v > max)
-		return policy_fail(x->err, x->errlen, x->file, s, "%s must be %d to %d", name, min,
+		return cfgerr_set(x->err, x->errlen, x->file, s, "%s must be %d to %d", name, min,
 				   max);
 	*out = (int)v;
 	return 0;
@@ -162,7 +146,7 @@ static int
 policy_bool(struct policy_ctx *x, const config_setting_t *s, const char *name, int *out)
 {
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
-		return policy_fail(x->err, x->errlen, x->file, s, "%s must be true or false", name);
+		return cfgerr_set(x->err, x->errlen, x->file, s, "%s must be true or false", name);
 	*out = config_setting_get_bool(s);
 	return 0;
 }
@@ -178,7 +162,7 @@ policy_bytes(struct policy_ctx *x, const config_setting_t *s, const char *name, 
 		*out = config_setting_get_int64(s);
 		return 0;
 	}
-	return policy_fail(x->err, x->errlen, x->file, s,
+	return cfgerr_set(x->err, x->errlen, x->file, s,
 			   "%s must be a byte count, like 1048576 or \"10M\" (units K, M, G, T)",
 			   name);
 }
@@ -205,14 +189,14 @@ policy_string(struct policy_ctx *x, const config_setting_t *s, const char *name,
 	const char *v;
 
 	if (config_setting_type(s) != CONFIG_TYPE_STRING)
-		return policy_fail(x->err, x->errlen, x->file, s, "%s must be a string", name);
+		return cfgerr_set(x->err, x->errlen, x->file, s, "%s must be a string", name);
 	v = config_setting_get_string(s);
 	if (strlen(v) == 0 || strlen(v) > max)
-		return policy_fail(x->err, x->errlen, x->file, s, "%s must be 1 to %zu bytes", name,
+		return cfgerr_set(x->err, x->errlen, x->file, s, "%s must be 1 to %zu bytes", name,
 				   max);
 	for (const unsigned char *p = (const unsigned char *)v; *p; p++)
 		if (*p < 0x20 || *p == 0x7f)
-			return policy_fail(x->err, x->errlen, x->file, s,
+			return cfgerr_set(x->err, x->errlen, x->file, s,
 					   "%s must not contain control characters", name);
 	*out = v;
 	return 0;
@@ -229,15 +213,15 @@ policy_list(struct policy_ctx *x, const config_setting_t *s, const char *name,
 	int n;
 
 	if (config_setting_type(s) != CONFIG_TYPE_ARRAY && config_setting_type(s) != CONFIG_TYPE_LIST)
-		return policy_fail(x->err, x->errlen, x->file, s,
+		return cfgerr_set(x->err, x->errlen, x->file, s,
 				   "%s must be a list of strings, like [\"a\", \"b\"]", name);
 	n = config_setting_length(s);
 	if (n < 1 || n > POLICY_MAXLIST)
-		return policy_fail(x->err, x->errlen, x->file, s, "%s must list 1 to %d patterns",
+		return cfgerr_set(x->err, x->errlen, x->file, s, "%s must list 1 to %d patterns",
 				   name, POLICY_MAXLIST);
 	l->v = calloc((size_t)n, sizeof(*l->v));
 	if (l->v == NULL)
-		return policy_fail(x->err, x->errlen, x->file, s, "out of memory");
+		return cfgerr_set(x->err, x->errlen, x->file, s, "out of memory");
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
 		const char *v = "";
@@ -247,7 +231,7 @@ policy_list(struct policy_ctx *x, const config_setting_t *s, const char *name,
 			return -1;
 		l->v[i] = strdup(v);
 		if (l->v[i] == NULL)
-			return policy_fail(x->err, x->errlen, x->file, s, "out of memory");
+			return cfgerr_set(x->err, x->errlen, x->file, s, "out of memory");
 		l->n++;
 	}
 	return 0;
@@ -261,7 +245,7 @@ policy_verification(struct policy_ctx *x, const config_setting_t *s, char out[16
 	if (policy_string(x, s, "verification", 15, &v) != 0)
 		return -1;
 	if (strcmp(v, "email-otp") != 0 && strcmp(v, "passphrase") != 0 && strcmp(v, "none") != 0)
-		return policy_fail(x->err, x->errlen, x->file, s,
+		return cfgerr_set(x->err, x->errlen, x->file, s,
 				   "verification must be \"email-otp\", \"passphrase\" or \"none\"");
 	snprintf(out, 16, "%s", v);
 	return 0;
@@ -273,7 +257,7 @@ policy_match_read(struct policy_ctx *x, const config_setting_t *g, struct policy
 	int n = config_setting_length(g);
 
 	if (config_setting_is_group(g) != CONFIG_TRUE)
-		return policy_fail(x->err, x->errlen, x->file, g, "match must be a group { ... }");
+		return cfgerr_set(x->err, x->errlen, x->file, g, "match must be a group { ... }");
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
 		const char *k = config_setting_name(s);
@@ -325,10 +309,10 @@ policy_match_read(struct policy_ctx *x, const config_setting_t *g, struct policy
 			if (policy_bool(x, s, k, &m->type_mismatch) != 0)
 				return -1;
 			if (x->nexttypes == 0)
-				return policy_fail(x->err, x->errlen, x->file, s,
+				return cfgerr_set(x->err, x->errlen, x->file, s,
 						   "type_mismatch needs an extension_types table");
 		} else {
-			return policy_fail(x->err, x->errlen, x->file, s,
+			return cfgerr_set(x->err, x->errlen, x->file, s,
 					   "unknown condition \"%s\" in match", k);
 		}
 	}
@@ -336,7 +320,7 @@ policy_match_read(struct policy_ctx *x, const config_setting_t *g, struct policy
 		const char *v = m->verdicts.v[i];
 		if (strcmp(v, "clean") != 0 && strcmp(v, "unscannable") != 0 &&
 		    strcmp(v, "infected") != 0 && strcmp(v, "error") != 0)
-			return policy_fail(x->err, x->errlen, x->file, g,
+			return cfgerr_set(x->err, x->errlen, x->file, g,
 					   "verdicts may name clean, unscannable, infected, error");
 	}
 	return 0;
@@ -348,7 +332,7 @@ policy_approval_read(struct policy_ctx *x, const config_setting_t *g, struct pol
 	int n = config_setting_length(g), have_group = 0;
 
 	if (config_setting_is_group(g) != CONFIG_TRUE)
-		return policy_fail(x->err, x->errlen, x->file, g, "approval must be a group { ... }");
+		return cfgerr_set(x->err, x->errlen, x->file, g, "approval must be a group { ... }");
 	r->has_approval = 1;
 	r->approvals = 1;
 	r->approval_self = 0;
@@ -360,7 +344,7 @@ policy_approval_read(struct policy_ctx *x, const config_setting_t *g, struct pol
 			if (policy_string(x, s, k, POLICY_IDMAX, &v) != 0)
 				return -1;
 			if (!policy_name_ok(v))
-				return policy_fail(x->err, x->errlen, x->file, s,
+				return cfgerr_set(x->err, x->errlen, x->file, s,
 						   "approval.group must be letters, digits, . _ -");
 			snprintf(r->approval_group, sizeof(r->approval_group), "%s", v);
 			have_group = 1;
@@ -374,13 +358,13 @@ policy_approval_read(struct policy_ctx *x, const config_setting_t *g, struct pol
 			if (policy_int(x, s, "approval.expire_hours", 1, 24 * 90, &r->approval_hours) != 0)
 				return -1;
 		} else {
-			return policy_fail(x->err, x->errlen, x->file, s,
+			return cfgerr_set(x->err, x->errlen, x->file, s,
 					   "unknown setting \"%s\" in approval (allowed: group, "
 					   "count, self, expire_hours)", k);
 		}
 	}
 	if (r->approvals > 0 && !have_group)
-		return policy_fail(x->err, x->errlen, x->file, g,
+		return cfgerr_set(x->err, x->errlen, x->file, g,
 				   "approval needs a group (who may approve)");
 	return 0;
 }
@@ -402,7 +386,7 @@ policy_actions_read(struct policy_ctx *x, const config_setting_t *s, struct poli
 		if (policy_bool(x, s, k, &b) != 0)
 			return -1;
 		if (!b)
-			return policy_fail(x->err, x->errlen, x->file, s,
+			return cfgerr_set(x->err, x->errlen, x->file, s,
 					   "allow can only be true (to deny, write deny = \"why\")");
 		r->has_deny = 2;
 	} else if (!is_default && strcmp(k, "approval") == 0) {
@@ -449,7 +433,7 @@ policy_rule_read(struct policy_ctx *x, const config_setting_t *g, struct policy 
 	policy_rule_init(r);
 	p->nrules++; /* counted now, so policy_free frees what was read */
 	if (config_setting_is_group(g) != CONFIG_TRUE)
-		return policy_fail(x->err, x->errlen, x->file, g, "each rule must be a group { ... }");
+		return cfgerr_set(x->err, x->errlen, x->file, g, "each rule must be a group { ... }");
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
 		const char *k = config_setting_name(s), *v;
@@ -457,12 +441,12 @@ policy_rule_read(struct policy_ctx *x, const config_setting_t *g, struct policy 
 			if (policy_string(x, s, k, POLICY_IDMAX, &v) != 0)
 				return -1;
 			if (!policy_name_ok(v) || strcmp(v, "default") == 0)
-				return policy_fail(x->err, x->errlen, x->file, s,
+				return cfgerr_set(x->err, x->errlen, x->file, s,
 						   "id must be letters, digits, . _ - (at most %d), "
 						   "and not \"default\"", POLICY_IDMAX);
 			for (size_t j = 0; j + 1 < p->nrules; j++)
 				if (strcmp(p->rules[j].id, v) == 0)
-					return policy_fail(x->err, x->errlen, x->file, s,
+					return cfgerr_set(x->err, x->errlen, x->file, s,
 							   "rule id \"%s\" is used twice", v);
 			snprintf(r->id, sizeof(r->id), "%s", v);
 		} else if (strcmp(k, "match") == 0) {
@@ -474,14 +458,14 @@ policy_rule_read(struct policy_ctx *x, const config_setting_t *g, struct policy 
 		} else if ((a = policy_actions_read(x, s, r, 0)) != 0) {
 			if (a < 0)
 				return -1;
-			return policy_fail(x->err, x->errlen, x->file, s,
+			return cfgerr_set(x->err, x->errlen, x->file, s,
 					   "unknown setting \"%s\" in a rule", k);
 		}
 	}
 	if (r->id[0] == '\0')
-		return policy_fail(x->err, x->errlen, x->file, g, "a rule needs an id");
+		return cfgerr_set(x->err, x->errlen, x->file, g, "a rule needs an id");
 	if (r->has_deny == 1 && (r->has_approval || r->delay_minutes != POLICY_UNSET))
-		return policy_fail(x->err, x->errlen, x->file, g,
+		return cfgerr_set(x->err, x->errlen, x->file, g,
 				   "rule %s denies: approval or a delay would never apply", r->id);
 	return 0;
 }
@@ -531,7 +515,7 @@ policy_exttype_read(struct policy_ctx *x, const config_setting_t *g, struct poli
 	int n = config_setting_length(g);
 
 	if (config_setting_is_group(g) != CONFIG_TRUE)
-		return policy_fail(x->err, x->errlen, x->file, g,
+		return cfgerr_set(x->err, x->errlen, x->file, g,
 				   "each entry of extension_types must be a group { extensions "
 				   "= [...]; types = [...]; }");
 	for (int i = 0; i < n; i++) {
@@ -542,23 +526,23 @@ policy_exttype_read(struct policy_ctx *x, const config_setting_t *g, struct poli
 		else if (strcmp(k, "types") == 0)
 			ts = s;
 		else
-			return policy_fail(x->err, x->errlen, x->file, s,
+			return cfgerr_set(x->err, x->errlen, x->file, s,
 					   "unknown setting \"%s\" in extension_types (allowed: "
 					   "extensions, types)", k);
 	}
 	if (exts == NULL || ts == NULL)
-		return policy_fail(x->err, x->errlen, x->file, g,
+		return cfgerr_set(x->err, x->errlen, x->file, g,
 				   "each entry of extension_types needs extensions and types");
 	if (policy_list(x, ts, "extension_types types", types, 0) != 0)
 		return -1;
 	if (config_setting_type(exts) != CONFIG_TYPE_ARRAY &&
 	    config_setting_type(exts) != CONFIG_TYPE_LIST)
-		return policy_fail(x->err, x->errlen, x->file, exts,
+		return cfgerr_set(x->err, x->errlen, x->file, exts,
 				   "extension_types extensions must be a list of strings, like "
 				   "[\"jpg\", \"jpeg\"]");
 	n = config_setting_length(exts);
 	if (n < 1)
-		return policy_fail(x->err, x->errlen, x->file, exts,
+		return cfgerr_set(x->err, x->errlen, x->file, exts,
 				   "extension_types extensions must list at least one extension");
 	for (int i = 0; i < n; i++) {
 		const config_setting_t *e = config_setting_get_elem(exts, (unsigned)i);
@@ -572,17 +556,17 @@ policy_exttype_read(struct policy_ctx *x, const config_setting_t *g, struct poli
 			    policy_printable(config_setting_get_string(e), 40))
 				snprintf(shown, sizeof(shown), "\"%s\"",
 					 config_setting_get_string(e));
-			return policy_fail(x->err, x->errlen, x->file, exts,
+			return cfgerr_set(x->err, x->errlen, x->file, exts,
 					   "extension_types: %s is not an extension: lower-case "
 					   "letters, digits, - and _, without the dot, at most %d "
 					   "(like \"pdf\" or \"7z\")", shown, POLICY_EXTMAX);
 		}
 		for (size_t j = 0; j < p->nexttypes; j++)
 			if (strcmp(p->exttypes[j].ext, v) == 0)
-				return policy_fail(x->err, x->errlen, x->file, exts,
+				return cfgerr_set(x->err, x->errlen, x->file, exts,
 						   "extension_types: %s is listed twice", v);
 		if (p->nexttypes == POLICY_MAXEXT)
-			return policy_fail(x->err, x->errlen, x->file, exts,
+			return cfgerr_set(x->err, x->errlen, x->file, exts,
 					   "extension_types: at most %d extensions", POLICY_MAXEXT);
 		et = &p->exttypes[p->nexttypes++];
 		memcpy(et->ext, v, strlen(v) + 1);
@@ -602,17 +586,17 @@ policy_exttypes_read(struct policy_ctx *x, const config_setting_t *l, struct pol
 	int n;
 
 	if (config_setting_type(l) != CONFIG_TYPE_LIST)
-		return policy_fail(x->err, x->errlen, x->file, l,
+		return cfgerr_set(x->err, x->errlen, x->file, l,
 				   "extension_types must be a list ( { extensions = [...]; "
 				   "types = [...]; }, ... )");
 	n = config_setting_length(l);
 	if (n > POLICY_MAXEXT)
-		return policy_fail(x->err, x->errlen, x->file, l,
+		return cfgerr_set(x->err, x->errlen, x->file, l,
 				   "extension_types: at most %d extensions", POLICY_MAXEXT);
 	p->exttypes = calloc(POLICY_MAXEXT, sizeof(*p->exttypes));
 	p->exttypes_lists = calloc(n > 0 ? (size_t)n : 1, sizeof(*p->exttypes_lists));
 	if (p->exttypes == NULL || p->exttypes_lists == NULL)
-		return policy_fail(x->err, x->errlen, x->file, l, "out of memory");
+		return cfgerr_set(x->err, x->errlen, x->file, l, "out of memory");
 	for (int i = 0; i < n; i++) {
 		struct policy_list *types = &p->exttypes_lists[p->nexttypes_lists++];
 		if (policy_exttype_read(x, config_setting_get_elem(l, (unsigned)i), p, types) != 0)
@@ -632,14 +616,14 @@ policy_defaults_read(struct policy_ctx *x, const config_setting_t *g, struct pol
 	policy_rule_init(&r);
 	if (g != NULL) {
 		if (config_setting_is_group(g) != CONFIG_TRUE)
-			return policy_fail(x->err, x->errlen, x->file, g, "defaults must be a group");
+			return cfgerr_set(x->err, x->errlen, x->file, g, "defaults must be a group");
 		n = config_setting_length(g);
 		for (int i = 0; i < n; i++) {
 			const config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
 			if ((a = policy_actions_read(x, s, &r, 1)) != 0) {
 				if (a < 0)
 					return -1;
-				return policy_fail(x->err, x->errlen, x->file, s,
+				return cfgerr_set(x->err, x->errlen, x->file, s,
 						   "unknown setting \"%s\" in defaults (deny, allow "
 						   "and approval belong in rules)",
 						   config_setting_name(s));
@@ -659,7 +643,7 @@ policy_defaults_read(struct policy_ctx *x, const config_setting_t *g, struct pol
 	snprintf(d->verification, sizeof(d->verification), "%s",
 		 r.verification[0] ? r.verification : "email-otp");
 	if (d->expiry_days > d->max_expiry_days)
-		return policy_fail(x->err, x->errlen, x->file, g,
+		return cfgerr_set(x->err, x->errlen, x->file, g,
 				   "defaults: expiry_days exceeds max_expiry_days");
 	for (int i = 0; i < POLICY_NPARTS; i++) {
 		snprintf(d->rule[i], sizeof(d->rule[i]), "default");
@@ -700,7 +684,7 @@ policy_load(const char *path, struct policy **out, char *err, size_t errlen)
 		if (strcmp(k, "version") != 0 && strcmp(k, "defaults") != 0 &&
 		    strcmp(k, "retention") != 0 && strcmp(k, "extension_types") != 0 &&
 		    strcmp(k, "rules") != 0) {
-			policy_fail(err, errlen, path, config_setting_get_elem(root, (unsigned)i),
+			cfgerr_set(err, errlen, path, config_setting_get_elem(root, (unsigned)i),
 				    "unknown setting \"%s\" (allowed: version, defaults, retention, "
 				    "extension_types, rules)", k);
 			goto out;
@@ -708,7 +692,7 @@ policy_load(const char *path, struct policy **out, char *err, size_t errlen)
 	}
 	s = config_lookup(&cf, "version");
 	if (s == NULL) {
-		policy_fail(err, errlen, path, NULL, "version = 1; is required");
+		cfgerr_set(err, errlen, path, NULL, "version = 1; is required");
 		goto out;
 	}
 	if (policy_int(&x, s, "version", 1, 1, &version) != 0)
@@ -721,7 +705,7 @@ policy_load(const char *path, struct policy **out, char *err, size_t errlen)
 	s = config_lookup(&cf, "retention");
 	if (s != NULL) {
 		if (config_setting_is_group(s) != CONFIG_TRUE) {
-			policy_fail(err, errlen, path, s, "retention must be a group");
+			cfgerr_set(err, errlen, path, s, "retention must be a group");
 			goto out;
 		}
 		n = config_setting_length(s);
@@ -732,7 +716,7 @@ policy_load(const char *path, struct policy **out, char *err, size_t errlen)
 				     : strcmp(k, "audit_days") == 0  ? &p->retention.audit_days
 								      : NULL;
 			if (field == NULL) {
-				policy_fail(err, errlen, path, e,
+				cfgerr_set(err, errlen, path, e,
 					    "unknown setting \"%s\" in retention (allowed: "
 					    "metadata_days, audit_days)", k);
 				goto out;
@@ -741,7 +725,7 @@ policy_load(const char *path, struct policy **out, char *err, size_t errlen)
 				goto out;
 		}
 		if (p->retention.audit_days < p->retention.metadata_days) {
-			policy_fail(err, errlen, path, s,
+			cfgerr_set(err, errlen, path, s,
 				    "retention: audit_days must not be shorter than metadata_days");
 			goto out;
 		}
@@ -752,11 +736,11 @@ policy_load(const char *path, struct policy **out, char *err, size_t errlen)
 	rules = config_lookup(&cf, "rules");
 	n = rules ? config_setting_length(rules) : 0;
 	if (rules != NULL && config_setting_type(rules) != CONFIG_TYPE_LIST) {
-		policy_fail(err, errlen, path, rules, "rules must be a list ( { ... }, { ... } )");
+		cfgerr_set(err, errlen, path, rules, "rules must be a list ( { ... }, { ... } )");
 		goto out;
 	}
 	if (n > POLICY_MAXRULES) {
-		policy_fail(err, errlen, path, rules, "at most %d rules", POLICY_MAXRULES);
+		cfgerr_set(err, errlen, path, rules, "at most %d rules", POLICY_MAXRULES);
 		goto out;
 	}
 	p->rules = calloc(n > 0 ? (size_t)n : 1, sizeof(*p->rules));
