@@ -1110,18 +1110,25 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 	if (first) {
 		const char *authz =
 			MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-		int a = auth_bearer(srv->db, authz, &rq->user);
+		char tokid[AUTH_TOKEN_IDLEN + 1];
+		const char *why;
+		int a = auth_bearer(srv->db, authz, &rq->user, tokid, &why);
 		if (a == AUTH_ERROR) {
 			http_body_done(rq);
 			return http_error(c, 503, "database unavailable");
 		}
 		if (a != AUTH_OK) {
-			char ip[64];
 			http_body_done(rq);
-			log_event(LOG_LVL_WARN, "auth.failed", "ip=%s reason=%s",
-				  http_client_ip(c, ip, sizeof(ip)),
-				  authz ? "bad_token" : "no_token");
+			log_event(LOG_LVL_WARN, "auth.failed", "ip=%s reason=%s", rq->ip, why);
+			if (db_audit_record(srv->db, &rq->who, "auth.failed", "token", tokid, "failed",
+					    json_pack("{ss}", "reason", why), util_now()) != DB_OK)
+				return http_error(c, 503, "database unavailable");
 			return http_error(c, 401, "a valid API token is required");
+		}
+		http_actor_set(rq, "user", rq->user.name);
+		if (db_token_used(srv->db, tokid, &rq->who, util_now()) != DB_OK) {
+			http_body_done(rq);
+			return http_error(c, 503, "database unavailable");
 		}
 		rq->user_ok = 1;
 	}

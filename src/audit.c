@@ -17,6 +17,8 @@
 #include "audit.h"
 #include "util.h"
 
+const struct audit_actor audit_system = {.kind = "system", .name = "okurud"};
+
 struct audit_signer {
 	unsigned char sk[crypto_sign_SECRETKEYBYTES]; /* sodium_malloc'd, read-only */
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];

@@ -30,6 +30,21 @@ struct audit_event {
 	const char *detail;  /* compact JSON object */
 };
 
+/*
+ * Who did it: the acting party of a record. okurud's HTTP layer fills one
+ * per request (http.c: the client's address and User-Agent; the user once
+ * the token checks out, the recipient's address once the link does);
+ * background threads use audit_system.
+ */
+struct audit_actor {
+	const char *kind; /* user, recipient, system, admin-cli */
+	const char *name;
+	const char *ip;
+	const char *user_agent;
+};
+
+extern const struct audit_actor audit_system;
+
 struct audit_checkpoint {
 	int64_t seq; /* the last record it covers */
 	int64_t at;  /* Unix seconds when it was signed */

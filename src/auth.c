@@ -74,24 +74,31 @@ auth_token_parse(const char *token, char id[AUTH_TOKEN_IDLEN + 1],
 
 /* auth_bearer - resolve an "Authorization: Bearer ..." header to a user */
 int
-auth_bearer(struct db *db, const char *authorization, struct db_user *u)
+auth_bearer(struct db *db, const char *authorization, struct db_user *u,
+	    char id[AUTH_TOKEN_IDLEN + 1], const char **why)
 {
-	char id[AUTH_TOKEN_IDLEN + 1];
 	unsigned char want[AUTH_HASHBYTES], have[AUTH_HASHBYTES];
 	int r;
 
+	id[0] = '\0';
+	*why = "no_token";
 	if (authorization == NULL || strncasecmp(authorization, "Bearer ", 7) != 0)
 		return AUTH_DENIED;
 	authorization += 7;
 	while (*authorization == ' ')
 		authorization++;
-	if (auth_token_parse(authorization, id, have) != 0)
+	*why = "malformed";
+	if (auth_token_parse(authorization, id, have) != 0) {
+		id[0] = '\0';
 		return AUTH_DENIED;
+	}
+	*why = "unknown";
 	r = db_token_lookup(db, id, u, want);
 	if (r == DB_ERROR)
 		return AUTH_ERROR;
 	if (r != DB_OK)
 		return AUTH_DENIED;
+	*why = "mismatch";
 	r = sodium_memcmp(want, have, AUTH_HASHBYTES) == 0 ? AUTH_OK : AUTH_DENIED;
 	sodium_memzero(want, sizeof(want));
 	sodium_memzero(have, sizeof(have));

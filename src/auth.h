@@ -21,6 +21,9 @@ int auth_token_parse(const char *token, char id[AUTH_TOKEN_IDLEN + 1],
 		     unsigned char hash[AUTH_HASHBYTES]);
 
 enum auth_rc { AUTH_OK = 0, AUTH_DENIED = 1, AUTH_ERROR = -1 };
-int auth_bearer(struct db *db, const char *authorization, struct db_user *u);
+/* auth_bearer - the header's user; ID gets the token id when it parses (else ""),
+ * WHY the reason for AUTH_DENIED: "no_token", "malformed", "unknown", "mismatch" */
+int auth_bearer(struct db *db, const char *authorization, struct db_user *u,
+		char id[AUTH_TOKEN_IDLEN + 1], const char **why);
 
 #endif

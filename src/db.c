@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "db.h"
 #include "db_int.h"
 #include "log.h"
@@ -252,6 +253,13 @@ static const char *const db_migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;"
 	"CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints "
 	"  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;",
+	/*
+	 * 6: when a token's use was last put in the audit log, and from where:
+	 * a use is recorded when the address changes or an hour has passed,
+	 * not on every request (each action is recorded on its own anyway).
+	 */
+	"ALTER TABLE api_tokens ADD COLUMN used_at INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE api_tokens ADD COLUMN used_ip TEXT NOT NULL DEFAULT '';",
 };
 #define DB_NMIGRATIONS ((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 
@@ -329,6 +337,7 @@ db_migrate(struct db *db, char *err, size_t errlen)
 			"PRAGMA user_version = 3",
 			"PRAGMA user_version = 4",
 			"PRAGMA user_version = 5",
+			"PRAGMA user_version = 6",
 		};
 		_Static_assert(sizeof(set_version) / sizeof(set_version[0]) == DB_NMIGRATIONS,
 			       "one user_version statement per migration");
@@ -621,6 +630,30 @@ db_token_lookup(struct db *db, const char *token_id, struct db_user *u,
 	sqlite3_finalize(st);
 	db_unlock(db);
 	return r;
+}
+
+int
+db_token_used(struct db *db, const char *token_id, const struct audit_actor *who, int64_t now)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (db_begin(db) != DB_OK)
+		return DB_ERROR;
+	/* Only a use worth recording changes the row (and costs a commit). */
+	st = db_prepare(db, "UPDATE api_tokens SET used_at = ?2, used_ip = ?3 "
+			    "WHERE id = ?1 AND (used_ip != ?3 OR used_at <= ?2 - ?4)");
+	if (st == NULL)
+		return db_finish_locked(db, DB_ERROR);
+	sqlite3_bind_text(st, 1, token_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_text(st, 3, who->ip ? who->ip : "", -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, DB_TOKEN_USE_INTERVAL);
+	r = db_step_done(db, st);
+	if (r == DB_OK && sqlite3_changes(db->h) == 1)
+		r = db_audit_record_locked(db, who, "auth.token_used", "token", token_id, "ok", NULL,
+					   now);
+	return db_finish_locked(db, r);
 }
 
 int

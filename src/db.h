@@ -100,6 +100,11 @@ int db_token_add(struct db *db, int64_t user_id, const char *token_id,
 		 const unsigned char hash[32]);
 int db_token_lookup(struct db *db, const char *token_id, struct db_user *u,
 		    unsigned char hash[32]);
+/* db_token_used - record "auth.token_used" when the address changed or an interval passed */
+#define DB_TOKEN_USE_INTERVAL 3600
+struct audit_actor;
+int db_token_used(struct db *db, const char *token_id, const struct audit_actor *who,
+		  int64_t now);
 
 int db_transfer_create(struct db *db, const struct db_transfer *t);
 int db_transfer_get(struct db *db, const char *id, struct db_transfer *t);
@@ -397,6 +402,8 @@ int db_hold_list(struct db *db, const char *tid, db_hold_cb cb, void *arg);
 /* ---- the audit log (db_audit.c; the hashing is in audit.c) ---- */
 struct audit_event;
 struct audit_checkpoint;
+struct audit_actor;
+struct json_t;
 
 /* A stored record, as read back: the text is valid during the callback only. */
 struct db_audit_row {
@@ -411,6 +418,21 @@ int db_audit_append_locked(struct db *db, const struct audit_event *ev, int64_t 
 			   int64_t *seq);
 /* db_audit_append - the same in a transaction of its own */
 int db_audit_append(struct db *db, const struct audit_event *ev, int64_t now, int64_t *seq);
+/*
+ * db_audit_record_locked - append WHO did EVENT to OBJECT_KIND/OBJECT_ID with
+ * OUTCOME inside the caller's transaction, so the record and the change it
+ * describes commit or roll back together. Takes DETAIL's reference (NULL is
+ * {}); by convention a record about a transfer's file, link or mail names
+ * the transfer as detail "transfer" and a recipient as detail "recipient",
+ * which is what GET /api/v1/audit filters on.
+ */
+int db_audit_record_locked(struct db *db, const struct audit_actor *who, const char *event,
+			   const char *object_kind, const char *object_id, const char *outcome,
+			   struct json_t *detail, int64_t now);
+/* db_audit_record - the same in a transaction of its own */
+int db_audit_record(struct db *db, const struct audit_actor *who, const char *event,
+		    const char *object_kind, const char *object_id, const char *outcome,
+		    struct json_t *detail, int64_t now);
 /* db_audit_head - the last record's seq and hash (seq 0 and zeros for an empty log) */
 int db_audit_head(struct db *db, int64_t *seq, unsigned char hash[32]);
 /* db_audit_each - every record in seq order; a non-zero cb return stops (returned) */

@@ -6,7 +6,9 @@
  */
 #include "config.h"
 
+#include <jansson.h>
 #include <sodium.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -90,6 +92,47 @@ db_audit_append(struct db *db, const struct audit_event *ev, int64_t now, int64_
 	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
 	return db_finish_locked(db, db_audit_append_locked(db, ev, now, seq));
+}
+
+int
+db_audit_record_locked(struct db *db, const struct audit_actor *who, const char *event,
+		       const char *object_kind, const char *object_id, const char *outcome,
+		       json_t *detail, int64_t now)
+{
+	struct audit_event ev = {.actor_kind = who->kind,
+				 .actor = who->name,
+				 .ip = who->ip,
+				 .user_agent = who->user_agent,
+				 .event = event,
+				 .object_kind = object_kind,
+				 .object_id = object_id,
+				 .outcome = outcome};
+	char *d = NULL;
+	int r;
+
+	/* Sorted keys: the stored text, and so the hash, does not depend on insertion order. */
+	if (detail != NULL && (d = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
+		json_decref(detail);
+		return DB_ERROR;
+	}
+	json_decref(detail);
+	ev.detail = d;
+	r = db_audit_append_locked(db, &ev, now, NULL);
+	free(d);
+	return r;
+}
+
+int
+db_audit_record(struct db *db, const struct audit_actor *who, const char *event,
+		const char *object_kind, const char *object_id, const char *outcome,
+		json_t *detail, int64_t now)
+{
+	if (db_begin(db) != DB_OK) {
+		json_decref(detail);
+		return DB_ERROR;
+	}
+	return db_finish_locked(db, db_audit_record_locked(db, who, event, object_kind, object_id,
+							   outcome, detail, now));
 }
 
 int

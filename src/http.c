@@ -275,6 +275,34 @@ http_unescape(void *cls, struct MHD_Connection *c, char *s)
 	return n;
 }
 
+/*
+ * http_actor_init - the audit actor before anyone is authenticated: the
+ * client's address and its User-Agent, cut to printable ASCII so a header
+ * cannot put control characters or broken UTF-8 into the audit log.
+ */
+static void
+http_actor_init(struct MHD_Connection *c, struct req *rq)
+{
+	const char *ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent");
+	size_t i;
+
+	http_client_ip(c, rq->ip, sizeof(rq->ip));
+	for (i = 0; ua != NULL && ua[i] != '\0' && i + 1 < sizeof(rq->ua); i++)
+		rq->ua[i] = ua[i] >= 0x20 && ua[i] < 0x7f ? ua[i] : '?';
+	rq->ua[i] = '\0';
+	rq->who = (struct audit_actor){.kind = "user", .name = "", .ip = rq->ip,
+				       .user_agent = rq->ua};
+}
+
+/* http_actor_set - from now on this request acts as KIND NAME */
+void
+http_actor_set(struct req *rq, const char *kind, const char *name)
+{
+	snprintf(rq->actor, sizeof(rq->actor), "%s", name);
+	rq->who.kind = kind;
+	rq->who.name = rq->actor;
+}
+
 static enum MHD_Result
 http_access(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 	    const char *version, const char *data, size_t *data_size, void **con_cls)
@@ -290,6 +318,7 @@ http_access(void *cls, struct MHD_Connection *c, const char *url, const char *me
 		if (rq == NULL)
 			return MHD_NO;
 		*con_cls = rq;
+		http_actor_init(c, rq);
 		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 		rq->ct = ci != NULL ? ci->socket_context : NULL;
 		if (rq->ct != NULL) {

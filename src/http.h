@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include "audit.h"
 #include "conf.h"
 #include "policy.h"
 #include "db.h"
@@ -65,6 +66,12 @@ struct req {
 	int routed;
 	int user_ok;
 	struct db_user user;
+	/* The audit actor: the client's address and User-Agent from the start,
+	 * the user (or recipient) once authenticated. */
+	char ip[64];
+	char ua[256];
+	char actor[DB_EMAILMAX + 1];
+	struct audit_actor who;
 	char *body; /* JSON request bodies, bounded */
 	size_t bodylen;
 	int body_too_big;
@@ -99,6 +106,8 @@ enum MHD_Result http_error(struct MHD_Connection *c, unsigned status, const char
 void http_body_progress(struct req *rq, size_t n);
 void http_body_done(struct req *rq);
 const char *http_client_ip(struct MHD_Connection *c, char *buf, size_t len);
+/* http_actor_set - the request's audit actor: "user" NAME or "recipient" ADDRESS */
+void http_actor_set(struct req *rq, const char *kind, const char *name);
 
 /* api.c */
 enum MHD_Result api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq,

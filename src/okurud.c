@@ -133,8 +133,9 @@ okurud_audit_key(const struct conf *c, struct audit_signer **out, char *err, siz
 static void
 okurud_audit(struct db *db, const char *event, const char *outcome, const char *detail)
 {
-	struct audit_event ev = {.actor_kind = "system", .actor = "okurud", .event = event,
-				 .object_kind = "okurud", .outcome = outcome, .detail = detail};
+	struct audit_event ev = {.actor_kind = audit_system.kind, .actor = audit_system.name,
+				 .event = event, .object_kind = "okurud", .outcome = outcome,
+				 .detail = detail};
 
 	if (db_audit_append(db, &ev, util_now(), NULL) != DB_OK)
 		log_event(LOG_LVL_ERR, "audit.append_failed", "event=%s", event);
