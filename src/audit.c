@@ -67,13 +67,15 @@ int
 audit_event_ok(const struct audit_event *ev)
 {
 	const char *f[] = {ev->actor_kind, ev->actor, ev->ip, ev->user_agent, ev->event,
-			   ev->object_kind, ev->object_id, ev->outcome, ev->detail};
+			   ev->object_kind, ev->object_id, ev->outcome};
 	static const char *const kinds[] = {"user", "recipient", "system", "admin-cli"};
 	int known = 0;
 
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
 		if (f[i] != NULL && strlen(f[i]) > AUDIT_FIELDMAX)
 			return -1;
+	if (ev->detail != NULL && strlen(ev->detail) > AUDIT_DETAILMAX)
+		return -1;
 	for (size_t i = 0; ev->actor_kind != NULL && i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (strcmp(ev->actor_kind, kinds[i]) == 0)
 			known = 1;

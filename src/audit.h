@@ -15,7 +15,8 @@
 #define AUDIT_PKBYTES 32
 #define AUDIT_SIGBYTES 64
 #define AUDIT_KEYIDLEN 16 /* hex digits: the first 8 bytes of BLAKE2b-256(public key) */
-#define AUDIT_FIELDMAX 4096 /* bytes per text field; longer ones are refused */
+#define AUDIT_FIELDMAX 4096    /* bytes per text field; longer ones are refused */
+#define AUDIT_DETAILMAX 65536 /* bytes of detail JSON: a send to 1,000 recipients fits */
 
 /* What happened. NULL text fields are stored and hashed as "" (detail as "{}"). */
 struct audit_event {

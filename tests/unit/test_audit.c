@@ -57,6 +57,37 @@ test_known_answer(void **state)
 	assert_string_equal(x, KAT_HASH);
 }
 
+/* The bounds: 4096 bytes per text field, 65536 of detail, a known actor kind, an event. */
+static void
+test_event_bounds(void **state)
+{
+	static char big[AUDIT_DETAILMAX + 2];
+	struct audit_event ev = ev0;
+
+	(void)state;
+	assert_int_equal(audit_event_ok(&ev), 0);
+	memset(big, 'a', sizeof(big) - 1);
+	big[AUDIT_FIELDMAX] = '\0';
+	ev.actor = big;
+	assert_int_equal(audit_event_ok(&ev), 0);
+	big[AUDIT_FIELDMAX] = 'a';
+	big[AUDIT_FIELDMAX + 1] = '\0';
+	assert_int_equal(audit_event_ok(&ev), -1);
+	ev = ev0;
+	memset(big, 'a', sizeof(big) - 1);
+	big[AUDIT_DETAILMAX] = '\0';
+	ev.detail = big;
+	assert_int_equal(audit_event_ok(&ev), 0);
+	big[AUDIT_DETAILMAX] = 'a';
+	assert_int_equal(audit_event_ok(&ev), -1);
+	ev = ev0;
+	ev.actor_kind = "root";
+	assert_int_equal(audit_event_ok(&ev), -1);
+	ev = ev0;
+	ev.event = "";
+	assert_int_equal(audit_event_ok(&ev), -1);
+}
+
 static void
 test_every_field_counts(void **state)
 {
@@ -198,6 +229,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_known_answer),
 		cmocka_unit_test(test_every_field_counts),
+		cmocka_unit_test(test_event_bounds),
 		cmocka_unit_test_setup_teardown(test_chain, tmpdir_fixture_setup_audit,
 						tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint, tmpdir_fixture_setup_audit,
