@@ -88,7 +88,7 @@ audit_row_json(const struct db_audit_row *r)
 		detail = json_string(r->detail);
 	if (r->hash != NULL)
 		sodium_bin2hex(hex, sizeof(hex), r->hash, AUDIT_HASHBYTES);
-	o = json_pack("{sI ss ss ss ss ss ss ss ss ss o? o?}", "seq", (json_int_t)r->seq, "at", at,
+	o = json_pack("{sI ss ss ss ss ss ss ss ss ss so? so?}", "seq", (json_int_t)r->seq, "at", at,
 		      "actor_kind", r->actor_kind, "actor", r->actor, "ip", r->ip, "user_agent",
 		      r->user_agent, "event", r->event, "object_kind", r->object_kind, "object_id",
 		      r->object_id, "outcome", r->outcome, "detail", detail, "hash",
