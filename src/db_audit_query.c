@@ -40,12 +40,14 @@ int
 db_audit_filter_event_ok(const char *s)
 {
 	size_t n = strlen(s);
+	int prefix = n >= 2 && strcmp(s + n - 2, ".*") == 0;
 
 	if (n == 0 || n > DB_AUDIT_EVENTMAX)
 		return 0;
-	if (n >= 2 && strcmp(s + n - 2, ".*") == 0)
-		n -= 1; /* the prefix keeps its '.' */
-	if (n == 0 || s[0] == '.')
+	if (prefix)
+		n -= 1; /* check "mail." */
+	/* A name has a dot inside: "mail" alone is refused, not taken as "no such event". */
+	if (s[0] == '.' || (!prefix && (s[n - 1] == '.' || memchr(s, '.', n) == NULL)))
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];

@@ -27,8 +27,9 @@ struct db_audit_filter {
 };
 
 /*
- * db_audit_filter_event_ok - 1 when S is an event filter: lowercase
- * letters, digits, '_', '-' and '.', optionally ending in ".*".
+ * db_audit_filter_event_ok - 1 when S is an event filter: a name of
+ * lowercase letters, digits, '_', '-' and '.' with a dot inside
+ * ("mail.queued"), or a prefix ending in ".*" ("mail.*").
  */
 int db_audit_filter_event_ok(const char *s);
 

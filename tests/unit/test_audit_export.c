@@ -149,6 +149,9 @@ test_time_and_event(void **state)
 	assert_false(db_audit_filter_event_ok("*"));
 	assert_false(db_audit_filter_event_ok(".*"));
 	assert_false(db_audit_filter_event_ok("mail*"));
+	assert_false(db_audit_filter_event_ok("mail"));
+	assert_false(db_audit_filter_event_ok("mail."));
+	assert_true(db_audit_filter_event_ok("a.b.*"));
 	assert_false(db_audit_filter_event_ok("mail.*.x"));
 	assert_false(db_audit_filter_event_ok("User.added"));
 	assert_false(db_audit_filter_event_ok("a'b"));
@@ -239,7 +242,7 @@ test_query(void **state)
 	assert_string_equal(query(db, &f), "6 7");
 	f.event = "mail.queued";
 	assert_string_equal(query(db, &f), "6");
-	f.event = "mail";
+	f.event = "mail.queue"; /* exact: not a prefix */
 	assert_string_equal(query(db, &f), "");
 	memset(&f, 0, sizeof(f));
 	f.outcome = "failed";
