@@ -121,12 +121,18 @@ cmd_audit_export(const char *confpath, int argc, char **argv)
 	db = ctl_open_db(confpath, &c);
 	if (outpath != NULL) {
 		fd = open(outpath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0)
-			die("cannot create %s: %s%s", outpath, strerror(errno),
-			    errno == EEXIST ? " (export never overwrites a file)" : "");
-		x.out = fdopen(fd, "w");
-		if (x.out == NULL)
-			die("cannot open %s: %s", outpath, strerror(errno));
+		x.out = fd >= 0 ? fdopen(fd, "w") : NULL;
+		if (x.out == NULL) {
+			int e = errno;
+			if (fd >= 0) {
+				close(fd);
+				unlink(outpath);
+			}
+			db_close(db);
+			conf_free(&c);
+			die("cannot create %s: %s%s", outpath, strerror(e),
+			    e == EEXIST ? " (export never overwrites a file)" : "");
+		}
 	}
 	bad = !x.jsonl && fputs("\xEF\xBB\xBF" AUDIT_CSV_HEADER "\r\n", x.out) == EOF;
 	r = bad ? CTL_EXPORT_FAILED : db_audit_query(db, &f, ctl_export_row, &x);
