@@ -10,7 +10,7 @@ PKGS=(
 	libseccomp-dev libcurl4-gnutls-dev libmagic-dev libmagic-mgc
 	curl openssl ca-certificates python3 python3-aiosmtpd procps
 	clamav clamav-testfiles zip unzip
-	faketime
+	faketime jq
 )
 
 missing=()

@@ -1101,7 +1101,7 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 	}
 	if (recipient_route(url))
 		return recipient_handle(srv, c, rq, url, method, data, data_size, first);
-	if (strcmp(url, API_REQUESTS) != 0 && api_approval_id(url) == NULL &&
+	if (strcmp(url, API_REQUESTS) != 0 && api_approval_id(url) == NULL && !api_audit_route(url) &&
 	    (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0 ||
 	     (url[strlen(API_PREFIX)] != '\0' && url[strlen(API_PREFIX)] != '/'))) {
 		http_body_done(rq);
@@ -1132,6 +1132,8 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 		}
 		rq->user_ok = 1;
 	}
+	if (api_audit_route(url)) /* GET /api/v1/audit: auditors only (api_audit.c) */
+		return api_audit_handle(srv, c, rq, method);
 	/* Auditors read; they never create or upload. A legal hold is theirs to place. */
 	if (api_hold_route(url))
 		return api_hold_handle(srv, c, rq, url, method, data, data_size, first);

@@ -19,6 +19,8 @@ int cmd_purge(const char *confpath, int argc, char **argv);
 int cmd_hold(const char *confpath, int argc, char **argv);
 /* ctl_audit.c: audit verify|checkpoint|keygen, and okuructl's own audit records */
 int cmd_audit(const char *confpath, int argc, char **argv);
+/* ctl_audit_export.c: audit export [--from T] [--to T] [--event E] --format csv|jsonl */
+int cmd_audit_export(const char *confpath, int argc, char **argv);
 struct json_t;
 /* ctl_audit - append an admin-cli record (takes the detail reference); dies on failure */
 void ctl_audit(struct db *db, const char *event, const char *object_kind, const char *object_id,

@@ -3,6 +3,7 @@
  *   audit keygen                      create audit.key / audit.pub (never overwrites)
  *   audit verify [--checkpoint FILE]... [--public-key FILE]
  *   audit checkpoint --out FILE       export the latest signed checkpoint
+ *   audit export ...                  the records as CSV or JSONL (ctl_audit_export.c)
  * verify reads the whole log in seq order, recomputes every hash and
  * checks the chain, then every checkpoint against the record at its seq;
  * it prints the first problem as "record N: ..." and exits 1.
@@ -230,7 +231,9 @@ cmd_audit(const char *confpath, int argc, char **argv)
 	int ch, rc;
 
 	if (argc < 2)
-		die("usage: okuructl -c CONF audit verify|checkpoint|keygen ...");
+		die("usage: okuructl -c CONF audit verify|checkpoint|keygen|export ...");
+	if (strcmp(argv[1], "export") == 0)
+		return cmd_audit_export(confpath, argc, argv); /* ctl_audit_export.c */
 	optind = 2;
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		if (ch == 'k' && nfiles < CTL_AUDIT_MAXEXPORTED)

@@ -147,6 +147,11 @@ enum MHD_Result api_hold_handle(struct server *srv, struct MHD_Connection *c, st
 				size_t *data_size, int first);
 int api_hold_json(struct server *srv, const char *tid, json_t *o);
 
+/* api_audit.c: GET /api/v1/audit (auditors only) */
+int api_audit_route(const char *url);
+enum MHD_Result api_audit_handle(struct server *srv, struct MHD_Connection *c, struct req *rq,
+				 const char *method);
+
 /* api_approval.c: 上長承認 */
 enum MHD_Result api_approvals_list(struct server *srv, struct MHD_Connection *c, struct req *rq);
 enum MHD_Result api_approval_decide(struct server *srv, struct MHD_Connection *c, struct req *rq,

@@ -9,7 +9,7 @@
  *   okuructl -c CONF mail test ADDR              send the "test" template to ADDR
  *   okuructl -c CONF purge --dry-run [--at TIME] what the purger would purge
  *   okuructl -c CONF hold place|lift|list ...   legal hold (ctl_purge.c)
- *   okuructl -c CONF audit verify|checkpoint|keygen   the audit log (ctl_audit.c)
+ *   okuructl -c CONF audit verify|checkpoint|keygen|export   the audit log (ctl_audit*.c)
  * Errors are one line on stderr and exit status 1 (2 for usage).
  */
 #include "config.h"
@@ -95,6 +95,8 @@ usage(void)
 	      "       okuructl -c CONF audit verify [--checkpoint FILE]... [--public-key FILE]\n"
 	      "       okuructl -c CONF audit checkpoint --out FILE\n"
 	      "       okuructl -c CONF audit keygen\n"
+	      "       okuructl -c CONF audit export [--from T] [--to T] [--event E] --format csv|jsonl\n"
+	      "                                     [--out FILE]\n"
 	      "       okuructl policy check FILE\n"
 	      "       okuructl [-c CONF] policy explain [--policy FILE] --sender USER\n"
 	      "                [--role ROLE] [--group GROUP]... --recipient ADDR...\n"
