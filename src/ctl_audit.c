@@ -34,25 +34,14 @@ ctl_audit(struct db *db, const char *event, const char *object_kind, const char 
 	  json_t *detail)
 {
 	struct passwd *pw = getpwuid(getuid());
-	char uid[32], *d = NULL;
-	struct audit_event ev;
+	char uid[32];
+	struct audit_actor who = {.kind = "admin-cli"};
 
 	snprintf(uid, sizeof(uid), "uid:%lu", (unsigned long)getuid());
-	if (detail != NULL)
-		d = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(detail);
-	ev = (struct audit_event){.actor_kind = "admin-cli",
-				  .actor = pw != NULL ? pw->pw_name : uid,
-				  .event = event,
-				  .object_kind = object_kind,
-				  .object_id = object_id,
-				  .outcome = "ok",
-				  .detail = d};
-	if (db_audit_append(db, &ev, util_now(), NULL) != DB_OK) {
-		free(d);
+	who.name = pw != NULL ? pw->pw_name : uid;
+	if (db_audit_record(db, &who, event, object_kind, object_id, "ok", detail, util_now()) !=
+	    DB_OK)
 		die("cannot write the audit record %s", event);
-	}
-	free(d);
 }
 
 struct ctl_cp {

@@ -23,14 +23,15 @@ db_audit_s(const char *s)
 	return s ? s : "";
 }
 
-/* db_audit_head_locked - seq and hash of the last record, or 0 and zeros */
+/* db_audit_head_locked - seq, time and hash of the last record, or 0s and zeros */
 static int
-db_audit_head_locked(struct db *db, int64_t *seq, unsigned char hash[AUDIT_HASHBYTES])
+db_audit_head_locked(struct db *db, int64_t *seq, int64_t *at, unsigned char hash[AUDIT_HASHBYTES])
 {
-	sqlite3_stmt *st = db_prepare(db, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+	sqlite3_stmt *st = db_prepare(db, "SELECT seq, hash, at FROM audit ORDER BY seq DESC LIMIT 1");
 	int r, rc = DB_ERROR;
 
 	*seq = 0;
+	*at = 0;
 	memset(hash, 0, AUDIT_HASHBYTES);
 	if (st == NULL)
 		return DB_ERROR;
@@ -40,6 +41,7 @@ db_audit_head_locked(struct db *db, int64_t *seq, unsigned char hash[AUDIT_HASHB
 	} else if (r == SQLITE_ROW && sqlite3_column_bytes(st, 1) == AUDIT_HASHBYTES) {
 		*seq = sqlite3_column_int64(st, 0);
 		memcpy(hash, sqlite3_column_blob(st, 1), AUDIT_HASHBYTES);
+		*at = sqlite3_column_int64(st, 2);
 		rc = DB_OK;
 	}
 	sqlite3_finalize(st);
@@ -50,7 +52,7 @@ int
 db_audit_append_locked(struct db *db, const struct audit_event *ev, int64_t now, int64_t *seq)
 {
 	unsigned char prev[AUDIT_HASHBYTES], hash[AUDIT_HASHBYTES];
-	int64_t last;
+	int64_t last, last_at;
 	sqlite3_stmt *st;
 	int r;
 
@@ -59,8 +61,15 @@ db_audit_append_locked(struct db *db, const struct audit_event *ev, int64_t now,
 			  ev->event ? ev->event : "-");
 		return DB_ERROR;
 	}
-	if (db_audit_head_locked(db, &last, prev) != DB_OK)
+	if (db_audit_head_locked(db, &last, &last_at, prev) != DB_OK)
 		return DB_ERROR;
+	/*
+	 * Time never goes back along the chain: a caller's clock read before
+	 * it got the lock, or a clock stepped back, takes the last record's
+	 * time. So a time range is a run of consecutive seqs (db_audit_query.c).
+	 */
+	if (now < last_at)
+		now = last_at;
 	audit_hash(last + 1, now, ev, prev, hash);
 	st = db_prepare(db, "INSERT INTO audit (seq, at, actor_kind, actor, ip, user_agent, event, "
 			    "object_kind, object_id, outcome, detail, prev, hash) "
@@ -110,8 +119,28 @@ db_audit_record_locked(struct db *db, const struct audit_actor *who, const char 
 	char *d = NULL;
 	int r;
 
+	/*
+	 * What GET /api/v1/audit filters on is always in detail: a transfer
+	 * object's id as "transfer", a recipient actor's address as
+	 * "recipient" (unless the caller named one), so each filter is one
+	 * indexed expression (db_audit_query.c).
+	 */
+	if (detail == NULL && (detail = json_object()) == NULL)
+		return DB_ERROR;
+	if (object_kind != NULL && strcmp(object_kind, "transfer") == 0 && object_id != NULL &&
+	    json_object_get(detail, "transfer") == NULL &&
+	    json_object_set_new(detail, "transfer", json_string(object_id)) != 0) {
+		json_decref(detail);
+		return DB_ERROR;
+	}
+	if (who->kind != NULL && strcmp(who->kind, "recipient") == 0 && who->name != NULL &&
+	    who->name[0] != '\0' && json_object_get(detail, "recipient") == NULL &&
+	    json_object_set_new(detail, "recipient", json_string(who->name)) != 0) {
+		json_decref(detail);
+		return DB_ERROR;
+	}
 	/* Sorted keys: the stored text, and so the hash, does not depend on insertion order. */
-	if (detail != NULL && (d = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
+	if ((d = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
 		json_decref(detail);
 		return DB_ERROR;
 	}
@@ -138,10 +167,11 @@ db_audit_record(struct db *db, const struct audit_actor *who, const char *event,
 int
 db_audit_head(struct db *db, int64_t *seq, unsigned char hash[AUDIT_HASHBYTES])
 {
+	int64_t at;
 	int r;
 
 	db_lock(db);
-	r = db_audit_head_locked(db, seq, hash);
+	r = db_audit_head_locked(db, seq, &at, hash);
 	db_unlock(db);
 	return r;
 }

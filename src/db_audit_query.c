@@ -15,26 +15,86 @@
 /*
  * The time range is half-open, from <= at < to, so consecutive ranges
  * (one export per day) neither overlap nor leave a gap. An event prefix
- * "mail.*" is the range "mail." <= event < "mail/" ('/' follows '.'),
- * which an index on event could serve, unlike LIKE or substr(). detail is
- * read only when json_valid: a damaged row (verify reports it) must not
- * make the whole query fail.
+ * "mail.*" is the range "mail." <= event < "mail/" ('/' follows '.').
+ * db_audit_record_locked copies a transfer object's id into detail
+ * "transfer" and a recipient actor into detail "recipient", so those two
+ * filters are one json_extract each, served by the expression indexes of
+ * schema 8.
+ *
+ * Every statement has every filter as "(?N IS NULL OR ...)"; they differ
+ * only in the condition that leads, which is what lets SQLite walk one index
+ * in seq order (index columns (key, seq)) and stop at the page's LIMIT
+ * instead of reading the whole log. Which one runs depends on which filters
+ * are set (db_audit_driver), never on their values; all are constant text.
+ * The time driver turns the range into a seq range: "at" never decreases
+ * along the chain (db_audit_append_locked), so the records of a time range
+ * are a run of consecutive seqs.
  */
-static const char db_audit_query_sql[] =
-    "SELECT seq, at, actor_kind, actor, ip, user_agent, event, object_kind, object_id, "
-    "outcome, detail, prev, hash FROM audit "
-    "WHERE seq > ?10 "
-    "AND (?1 IS NULL OR at >= ?1) "
-    "AND (?2 IS NULL OR at < ?2) "
-    "AND (?3 IS NULL OR actor = ?3) "
-    "AND (?4 IS NULL OR (actor_kind = 'recipient' AND actor = ?4) "
-    "     OR (json_valid(detail) AND json_extract(detail, '$.recipient') = ?4)) "
-    "AND (?5 IS NULL OR (object_kind = 'transfer' AND object_id = ?5) "
-    "     OR (json_valid(detail) AND json_extract(detail, '$.transfer') = ?5)) "
-    "AND (?6 IS NULL OR event = ?6) "
-    "AND (?7 IS NULL OR (event >= ?7 AND event < ?8)) "
-    "AND (?9 IS NULL OR outcome = ?9) "
-    "ORDER BY seq LIMIT ?11";
+#define DB_AUDIT_Q_COLS                                                                        \
+	"SELECT seq, at, actor_kind, actor, ip, user_agent, event, object_kind, object_id, "   \
+	"outcome, detail, prev, hash FROM audit "
+#define DB_AUDIT_Q_FILTERS                                                                     \
+	"AND seq > ?10 "                                                                       \
+	"AND (?1 IS NULL OR at >= ?1) "                                                        \
+	"AND (?2 IS NULL OR at < ?2) "                                                         \
+	"AND (?3 IS NULL OR actor = ?3) "                                                      \
+	"AND (?4 IS NULL OR json_extract(detail, '$.recipient') = ?4) "                        \
+	"AND (?5 IS NULL OR json_extract(detail, '$.transfer') = ?5) "                         \
+	"AND (?6 IS NULL OR event = ?6) "                                                      \
+	"AND (?7 IS NULL OR (event >= ?7 AND event < ?8)) "                                    \
+	"AND (?9 IS NULL OR outcome = ?9) "                                                    \
+	"ORDER BY seq LIMIT ?11"
+
+enum db_audit_driver {
+	DB_AUDIT_BY_TRANSFER,
+	DB_AUDIT_BY_RECIPIENT,
+	DB_AUDIT_BY_EVENT,
+	DB_AUDIT_BY_ACTOR,
+	DB_AUDIT_BY_TIME,
+	DB_AUDIT_BY_SEQ,
+};
+
+static const char *const db_audit_query_sql[] = {
+	[DB_AUDIT_BY_TRANSFER] = DB_AUDIT_Q_COLS "INDEXED BY audit_by_transfer "
+						 "WHERE json_extract(detail, '$.transfer') = ?5 "
+						 DB_AUDIT_Q_FILTERS,
+	[DB_AUDIT_BY_RECIPIENT] = DB_AUDIT_Q_COLS "INDEXED BY audit_by_recipient "
+						  "WHERE json_extract(detail, '$.recipient') = ?4 "
+						  DB_AUDIT_Q_FILTERS,
+	[DB_AUDIT_BY_EVENT] = DB_AUDIT_Q_COLS "INDEXED BY audit_by_event "
+					      "WHERE event = ?6 " DB_AUDIT_Q_FILTERS,
+	[DB_AUDIT_BY_ACTOR] = DB_AUDIT_Q_COLS "INDEXED BY audit_by_actor "
+					      "WHERE actor = ?3 " DB_AUDIT_Q_FILTERS,
+	[DB_AUDIT_BY_TIME] =
+		DB_AUDIT_Q_COLS "WHERE seq >= coalesce((SELECT seq FROM audit INDEXED BY audit_by_at "
+				"WHERE at >= coalesce(?1, 0) ORDER BY at, seq LIMIT 1), 0) "
+				"AND seq < coalesce((SELECT seq FROM audit INDEXED BY audit_by_at "
+				"WHERE at >= ?2 ORDER BY at, seq LIMIT 1), 9223372036854775807) "
+				DB_AUDIT_Q_FILTERS,
+	[DB_AUDIT_BY_SEQ] = DB_AUDIT_Q_COLS "WHERE 1 " DB_AUDIT_Q_FILTERS,
+};
+
+/* db_audit_driver - the most selective filter that is set leads */
+static enum db_audit_driver
+db_audit_driver(const struct db_audit_filter *f, int exact)
+{
+	if (f->transfer != NULL)
+		return DB_AUDIT_BY_TRANSFER;
+	if (f->recipient != NULL)
+		return DB_AUDIT_BY_RECIPIENT;
+	if (f->actor != NULL)
+		return DB_AUDIT_BY_ACTOR;
+	if (exact)
+		return DB_AUDIT_BY_EVENT;
+	if (f->has_from || f->has_to)
+		return DB_AUDIT_BY_TIME;
+	/*
+	 * An event prefix ("mail.*") spans several events whose seqs
+	 * interleave: walking the event index would mean sorting every match
+	 * for one page. Walking seq order stops at the page's end instead.
+	 */
+	return DB_AUDIT_BY_SEQ;
+}
 
 int
 db_audit_filter_event_ok(const char *s)
@@ -108,7 +168,7 @@ db_audit_query(struct db *db, const struct db_audit_filter *f,
 		}
 	}
 	db_lock(db);
-	st = db_prepare(db, db_audit_query_sql);
+	st = db_prepare(db, db_audit_query_sql[db_audit_driver(f, exact != NULL)]);
 	if (st == NULL) {
 		db_unlock(db);
 		return DB_ERROR;
