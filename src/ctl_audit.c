@@ -65,6 +65,12 @@ struct ctl_verify {
 	int64_t expect, records;
 	unsigned char prev[AUDIT_HASHBYTES];
 	char bad[512];
+	/* A purged log starts at first > 1: anchored by a signed checkpoint at first - 1... */
+	int64_t first;
+	const char *anchor; /* where that checkpoint came from */
+	unsigned char anchor_hash[AUDIT_HASHBYTES];
+	/* ...and named by an audit.purged record in what is left. */
+	int purged_named;
 };
 
 static int
@@ -90,6 +96,58 @@ ctl_cp_collect(const struct audit_checkpoint *cp, void *arg)
 	return 0;
 }
 
+/*
+ * ctl_verify_start - the log starts at record s > 1 (an audit purge):
+ * acceptable only when a signed checkpoint at s - 1 (stored or exported;
+ * every signature was checked already) holds record s's prev. Older
+ * checkpoints cover records that are gone and are passed over.
+ */
+static int
+ctl_verify_start(struct ctl_verify *v, const struct db_audit_row *r)
+{
+	int64_t s = r->seq;
+
+	v->first = s;
+	while (v->next < v->ncp && v->cps[v->next].cp.seq < s - 1)
+		v->next++;
+	for (; v->next < v->ncp && v->cps[v->next].cp.seq == s - 1; v->next++)
+		if (v->anchor == NULL && r->prev != NULL &&
+		    sodium_memcmp(v->cps[v->next].cp.hash, r->prev, AUDIT_HASHBYTES) == 0)
+			v->anchor = v->cps[v->next].from;
+	if (v->anchor == NULL) {
+		snprintf(v->bad, sizeof(v->bad),
+			 "record %lld: the log starts here, but no signed checkpoint of record %lld "
+			 "holds its prev: records 1 to %lld were removed without an audit purge "
+			 "(tampering), or pass the checkpoint with --checkpoint",
+			 (long long)s, (long long)s - 1, (long long)s - 1);
+		return 1;
+	}
+	memcpy(v->prev, r->prev, AUDIT_HASHBYTES);
+	memcpy(v->anchor_hash, r->prev, AUDIT_HASHBYTES);
+	v->expect = s;
+	return 0;
+}
+
+/* ctl_verify_purged - 1 when r is the audit.purged record of everything before v->first */
+static int
+ctl_verify_purged(const struct ctl_verify *v, const struct db_audit_row *r)
+{
+	char want[2 * AUDIT_HASHBYTES + 1];
+	json_t *d, *seq, *hash;
+	int ok;
+
+	if (strcmp(r->event, "audit.purged") != 0 || r->seq < v->first)
+		return 0;
+	d = json_loads(r->detail, 0, NULL);
+	seq = json_object_get(d, "through_seq");
+	hash = json_object_get(d, "through_hash");
+	sodium_bin2hex(want, sizeof(want), v->anchor_hash, AUDIT_HASHBYTES);
+	ok = json_is_integer(seq) && json_integer_value(seq) == v->first - 1 &&
+	     json_is_string(hash) && strcmp(json_string_value(hash), want) == 0;
+	json_decref(d);
+	return ok;
+}
+
 static int
 ctl_verify_row(const struct db_audit_row *r, void *arg)
 {
@@ -98,6 +156,10 @@ ctl_verify_row(const struct db_audit_row *r, void *arg)
 				 r->object_kind, r->object_id, r->outcome, r->detail};
 	unsigned char h[AUDIT_HASHBYTES];
 
+	if (v->records == 0 && v->expect == 1 && r->seq > 1 && ctl_verify_start(v, r) != 0)
+		return 1;
+	if (v->first > 1 && !v->purged_named)
+		v->purged_named = ctl_verify_purged(v, r);
 	if (r->seq != v->expect) {
 		snprintf(v->bad, sizeof(v->bad), "record %lld: missing (the next record is %lld)",
 			 (long long)v->expect, (long long)r->seq);
@@ -177,14 +239,24 @@ ctl_audit_verify(const struct conf *c, struct db *db, const char *pubpath, char 
 			 "log ends at %lld)",
 			 (long long)v.expect, v.cps[v.ncp - 1].from, (long long)v.cps[v.ncp - 1].cp.seq,
 			 (long long)v.expect - 1);
-	free(v.cps);
+	if (r == 0 && v.bad[0] == '\0' && v.first > 1 && !v.purged_named)
+		snprintf(v.bad, sizeof(v.bad),
+			 "record %lld: the log starts here, but no audit.purged record names record "
+			 "%lld as the last one removed (records removed without an audit purge)",
+			 (long long)v.first, (long long)v.first - 1);
 	if (v.bad[0] != '\0') {
 		printf("%s\n", v.bad);
+		free(v.cps);
 		return 1;
 	}
 	sodium_bin2hex(hex, sizeof(hex), v.prev, AUDIT_HASHBYTES);
 	printf("ok: %lld records, %zu checkpoints, last seq %lld hash %s\n", (long long)v.records,
 	       nstored + nfiles, (long long)v.expect - 1, hex);
+	if (v.first > 1)
+		printf("records 1 to %lld were purged (audit.purged); the log starts at %lld, "
+		       "anchored by the signed checkpoint (%s) of record %lld\n",
+		       (long long)v.first - 1, (long long)v.first, v.anchor, (long long)v.first - 1);
+	free(v.cps);
 	return 0;
 }
 

@@ -260,6 +260,18 @@ static const char *const db_migrations[] = {
 	 */
 	"ALTER TABLE api_tokens ADD COLUMN used_at INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE api_tokens ADD COLUMN used_ip TEXT NOT NULL DEFAULT '';",
+	/*
+	 * 7: how far okurud's syslog forwarder (audit_syslog.c) has sent the
+	 * audit log: one row, so a restart resumes after the last record a
+	 * collector accepted, and the audit purge keeps what is not sent yet;
+	 * last_checkpoint is the audit_checkpoints id last sent the same way.
+	 */
+	"CREATE TABLE audit_forward ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  last_seq INTEGER NOT NULL,"
+	"  last_checkpoint INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL);"
+	"INSERT INTO audit_forward (id, last_seq, last_checkpoint, updated) VALUES (1, 0, 0, 0);",
 };
 #define DB_NMIGRATIONS ((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 
@@ -338,6 +350,7 @@ db_migrate(struct db *db, char *err, size_t errlen)
 			"PRAGMA user_version = 4",
 			"PRAGMA user_version = 5",
 			"PRAGMA user_version = 6",
+			"PRAGMA user_version = 7",
 		};
 		_Static_assert(sizeof(set_version) / sizeof(set_version[0]) == DB_NMIGRATIONS,
 			       "one user_version statement per migration");

@@ -165,6 +165,13 @@ db_audit_blob32(sqlite3_stmt *st, int col)
 int
 db_audit_each(struct db *db, int (*cb)(const struct db_audit_row *r, void *arg), void *arg)
 {
+	return db_audit_each_after(db, 0, -1, cb, arg);
+}
+
+int
+db_audit_each_after(struct db *db, int64_t after, int limit,
+		    int (*cb)(const struct db_audit_row *r, void *arg), void *arg)
+{
 	struct db_audit_row row;
 	sqlite3_stmt *st;
 	int r, rc = DB_OK;
@@ -172,11 +179,13 @@ db_audit_each(struct db *db, int (*cb)(const struct db_audit_row *r, void *arg),
 	db_lock(db);
 	st = db_prepare(db, "SELECT seq, at, actor_kind, actor, ip, user_agent, event, "
 			    "object_kind, object_id, outcome, detail, prev, hash "
-			    "FROM audit ORDER BY seq");
+			    "FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2");
 	if (st == NULL) {
 		db_unlock(db);
 		return DB_ERROR;
 	}
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int(st, 2, limit);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		row.seq = sqlite3_column_int64(st, 0);
 		row.at = sqlite3_column_int64(st, 1);

@@ -25,6 +25,8 @@ struct conn_track;
 struct upload;
 struct mailer;
 struct purger;
+struct audit_signer;
+struct audit_syslog;
 
 /* The limits a request reads; replaced whole on SIGHUP. */
 struct limits {
@@ -45,6 +47,8 @@ struct server {
 	struct scanner *scanner;
 	struct mailer *mailer; /* NULL when smtp.url is empty: nothing can be sent */
 	struct purger *purger; /* retention (purger.c) */
+	const struct audit_signer *audit_signer; /* signs the anchor of an audit purge */
+	struct audit_syslog *audit_syslog;	 /* NULL when audit.syslog is empty */
 	struct MHD_Daemon *mhd;
 
 	pthread_rwlock_t lock; /* guards limits, creds, policy */
