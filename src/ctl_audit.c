@@ -3,6 +3,8 @@
  *   audit keygen                      create audit.key / audit.pub (never overwrites)
  *   audit verify [--checkpoint FILE]... [--public-key FILE]
  *   audit checkpoint --out FILE       export the latest signed checkpoint
+ *   audit purge [--dry-run] [--at TIME]  remove records older than the policy's
+ *                                     retention.audit_days (audit_purge.c)
  * verify reads the whole log in seq order, recomputes every hash and
  * checks the chain, then every checkpoint against the record at its seq;
  * it prints the first problem as "record N: ..." and exits 1.
@@ -20,9 +22,11 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "audit_purge.h"
 #include "conf.h"
 #include "ctl.h"
 #include "db.h"
+#include "policy.h"
 #include "util.h"
 
 #define CTL_AUDIT_MAXEXPORTED 64
@@ -284,6 +288,80 @@ ctl_audit_export(const struct conf *c, struct db *db, const char *out)
 	return 0;
 }
 
+/* ctl_audit_purge_line - what an audit purge removes (or would), one line */
+static void
+ctl_audit_purge_line(const struct db_audit_purge *p, int audit_days, int dry)
+{
+	char cutoff[32], through[32];
+
+	util_time_iso(p->cutoff, cutoff);
+	if (p->through_seq == 0) {
+		printf("audit    no records older than %s (audit_days %d) %s\n", cutoff, audit_days,
+		       dry ? "would be purged" : "to purge");
+		return;
+	}
+	util_time_iso(p->through_at, through);
+	printf("audit    records %lld to %lld (%lld, the last of %s) %s: older than %s "
+	       "(audit_days %d)\n",
+	       (long long)p->first_seq, (long long)p->through_seq, (long long)p->records, through,
+	       dry ? "would be purged" : "purged", cutoff, audit_days);
+}
+
+/* ctl_audit_days - retention.audit_days of the policy file okuru.conf names */
+static int
+ctl_audit_days(const struct conf *c)
+{
+	struct policy_retention pr;
+	struct policy *pol;
+	char err[1024];
+
+	if (policy_load(c->policy_file, &pol, err, sizeof(err)) != 0)
+		die("%s", err);
+	policy_retention(pol, &pr);
+	policy_free(pol);
+	return pr.audit_days;
+}
+
+/* ctl_audit_purge_dry - the audit line of "okuructl purge --dry-run" (ctl_purge.c) */
+void
+ctl_audit_purge_dry(struct db *db, const struct conf *c, int64_t at)
+{
+	struct db_audit_purge p;
+	int days = ctl_audit_days(c);
+
+	if (audit_purge_now(db, NULL, c, NULL, days, at, 1, &p) < 0)
+		die("cannot read the audit log");
+	ctl_audit_purge_line(&p, days, 1);
+}
+
+/* ctl_audit_purge - audit purge [--dry-run] [--at TIME], as admin-cli */
+static int
+ctl_audit_purge(const struct conf *c, struct db *db, int dry, int64_t at)
+{
+	struct passwd *pw = getpwuid(getuid());
+	char uid[32], err[1024];
+	struct audit_actor who;
+	struct audit_signer *s = NULL;
+	struct db_audit_purge p;
+	int days = ctl_audit_days(c), r;
+
+	if (dry) {
+		ctl_audit_purge_dry(db, c, at);
+		return 0;
+	}
+	snprintf(uid, sizeof(uid), "uid:%lu", (unsigned long)getuid());
+	who = (struct audit_actor){.kind = "admin-cli", .name = pw != NULL ? pw->pw_name : uid};
+	/* The anchor checkpoint is signed here: the signing key must be readable. */
+	if (audit_signer_load(c->audit_signing_key, &s, err, sizeof(err)) != 0)
+		die("%s", err);
+	r = audit_purge_now(db, s, c, &who, days, at, 0, &p);
+	audit_signer_free(s);
+	if (r < 0)
+		die("the audit purge failed; nothing was removed");
+	ctl_audit_purge_line(&p, days, 0);
+	return 0;
+}
+
 int
 cmd_audit(const char *confpath, int argc, char **argv)
 {
@@ -291,8 +369,12 @@ cmd_audit(const char *confpath, int argc, char **argv)
 		{"checkpoint", required_argument, NULL, 'k'},
 		{"public-key", required_argument, NULL, 'p'},
 		{"out", required_argument, NULL, 'o'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"at", required_argument, NULL, 'a'},
 		{NULL, 0, NULL, 0},
 	};
+	int64_t at = util_now();
+	int dry = 0, purgeopt = 0;
 	char *files[CTL_AUDIT_MAXEXPORTED];
 	const char *pub = NULL, *out = NULL;
 	size_t nfiles = 0;
@@ -311,9 +393,14 @@ cmd_audit(const char *confpath, int argc, char **argv)
 			pub = optarg;
 		else if (ch == 'o')
 			out = optarg;
+		else if (ch == 'n')
+			dry = purgeopt = 1;
+		else if (ch == 'a' && util_time_parse(optarg, &at) == 0)
+			purgeopt = 1;
 		else
 			die("usage: okuructl -c CONF audit verify [--checkpoint FILE]... "
-			    "[--public-key FILE] | checkpoint --out FILE | keygen");
+			    "[--public-key FILE] | checkpoint --out FILE | keygen | "
+			    "purge [--dry-run] [--at YYYY-MM-DDTHH:MM:SSZ]");
 	}
 	if (optind != argc)
 		die("unexpected argument: %s", argv[optind]);
@@ -329,7 +416,12 @@ cmd_audit(const char *confpath, int argc, char **argv)
 		conf_free(&c);
 		return 0;
 	}
-	if (strcmp(argv[1], "verify") == 0 && out == NULL) {
+	if (strcmp(argv[1], "purge") == 0 && nfiles == 0 && pub == NULL && out == NULL) {
+		db = ctl_open_db(confpath, &c);
+		rc = ctl_audit_purge(&c, db, dry, at);
+	} else if (purgeopt) {
+		die("--dry-run and --at go with audit purge");
+	} else if (strcmp(argv[1], "verify") == 0 && out == NULL) {
 		db = ctl_open_db(confpath, &c);
 		rc = ctl_audit_verify(&c, db, pub, files, nfiles);
 	} else if (strcmp(argv[1], "checkpoint") == 0 && out != NULL && nfiles == 0 &&
@@ -338,7 +430,7 @@ cmd_audit(const char *confpath, int argc, char **argv)
 		rc = ctl_audit_export(&c, db, out);
 	} else {
 		die("usage: okuructl -c CONF audit verify [--checkpoint FILE]... [--public-key FILE] "
-		    "| checkpoint --out FILE | keygen");
+		    "| checkpoint --out FILE | keygen | purge [--dry-run] [--at TIME]");
 	}
 	db_close(db);
 	conf_free(&c);
