@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,12 +150,28 @@ audit_syslog_write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/*
+ * audit_syslog_peer_closed - has a stream collector closed its end? A
+ * write after its FIN still succeeds locally and the record would be lost
+ * with the RST, so the connection is replaced before sending instead.
+ * Collectors send nothing back, so anything readable means closed too.
+ */
+static int
+audit_syslog_peer_closed(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN | POLLRDHUP};
+
+	return poll(&p, 1, 0) != 0;
+}
+
 /* audit_syslog_send - one message, connecting first if needed; 0 sent, -1 failed (logged) */
 static int
 audit_syslog_send(struct audit_syslog *s, const char *msg, size_t len)
 {
 	int r;
 
+	if (s->fd >= 0 && s->stream && audit_syslog_peer_closed(s->fd))
+		audit_syslog_close(s);
 	if (s->fd < 0 && audit_syslog_connect(s) != 0) {
 		r = -1;
 	} else if (s->stream) {
