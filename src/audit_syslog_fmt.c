@@ -72,6 +72,9 @@ audit_syslog_target_parse(const char *url, struct audit_syslog_target *out)
 	}
 	if (strncmp(url, "udp://", 6) != 0 && strncmp(url, "tcp://", 6) != 0)
 		return -1;
+	/* HOST:PORT and nothing else: libcurl would read "h:514/" as path "/", like "h:514". */
+	if (strpbrk(url + 6, "/?#@\\") != NULL)
+		return -1;
 	u = curl_url();
 	if (u == NULL)
 		return -1;
