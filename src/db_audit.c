@@ -257,8 +257,9 @@ db_audit_checkpoint_last(struct db *db, struct audit_checkpoint *cp)
 	int r, rc = DB_ERROR;
 
 	db_lock(db);
+	/* By seq: an audit purge stores its anchor (an older seq) after newer checkpoints. */
 	st = db_prepare(db, "SELECT seq, hash, at, key_id, signature FROM audit_checkpoints "
-			    "ORDER BY id DESC LIMIT 1");
+			    "ORDER BY seq DESC, id DESC LIMIT 1");
 	if (st != NULL) {
 		r = sqlite3_step(st);
 		if (r == SQLITE_DONE)
