@@ -55,8 +55,10 @@ audit_purge_now(struct db *db, const struct audit_signer *s, const struct conf *
 		log_event(LOG_LVL_ERR, "audit.purge_failed", "retry=next_run");
 		return -1;
 	}
-	log_event(LOG_LVL_INFO, "audit.purged", "first_seq=%lld through_seq=%lld records=%lld "
-		  "audit_days=%d", (long long)p->first_seq, (long long)p->through_seq,
-		  (long long)p->records, audit_days);
+	log_event(LOG_LVL_INFO, "audit.purged",
+		  "first_seq=%lld through_seq=%lld records=%lld "
+		  "audit_days=%d",
+		  (long long)p->first_seq, (long long)p->through_seq, (long long)p->records,
+		  audit_days);
 	return 1;
 }

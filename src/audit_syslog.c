@@ -113,7 +113,8 @@ audit_syslog_connect(struct audit_syslog *s)
 			return -1;
 		}
 		for (ai = res; ai != NULL; ai = ai->ai_next) {
-			int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+			int fd =
+			    socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
 			if (fd < 0) {
 				saved = errno;
 				continue;
@@ -179,9 +180,9 @@ audit_syslog_send(struct audit_syslog *s, const char *msg, size_t len)
 		char pre[24];
 		int pl = snprintf(pre, sizeof(pre), "%zu ", len);
 		r = audit_syslog_write_all(s->fd, pre, (size_t)pl) == 0 &&
-				    audit_syslog_write_all(s->fd, msg, len) == 0
-			    ? 0
-			    : -1;
+			    audit_syslog_write_all(s->fd, msg, len) == 0
+			? 0
+			: -1;
 	} else {
 		ssize_t w;
 		do
@@ -207,8 +208,7 @@ static int
 audit_syslog_collect(const struct db_audit_row *r, void *arg)
 {
 	struct audit_syslog_batch *b = arg;
-	char *m = audit_syslog_record(b->s->facility, b->s->hostname, b->s->pid, r,
-				      &b->len[b->n]);
+	char *m = audit_syslog_record(b->s->facility, b->s->hostname, b->s->pid, r, &b->len[b->n]);
 
 	if (m == NULL) {
 		b->oom = 1;
@@ -282,8 +282,8 @@ audit_syslog_main(void *arg)
 		pthread_mutex_unlock(&s->lock);
 		if (audit_syslog_pass(s) != 0)
 			s->backoff = s->backoff < AUDIT_SYSLOG_BACKOFF_MAX / 2
-					     ? (s->backoff ? s->backoff * 2 : 1)
-					     : AUDIT_SYSLOG_BACKOFF_MAX;
+					 ? (s->backoff ? s->backoff * 2 : 1)
+					 : AUDIT_SYSLOG_BACKOFF_MAX;
 		else
 			s->backoff = 1;
 		pthread_mutex_lock(&s->lock);

@@ -38,7 +38,8 @@ int audit_syslog_target_parse(const char *url, struct audit_syslog_target *t);
 /* audit_syslog_facility_code - authpriv 10, local0..local7 16..23, else -1 */
 int audit_syslog_facility_code(const char *name);
 
-/* audit_syslog_sd_escape - a PARAM-VALUE with '"', '\' and ']' escaped (RFC 5424 6.3.3); malloc'd */
+/* audit_syslog_sd_escape - a PARAM-VALUE with '"', '\' and ']' escaped (RFC 5424 6.3.3); malloc'd
+ */
 char *audit_syslog_sd_escape(const char *s);
 
 /*
@@ -48,7 +49,8 @@ char *audit_syslog_sd_escape(const char *s);
  */
 char *audit_syslog_record(int facility, const char *hostname, long pid,
 			  const struct db_audit_row *r, size_t *len);
-/* audit_syslog_checkpoint - the same for a signed checkpoint (MSGID checkpoint, MSG the export text) */
+/* audit_syslog_checkpoint - the same for a signed checkpoint (MSGID checkpoint, MSG the export
+ * text) */
 char *audit_syslog_checkpoint(int facility, const char *hostname, long pid,
 			      const struct audit_checkpoint *cp, size_t *len);
 

@@ -172,9 +172,9 @@ char *
 audit_syslog_record(int facility, const char *hostname, long pid, const struct db_audit_row *r,
 		    size_t *len)
 {
-	const char *names[] = {"event",	  "actor_kind", "actor",       "ip",
+	const char *names[] = {"event",	  "actor_kind",	 "actor",    "ip",
 			       "outcome", "object_kind", "object_id"};
-	const char *vals[] = {r->event,	  r->actor_kind,  r->actor,	r->ip,
+	const char *vals[] = {r->event,	  r->actor_kind,  r->actor,    r->ip,
 			      r->outcome, r->object_kind, r->object_id};
 	char *esc[sizeof(vals) / sizeof(vals[0])] = {0};
 	char when[32], hash[2 * AUDIT_HASHBYTES + 1] = "";
@@ -198,8 +198,8 @@ audit_syslog_record(int facility, const char *hostname, long pid, const struct d
 		buf = malloc(cap);
 	if (buf == NULL)
 		goto out;
-	n = snprintf(buf, cap, "<%d>1 %s %s okurud %ld audit [" AUDIT_SYSLOG_SDID
-		     " seq=\"%lld\" hash=\"%s\"",
+	n = snprintf(buf, cap,
+		     "<%d>1 %s %s okurud %ld audit [" AUDIT_SYSLOG_SDID " seq=\"%lld\" hash=\"%s\"",
 		     facility * 8 + sev, when, audit_syslog_header_name(hostname), pid,
 		     (long long)r->seq, hash);
 	used = (size_t)n;

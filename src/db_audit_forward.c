@@ -65,10 +65,11 @@ db_audit_forward_set(struct db *db, int64_t last_seq, int64_t now)
 int
 db_audit_forward_cp_set(struct db *db, int64_t last_cp, int64_t now)
 {
-	return db_audit_forward_update(db,
-				       "UPDATE audit_forward SET last_checkpoint = ?1, updated = ?2 "
-				       "WHERE id = 1 AND last_checkpoint < ?1",
-				       last_cp, now);
+	return db_audit_forward_update(
+	    db,
+	    "UPDATE audit_forward SET last_checkpoint = ?1, updated = ?2 "
+	    "WHERE id = 1 AND last_checkpoint < ?1",
+	    last_cp, now);
 }
 
 int

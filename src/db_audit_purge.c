@@ -30,10 +30,10 @@
 static const char db_audit_purge_drop[] = "DROP TRIGGER audit_no_delete;"
 					  "DROP TRIGGER audit_checkpoints_no_delete;";
 static const char db_audit_purge_restore[] =
-	"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
-	"  BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;"
-	"CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints "
-	"  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;";
+    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit "
+    "  BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;"
+    "CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints "
+    "  BEGIN SELECT RAISE(ABORT, 'audit checkpoints are append-only'); END;";
 
 /* db_audit_purge_plan_locked - records first..through are older than cutoff (through 0: none) */
 static int
