@@ -195,7 +195,7 @@ api_audit_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, c
 	p.records = json_array();
 	if (p.records == NULL)
 		return http_error(c, 500, "internal error");
-	r = db_audit_query(srv->db, &a.f, api_audit_row, &p);
+	r = db_audit_query(srv->db_read, &a.f, api_audit_row, &p);
 	if (r != DB_OK && r != API_AUDIT_STOP) {
 		json_decref(p.records);
 		if (r == API_AUDIT_NOMEM)

@@ -272,22 +272,32 @@ audit_checkpoint_verify(const unsigned char pk[AUDIT_PKBYTES], const struct audi
 }
 
 int
-audit_checkpoint_write(const char *path, const struct audit_checkpoint *cp)
+audit_checkpoint_text(const struct audit_checkpoint *cp, char *text, size_t len)
 {
-	char hash[2 * AUDIT_HASHBYTES + 1], sig[2 * AUDIT_SIGBYTES + 1], text[512];
+	char hash[2 * AUDIT_HASHBYTES + 1], sig[2 * AUDIT_SIGBYTES + 1];
 	int n;
 
 	sodium_bin2hex(hash, sizeof(hash), cp->hash, AUDIT_HASHBYTES);
 	sodium_bin2hex(sig, sizeof(sig), cp->sig, AUDIT_SIGBYTES);
-	n = snprintf(text, sizeof(text),
+	n = snprintf(text, len,
 		     "okuru-audit-checkpoint v1\nseq %lld\nhash %s\nat %lld\nkey_id %s\n"
 		     "signature %s\n",
 		     (long long)cp->seq, hash, (long long)cp->at, cp->key_id, sig);
-	if (n < 0 || (size_t)n >= sizeof(text)) {
+	if (n < 0 || (size_t)n >= len) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	return util_write_new_file(path, text, (size_t)n, 0644);
+	return 0;
+}
+
+int
+audit_checkpoint_write(const char *path, const struct audit_checkpoint *cp)
+{
+	char text[512];
+
+	if (audit_checkpoint_text(cp, text, sizeof(text)) != 0)
+		return -1;
+	return util_write_new_file(path, text, strlen(text), 0644);
 }
 
 /* audit_hex_field - "NAME HEX" with exactly len bytes */

@@ -84,6 +84,8 @@ int audit_checkpoint_verify(const unsigned char pk[AUDIT_PKBYTES],
 			    const struct audit_checkpoint *cp);
 
 /* The export file: "okuru-audit-checkpoint v1" and five "name value" lines. */
+/* audit_checkpoint_text - the export file's text (mail, syslog); 0, or -1 when len is short */
+int audit_checkpoint_text(const struct audit_checkpoint *cp, char *text, size_t len);
 int audit_checkpoint_write(const char *path, const struct audit_checkpoint *cp);
 int audit_checkpoint_read(const char *path, struct audit_checkpoint *cp, char *err,
 			  size_t errlen);

@@ -21,6 +21,7 @@
 struct audit_cp {
 	struct db *db;
 	const struct audit_signer *signer;
+	struct audit_cp_hooks hooks;
 	int interval;
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -29,10 +30,12 @@ struct audit_cp {
 };
 
 int
-audit_cp_now(struct db *db, const struct audit_signer *s, int64_t now)
+audit_cp_now(struct db *db, const struct audit_signer *s, const struct audit_cp_hooks *h,
+	     int64_t now)
 {
 	struct audit_checkpoint cp, last;
-	int r;
+	struct db_mail m;
+	int r, mail = 1;
 
 	memset(&cp, 0, sizeof(cp));
 	if (db_audit_head(db, &cp.seq, cp.hash) != DB_OK)
@@ -46,10 +49,19 @@ audit_cp_now(struct db *db, const struct audit_signer *s, int64_t now)
 		goto fail;
 	cp.at = now;
 	audit_checkpoint_sign(s, &cp);
-	if (db_audit_checkpoint_add(db, &cp) != DB_OK)
+	/* A mail that cannot be prepared does not cost the checkpoint: logged, signed anyway. */
+	if (h != NULL && h->mail != NULL && (mail = h->mail(&cp, h->arg, &m)) < 0)
+		log_event(LOG_LVL_ERR, "audit.checkpoint_mail_failed", "seq=%lld",
+			  (long long)cp.seq);
+	r = db_audit_checkpoint_add_mail(db, &cp, mail == 0 ? &m : NULL);
+	if (mail == 0 && h->mail_free != NULL)
+		h->mail_free(&m);
+	if (r != DB_OK)
 		goto fail;
-	log_event(LOG_LVL_INFO, "audit.checkpoint", "seq=%lld key_id=%s", (long long)cp.seq,
-		  cp.key_id);
+	log_event(LOG_LVL_INFO, "audit.checkpoint", "seq=%lld key_id=%s mail=%s",
+		  (long long)cp.seq, cp.key_id, mail == 0 ? "queued" : "none");
+	if (h != NULL && h->signed_cb != NULL)
+		h->signed_cb(&cp, h->arg);
 	return 1;
 fail:
 	log_event(LOG_LVL_ERR, "audit.checkpoint_failed", "retry=next_interval");
@@ -72,7 +84,7 @@ audit_cp_main(void *arg)
 		if (c->stopping)
 			break;
 		pthread_mutex_unlock(&c->lock);
-		audit_cp_now(c->db, c->signer, util_now());
+		audit_cp_now(c->db, c->signer, &c->hooks, util_now());
 		pthread_mutex_lock(&c->lock);
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -80,8 +92,8 @@ audit_cp_main(void *arg)
 }
 
 int
-audit_cp_start(struct db *db, const struct audit_signer *s, int interval, struct audit_cp **out,
-	       char *err, size_t errlen)
+audit_cp_start(struct db *db, const struct audit_signer *s, const struct audit_cp_hooks *h,
+	       int interval, struct audit_cp **out, char *err, size_t errlen)
 {
 	struct audit_cp *c = calloc(1, sizeof(*c));
 	pthread_condattr_t ca;
@@ -92,6 +104,8 @@ audit_cp_start(struct db *db, const struct audit_signer *s, int interval, struct
 	}
 	c->db = db;
 	c->signer = s;
+	if (h != NULL)
+		c->hooks = *h;
 	c->interval = interval;
 	pthread_mutex_init(&c->lock, NULL);
 	pthread_condattr_init(&ca);
@@ -119,7 +133,7 @@ audit_cp_stop(struct audit_cp *c)
 	pthread_cond_signal(&c->cond);
 	pthread_mutex_unlock(&c->lock);
 	pthread_join(c->thread, NULL);
-	audit_cp_now(c->db, c->signer, util_now());
+	audit_cp_now(c->db, c->signer, &c->hooks, util_now());
 	pthread_cond_destroy(&c->cond);
 	pthread_mutex_destroy(&c->lock);
 	free(c);

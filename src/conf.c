@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit_syslog.h"
 #include "cfgerr.h"
 #include "conf.h"
 #include "log.h"
@@ -31,7 +32,8 @@ static const struct conf_known conf_known[] = {
 	{NULL, "smtp"}, {NULL, "links"}, {NULL, "requests"}, {NULL, "templates"}, {NULL, "www"},
 	{NULL, "policy"}, {NULL, "retention"}, {"retention", "interval"},
 	{NULL, "audit"}, {"audit", "signing_key"}, {"audit", "public_key"},
-	{"audit", "checkpoint_interval"},
+	{"audit", "checkpoint_interval"}, {"audit", "syslog"}, {"audit", "syslog_facility"},
+	{"audit", "checkpoint_mail"},
 	{"tls", "certificate"}, {"tls", "key"}, {"tls", "priorities"},
 	{"limits", "max_file_size"}, {"limits", "max_files_per_transfer"},
 	{"limits", "max_connections"}, {"limits", "max_connections_per_ip"},
@@ -505,6 +507,26 @@ parse:
 	STR("policy", PKGDATADIR "/policy/default.policy", 1, policy_file);
 	INT("retention.interval", 600, 1, 86400, retention_interval);
 	INT("audit.checkpoint_interval", 3600, 1, 7 * 86400, audit_checkpoint_interval);
+	STR("audit.syslog", "", 0, audit_syslog);
+	if (c->audit_syslog[0] != '\0' && audit_syslog_target_parse(c->audit_syslog, NULL) != 0) {
+		cfgerr_set(err, errlen, c->path, config_lookup(&cf, "audit.syslog"),
+			  "audit.syslog must be \"udp://HOST:PORT\", \"tcp://HOST:PORT\" or "
+			  "\"unix:/PATH\" (is \"%s\")",
+			  c->audit_syslog);
+		goto out;
+	}
+	STR("audit.syslog_facility", "authpriv", 0, audit_syslog_facility);
+	if (audit_syslog_facility_code(c->audit_syslog_facility) < 0) {
+		cfgerr_set(err, errlen, c->path, config_lookup(&cf, "audit.syslog_facility"),
+			  "audit.syslog_facility must be authpriv or local0 to local7");
+		goto out;
+	}
+	STR("audit.checkpoint_mail", "", 0, audit_checkpoint_mail);
+	if (c->audit_checkpoint_mail[0] != '\0' && util_mailbox_ok(c->audit_checkpoint_mail) != 0) {
+		cfgerr_set(err, errlen, c->path, config_lookup(&cf, "audit.checkpoint_mail"),
+			  "audit.checkpoint_mail must be one plain address (user@domain)");
+		goto out;
+	}
 	STR("smtp.url", "", 0, smtp_url);
 	STR("smtp.ca_file", "", 1, smtp_ca_file);
 	STR("smtp.from", "okuru@localhost", 0, mail_from);
@@ -577,7 +599,8 @@ conf_free(struct conf *c)
 			c->mail_from, c->scanner_tmpdir, c->scanner_program,
 			c->templates_dir, c->mail_from_name, c->smtp_username, c->public_origin,
 			c->smtp_password_file, c->www_dir,
-			c->policy_file, c->audit_signing_key, c->audit_public_key};
+			c->policy_file, c->audit_signing_key, c->audit_public_key,
+			c->audit_syslog, c->audit_syslog_facility, c->audit_checkpoint_mail};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(strs[i]);
 	memset(c, 0, sizeof(*c));

@@ -73,6 +73,9 @@ struct conf {
 	char *audit_signing_key;       /* Ed25519 seed, not the master key (audit.h) */
 	char *audit_public_key;        /* its public half, for okuructl audit verify */
 	int audit_checkpoint_interval; /* seconds between signed checkpoints */
+	char *audit_syslog;	       /* udp://H:P, tcp://H:P, unix:/PATH or "" (audit_syslog.c) */
+	char *audit_syslog_facility;   /* authpriv, local0..local7 */
+	char *audit_checkpoint_mail;   /* an auditor's address for each checkpoint, or "" */
 	int links_max_recipients;
 	int links_otp_digits;
 	int links_otp_lifetime;

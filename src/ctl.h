@@ -4,6 +4,8 @@
 #ifndef OKURU_CTL_H
 #define OKURU_CTL_H
 
+#include <stdint.h>
+
 /* die - "okuructl: MESSAGE" on stderr and exit (1, or 2 where a command says) */
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -21,6 +23,8 @@ int cmd_hold(const char *confpath, int argc, char **argv);
 int cmd_audit(const char *confpath, int argc, char **argv);
 /* ctl_audit_export.c: audit export [--from T] [--to T] [--event E] --format csv|jsonl */
 int cmd_audit_export(const char *confpath, int argc, char **argv);
+/* ctl_audit_purge_dry - print what an audit purge at AT would remove (okuructl purge --dry-run) */
+void ctl_audit_purge_dry(struct db *db, const struct conf *c, int64_t at);
 struct json_t;
 /* ctl_audit - append an admin-cli record (takes the detail reference); dies on failure */
 void ctl_audit(struct db *db, const char *event, const char *object_kind, const char *object_id,

@@ -4,6 +4,8 @@
  *   audit verify [--checkpoint FILE]... [--public-key FILE]
  *   audit checkpoint --out FILE       export the latest signed checkpoint
  *   audit export ...                  the records as CSV or JSONL (ctl_audit_export.c)
+ *   audit purge [--dry-run] [--at TIME]  remove records older than the policy's
+ *                                     retention.audit_days (audit_purge.c)
  * verify reads the whole log in seq order, recomputes every hash and
  * checks the chain, then every checkpoint against the record at its seq;
  * it prints the first problem as "record N: ..." and exits 1.
@@ -21,9 +23,11 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "audit_purge.h"
 #include "conf.h"
 #include "ctl.h"
 #include "db.h"
+#include "policy.h"
 #include "util.h"
 
 #define CTL_AUDIT_MAXEXPORTED 64
@@ -55,6 +59,12 @@ struct ctl_verify {
 	int64_t expect, records;
 	unsigned char prev[AUDIT_HASHBYTES];
 	char bad[512];
+	/* A purged log starts at first > 1: anchored by a signed checkpoint at first - 1... */
+	int64_t first;
+	const char *anchor; /* where that checkpoint came from */
+	unsigned char anchor_hash[AUDIT_HASHBYTES];
+	/* ...and named by an audit.purged record in what is left. */
+	int purged_named;
 };
 
 static int
@@ -80,6 +90,58 @@ ctl_cp_collect(const struct audit_checkpoint *cp, void *arg)
 	return 0;
 }
 
+/*
+ * ctl_verify_start - the log starts at record s > 1 (an audit purge):
+ * acceptable only when a signed checkpoint at s - 1 (stored or exported;
+ * every signature was checked already) holds record s's prev. Older
+ * checkpoints cover records that are gone and are passed over.
+ */
+static int
+ctl_verify_start(struct ctl_verify *v, const struct db_audit_row *r)
+{
+	int64_t s = r->seq;
+
+	v->first = s;
+	while (v->next < v->ncp && v->cps[v->next].cp.seq < s - 1)
+		v->next++;
+	for (; v->next < v->ncp && v->cps[v->next].cp.seq == s - 1; v->next++)
+		if (v->anchor == NULL && r->prev != NULL &&
+		    sodium_memcmp(v->cps[v->next].cp.hash, r->prev, AUDIT_HASHBYTES) == 0)
+			v->anchor = v->cps[v->next].from;
+	if (v->anchor == NULL) {
+		snprintf(v->bad, sizeof(v->bad),
+			 "record %lld: the log starts here, but no signed checkpoint of record %lld "
+			 "holds its prev: records 1 to %lld were removed without an audit purge "
+			 "(tampering), or pass the checkpoint with --checkpoint",
+			 (long long)s, (long long)s - 1, (long long)s - 1);
+		return 1;
+	}
+	memcpy(v->prev, r->prev, AUDIT_HASHBYTES);
+	memcpy(v->anchor_hash, r->prev, AUDIT_HASHBYTES);
+	v->expect = s;
+	return 0;
+}
+
+/* ctl_verify_purged - 1 when r is the audit.purged record of everything before v->first */
+static int
+ctl_verify_purged(const struct ctl_verify *v, const struct db_audit_row *r)
+{
+	char want[2 * AUDIT_HASHBYTES + 1];
+	json_t *d, *seq, *hash;
+	int ok;
+
+	if (strcmp(r->event, "audit.purged") != 0 || r->seq < v->first)
+		return 0;
+	d = json_loads(r->detail, 0, NULL);
+	seq = json_object_get(d, "through_seq");
+	hash = json_object_get(d, "through_hash");
+	sodium_bin2hex(want, sizeof(want), v->anchor_hash, AUDIT_HASHBYTES);
+	ok = json_is_integer(seq) && json_integer_value(seq) == v->first - 1 &&
+	     json_is_string(hash) && strcmp(json_string_value(hash), want) == 0;
+	json_decref(d);
+	return ok;
+}
+
 static int
 ctl_verify_row(const struct db_audit_row *r, void *arg)
 {
@@ -88,6 +150,10 @@ ctl_verify_row(const struct db_audit_row *r, void *arg)
 				 r->object_kind, r->object_id, r->outcome, r->detail};
 	unsigned char h[AUDIT_HASHBYTES];
 
+	if (v->records == 0 && v->expect == 1 && r->seq > 1 && ctl_verify_start(v, r) != 0)
+		return 1;
+	if (v->first > 1 && !v->purged_named)
+		v->purged_named = ctl_verify_purged(v, r);
 	if (r->seq != v->expect) {
 		snprintf(v->bad, sizeof(v->bad), "record %lld: missing (the next record is %lld)",
 			 (long long)v->expect, (long long)r->seq);
@@ -167,14 +233,24 @@ ctl_audit_verify(const struct conf *c, struct db *db, const char *pubpath, char 
 			 "log ends at %lld)",
 			 (long long)v.expect, v.cps[v.ncp - 1].from, (long long)v.cps[v.ncp - 1].cp.seq,
 			 (long long)v.expect - 1);
-	free(v.cps);
+	if (r == 0 && v.bad[0] == '\0' && v.first > 1 && !v.purged_named)
+		snprintf(v.bad, sizeof(v.bad),
+			 "record %lld: the log starts here, but no audit.purged record names record "
+			 "%lld as the last one removed (records removed without an audit purge)",
+			 (long long)v.first, (long long)v.first - 1);
 	if (v.bad[0] != '\0') {
 		printf("%s\n", v.bad);
+		free(v.cps);
 		return 1;
 	}
 	sodium_bin2hex(hex, sizeof(hex), v.prev, AUDIT_HASHBYTES);
 	printf("ok: %lld records, %zu checkpoints, last seq %lld hash %s\n", (long long)v.records,
 	       nstored + nfiles, (long long)v.expect - 1, hex);
+	if (v.first > 1)
+		printf("records 1 to %lld were purged (audit.purged); the log starts at %lld, "
+		       "anchored by the signed checkpoint (%s) of record %lld\n",
+		       (long long)v.first - 1, (long long)v.first, v.anchor, (long long)v.first - 1);
+	free(v.cps);
 	return 0;
 }
 
@@ -202,6 +278,80 @@ ctl_audit_export(const struct conf *c, struct db *db, const char *out)
 	return 0;
 }
 
+/* ctl_audit_purge_line - what an audit purge removes (or would), one line */
+static void
+ctl_audit_purge_line(const struct db_audit_purge *p, int audit_days, int dry)
+{
+	char cutoff[32], through[32];
+
+	util_time_iso(p->cutoff, cutoff);
+	if (p->through_seq == 0) {
+		printf("audit    no records older than %s (audit_days %d) %s\n", cutoff, audit_days,
+		       dry ? "would be purged" : "to purge");
+		return;
+	}
+	util_time_iso(p->through_at, through);
+	printf("audit    records %lld to %lld (%lld, the last of %s) %s: older than %s "
+	       "(audit_days %d)\n",
+	       (long long)p->first_seq, (long long)p->through_seq, (long long)p->records, through,
+	       dry ? "would be purged" : "purged", cutoff, audit_days);
+}
+
+/* ctl_audit_days - retention.audit_days of the policy file okuru.conf names */
+static int
+ctl_audit_days(const struct conf *c)
+{
+	struct policy_retention pr;
+	struct policy *pol;
+	char err[1024];
+
+	if (policy_load(c->policy_file, &pol, err, sizeof(err)) != 0)
+		die("%s", err);
+	policy_retention(pol, &pr);
+	policy_free(pol);
+	return pr.audit_days;
+}
+
+/* ctl_audit_purge_dry - the audit line of "okuructl purge --dry-run" (ctl_purge.c) */
+void
+ctl_audit_purge_dry(struct db *db, const struct conf *c, int64_t at)
+{
+	struct db_audit_purge p;
+	int days = ctl_audit_days(c);
+
+	if (audit_purge_now(db, NULL, c, NULL, days, at, 1, &p) < 0)
+		die("cannot read the audit log");
+	ctl_audit_purge_line(&p, days, 1);
+}
+
+/* ctl_audit_purge - audit purge [--dry-run] [--at TIME], as admin-cli */
+static int
+ctl_audit_purge(const struct conf *c, struct db *db, int dry, int64_t at)
+{
+	struct passwd *pw = getpwuid(getuid());
+	char uid[32], err[1024];
+	struct audit_actor who;
+	struct audit_signer *s = NULL;
+	struct db_audit_purge p;
+	int days = ctl_audit_days(c), r;
+
+	if (dry) {
+		ctl_audit_purge_dry(db, c, at);
+		return 0;
+	}
+	snprintf(uid, sizeof(uid), "uid:%lu", (unsigned long)getuid());
+	who = (struct audit_actor){.kind = "admin-cli", .name = pw != NULL ? pw->pw_name : uid};
+	/* The anchor checkpoint is signed here: the signing key must be readable. */
+	if (audit_signer_load(c->audit_signing_key, &s, err, sizeof(err)) != 0)
+		die("%s", err);
+	r = audit_purge_now(db, s, c, &who, days, at, 0, &p);
+	audit_signer_free(s);
+	if (r < 0)
+		die("the audit purge failed; nothing was removed");
+	ctl_audit_purge_line(&p, days, 0);
+	return 0;
+}
+
 int
 cmd_audit(const char *confpath, int argc, char **argv)
 {
@@ -209,8 +359,12 @@ cmd_audit(const char *confpath, int argc, char **argv)
 		{"checkpoint", required_argument, NULL, 'k'},
 		{"public-key", required_argument, NULL, 'p'},
 		{"out", required_argument, NULL, 'o'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"at", required_argument, NULL, 'a'},
 		{NULL, 0, NULL, 0},
 	};
+	int64_t at = util_now();
+	int dry = 0, purgeopt = 0;
 	char *files[CTL_AUDIT_MAXEXPORTED];
 	const char *pub = NULL, *out = NULL;
 	size_t nfiles = 0;
@@ -231,9 +385,14 @@ cmd_audit(const char *confpath, int argc, char **argv)
 			pub = optarg;
 		else if (ch == 'o')
 			out = optarg;
+		else if (ch == 'n')
+			dry = purgeopt = 1;
+		else if (ch == 'a' && util_time_parse(optarg, &at) == 0)
+			purgeopt = 1;
 		else
 			die("usage: okuructl -c CONF audit verify [--checkpoint FILE]... "
-			    "[--public-key FILE] | checkpoint --out FILE | keygen");
+			    "[--public-key FILE] | checkpoint --out FILE | keygen | "
+			    "purge [--dry-run] [--at YYYY-MM-DDTHH:MM:SSZ]");
 	}
 	if (optind != argc)
 		die("unexpected argument: %s", argv[optind]);
@@ -249,7 +408,12 @@ cmd_audit(const char *confpath, int argc, char **argv)
 		conf_free(&c);
 		return 0;
 	}
-	if (strcmp(argv[1], "verify") == 0 && out == NULL) {
+	if (strcmp(argv[1], "purge") == 0 && nfiles == 0 && pub == NULL && out == NULL) {
+		db = ctl_open_db(confpath, &c);
+		rc = ctl_audit_purge(&c, db, dry, at);
+	} else if (purgeopt) {
+		die("--dry-run and --at go with audit purge");
+	} else if (strcmp(argv[1], "verify") == 0 && out == NULL) {
 		db = ctl_open_db(confpath, &c);
 		rc = ctl_audit_verify(&c, db, pub, files, nfiles);
 	} else if (strcmp(argv[1], "checkpoint") == 0 && out != NULL && nfiles == 0 &&
@@ -258,7 +422,7 @@ cmd_audit(const char *confpath, int argc, char **argv)
 		rc = ctl_audit_export(&c, db, out);
 	} else {
 		die("usage: okuructl -c CONF audit verify [--checkpoint FILE]... [--public-key FILE] "
-		    "| checkpoint --out FILE | keygen");
+		    "| checkpoint --out FILE | keygen | purge [--dry-run] [--at TIME]");
 	}
 	db_close(db);
 	conf_free(&c);

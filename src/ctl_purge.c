@@ -141,6 +141,7 @@ cmd_purge(const char *confpath, int argc, char **argv)
 	printf("# at %s: content of %d transfer(s) and records of %d would be purged; "
 	       "%d kept by a legal hold\n",
 	       when, x.content, x.metadata, x.held);
+	ctl_audit_purge_dry(db, &c, x.at); /* the audit log's own retention (ctl_audit.c) */
 	db_close(db);
 	conf_free(&c);
 	return 0;

@@ -260,6 +260,42 @@ static const char *const db_migrations[] = {
 	 */
 	"ALTER TABLE api_tokens ADD COLUMN used_at INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE api_tokens ADD COLUMN used_ip TEXT NOT NULL DEFAULT '';",
+	/*
+	 * 7: how far okurud's syslog forwarder (audit_syslog.c) has sent the
+	 * audit log: one row, so a restart resumes after the last record a
+	 * collector accepted, and the audit purge keeps what is not sent yet;
+	 * last_checkpoint is the audit_checkpoints id last sent the same way.
+	 */
+	"CREATE TABLE audit_forward ("
+	"  id INTEGER PRIMARY KEY CHECK (id = 1),"
+	"  last_seq INTEGER NOT NULL,"
+	"  last_checkpoint INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL);"
+	"INSERT INTO audit_forward (id, last_seq, last_checkpoint, updated) VALUES (1, 0, 0, 0);",
+	/*
+	 * 8: indexes for GET /api/v1/audit and okuructl audit export
+	 * (db_audit_query.c), each ending in seq so a filtered page is read in
+	 * seq order and stops at its LIMIT. detail's "transfer" and
+	 * "recipient" are copied into columns at append (db_audit.c), because
+	 * an index on json_extract() is refused under trusted_schema = OFF.
+	 * The copies are outside the hash: they are an index, not evidence
+	 * (verify reads detail). Filling them for existing records needs the
+	 * no-update trigger out of the way for the length of this migration.
+	 */
+	"ALTER TABLE audit ADD COLUMN transfer_ref TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE audit ADD COLUMN recipient_ref TEXT NOT NULL DEFAULT '';"
+	"DROP TRIGGER audit_no_update;"
+	"UPDATE audit SET "
+	"  transfer_ref = coalesce(json_extract(detail, '$.transfer'), ''),"
+	"  recipient_ref = coalesce(json_extract(detail, '$.recipient'), '')"
+	"  WHERE json_valid(detail);"
+	"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit "
+	"  BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;"
+	"CREATE INDEX audit_by_transfer ON audit(transfer_ref, seq);"
+	"CREATE INDEX audit_by_recipient ON audit(recipient_ref, seq);"
+	"CREATE INDEX audit_by_actor ON audit(actor, seq);"
+	"CREATE INDEX audit_by_event ON audit(event, seq);"
+	"CREATE INDEX audit_by_at ON audit(at);",
 };
 #define DB_NMIGRATIONS ((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 
@@ -338,6 +374,8 @@ db_migrate(struct db *db, char *err, size_t errlen)
 			"PRAGMA user_version = 4",
 			"PRAGMA user_version = 5",
 			"PRAGMA user_version = 6",
+			"PRAGMA user_version = 7",
+			"PRAGMA user_version = 8",
 		};
 		_Static_assert(sizeof(set_version) / sizeof(set_version[0]) == DB_NMIGRATIONS,
 			       "one user_version statement per migration");
@@ -405,6 +443,49 @@ db_open(const char *path, int create, struct db **out, char *err, size_t errlen)
 	}
 	if (db_migrate(db, err, errlen) != 0)
 		goto fail;
+	*out = db;
+	return 0;
+fail:
+	sqlite3_close(db->h);
+	pthread_mutex_destroy(&db->lock);
+	free(db);
+	return -1;
+}
+
+/*
+ * db_open_reader - a second, read-only connection to a database okurud has
+ * opened and migrated: long reads (GET /api/v1/audit over millions of
+ * records) run on it without holding the writer's lock; WAL lets them
+ * proceed while commits go on.
+ */
+int
+db_open_reader(const char *path, struct db **out, char *err, size_t errlen)
+{
+	int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW;
+	struct db *db = calloc(1, sizeof(*db));
+
+	if (db == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	pthread_mutex_init(&db->lock, NULL);
+	if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "database %s: %s", path,
+			 db->h ? sqlite3_errmsg(db->h) : "cannot open");
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db->h, 1);
+	sqlite3_busy_timeout(db->h, 10000);
+	if (db_exec_locked(db, "PRAGMA trusted_schema = OFF") != DB_OK ||
+	    db_exec_locked(db, "PRAGMA query_only = ON") != DB_OK) {
+		snprintf(err, errlen, "database %s: %s", path, sqlite3_errmsg(db->h));
+		goto fail;
+	}
+	if (db_schema_version(db) != DB_NMIGRATIONS) {
+		snprintf(err, errlen, "database %s: not at schema version %d", path,
+			 DB_NMIGRATIONS);
+		goto fail;
+	}
 	*out = db;
 	return 0;
 fail:

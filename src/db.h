@@ -88,6 +88,8 @@ struct db_scan {
 typedef int (*db_file_cb)(const struct db_file *f, void *arg);
 
 int db_open(const char *path, int create, struct db **out, char *err, size_t errlen);
+/* db_open_reader - a read-only connection to an opened, migrated database (db.c) */
+int db_open_reader(const char *path, struct db **out, char *err, size_t errlen);
 void db_close(struct db *db);
 int db_schema_version(struct db *db);
 int db_ping(struct db *db);
@@ -437,10 +439,52 @@ int db_audit_record(struct db *db, const struct audit_actor *who, const char *ev
 int db_audit_head(struct db *db, int64_t *seq, unsigned char hash[32]);
 /* db_audit_each - every record in seq order; a non-zero cb return stops (returned) */
 int db_audit_each(struct db *db, int (*cb)(const struct db_audit_row *r, void *arg), void *arg);
+/* db_audit_each_after - the records after seq AFTER, at most LIMIT (-1: all), under the db lock */
+int db_audit_each_after(struct db *db, int64_t after, int limit,
+			int (*cb)(const struct db_audit_row *r, void *arg), void *arg);
+/*
+ * db_audit_forward_get/_set/_cp_set - the last seq and checkpoint id the
+ * syslog forwarder sent (schema 7, db_audit_forward.c); a set never lowers them
+ */
+int db_audit_forward_get(struct db *db, int64_t *last_seq, int64_t *last_cp);
+int db_audit_forward_set(struct db *db, int64_t last_seq, int64_t now);
+int db_audit_forward_cp_set(struct db *db, int64_t last_cp, int64_t now);
+/* db_audit_checkpoint_add_mail - store CP and queue M (NULL: none) in one transaction */
+int db_audit_checkpoint_add_mail(struct db *db, const struct audit_checkpoint *cp,
+				 const struct db_mail *m);
+/* db_audit_checkpoint_next - the first checkpoint with id > AFTER_ID, DB_NOTFOUND when none */
+int db_audit_checkpoint_next(struct db *db, int64_t after_id, int64_t *id,
+			     struct audit_checkpoint *cp);
 int db_audit_checkpoint_add(struct db *db, const struct audit_checkpoint *cp);
 /* db_audit_checkpoint_last - the newest checkpoint, DB_NOTFOUND when none */
 int db_audit_checkpoint_last(struct db *db, struct audit_checkpoint *cp);
 int db_audit_checkpoint_each(struct db *db,
 			     int (*cb)(const struct audit_checkpoint *cp, void *arg), void *arg);
+
+/* ---- audit retention (db_audit_purge.c) ---- */
+struct audit_signer;
+
+/* What an audit purge removes: records first_seq..through_seq (through_seq 0: nothing). */
+struct db_audit_purge {
+	int64_t cutoff; /* records at or after this time stay */
+	int64_t first_seq, through_seq, records;
+	int64_t through_at;
+	unsigned char through_hash[32];
+};
+
+/*
+ * db_audit_purge_plan - the leading records older than CUTOFF, never the
+ * newest and, when KEEP_FROM > 0, none at or after seq KEEP_FROM
+ */
+int db_audit_purge_plan(struct db *db, int64_t cutoff, int64_t keep_from,
+			struct db_audit_purge *p);
+/*
+ * db_audit_purge - in one transaction: a checkpoint at through_seq signed
+ * with S (unless a valid one is stored), an audit.purged record by WHO,
+ * then the records through through_seq and the checkpoints before it are
+ * deleted. DB_NOTFOUND when nothing is old enough.
+ */
+int db_audit_purge(struct db *db, const struct audit_signer *s, const struct audit_actor *who,
+		   int audit_days, int64_t now, int64_t keep_from, struct db_audit_purge *p);
 
 #endif

@@ -72,8 +72,11 @@ db_audit_append_locked(struct db *db, const struct audit_event *ev, int64_t now,
 		now = last_at;
 	audit_hash(last + 1, now, ev, prev, hash);
 	st = db_prepare(db, "INSERT INTO audit (seq, at, actor_kind, actor, ip, user_agent, event, "
-			    "object_kind, object_id, outcome, detail, prev, hash) "
-			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+			    "object_kind, object_id, outcome, detail, prev, hash, "
+			    "transfer_ref, recipient_ref) "
+			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+			    "coalesce(json_extract(?11, '$.transfer'), ''), "
+			    "coalesce(json_extract(?11, '$.recipient'), ''))");
 	if (st == NULL)
 		return DB_ERROR;
 	sqlite3_bind_int64(st, 1, last + 1);
@@ -195,6 +198,13 @@ db_audit_blob32(sqlite3_stmt *st, int col)
 int
 db_audit_each(struct db *db, int (*cb)(const struct db_audit_row *r, void *arg), void *arg)
 {
+	return db_audit_each_after(db, 0, -1, cb, arg);
+}
+
+int
+db_audit_each_after(struct db *db, int64_t after, int limit,
+		    int (*cb)(const struct db_audit_row *r, void *arg), void *arg)
+{
 	struct db_audit_row row;
 	sqlite3_stmt *st;
 	int r, rc = DB_OK;
@@ -202,11 +212,13 @@ db_audit_each(struct db *db, int (*cb)(const struct db_audit_row *r, void *arg),
 	db_lock(db);
 	st = db_prepare(db, "SELECT seq, at, actor_kind, actor, ip, user_agent, event, "
 			    "object_kind, object_id, outcome, detail, prev, hash "
-			    "FROM audit ORDER BY seq");
+			    "FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2");
 	if (st == NULL) {
 		db_unlock(db);
 		return DB_ERROR;
 	}
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int(st, 2, limit);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		row.seq = sqlite3_column_int64(st, 0);
 		row.at = sqlite3_column_int64(st, 1);
@@ -278,8 +290,9 @@ db_audit_checkpoint_last(struct db *db, struct audit_checkpoint *cp)
 	int r, rc = DB_ERROR;
 
 	db_lock(db);
+	/* By seq: an audit purge stores its anchor (an older seq) after newer checkpoints. */
 	st = db_prepare(db, "SELECT seq, hash, at, key_id, signature FROM audit_checkpoints "
-			    "ORDER BY id DESC LIMIT 1");
+			    "ORDER BY seq DESC, id DESC LIMIT 1");
 	if (st != NULL) {
 		r = sqlite3_step(st);
 		if (r == SQLITE_DONE)

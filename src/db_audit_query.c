@@ -18,8 +18,8 @@
  * "mail.*" is the range "mail." <= event < "mail/" ('/' follows '.').
  * db_audit_record_locked copies a transfer object's id into detail
  * "transfer" and a recipient actor into detail "recipient", so those two
- * filters are one json_extract each, served by the expression indexes of
- * schema 8.
+ * filters are one column each (transfer_ref, recipient_ref: copies of
+ * those two keys made at append), served by the indexes of schema 8.
  *
  * Every statement has every filter as "(?N IS NULL OR ...)"; they differ
  * only in the condition that leads, which is what lets SQLite walk one index
@@ -38,8 +38,8 @@
 	"AND (?1 IS NULL OR at >= ?1) "                                                        \
 	"AND (?2 IS NULL OR at < ?2) "                                                         \
 	"AND (?3 IS NULL OR actor = ?3) "                                                      \
-	"AND (?4 IS NULL OR json_extract(detail, '$.recipient') = ?4) "                        \
-	"AND (?5 IS NULL OR json_extract(detail, '$.transfer') = ?5) "                         \
+	"AND (?4 IS NULL OR recipient_ref = ?4) "                                              \
+	"AND (?5 IS NULL OR transfer_ref = ?5) "                                               \
 	"AND (?6 IS NULL OR event = ?6) "                                                      \
 	"AND (?7 IS NULL OR (event >= ?7 AND event < ?8)) "                                    \
 	"AND (?9 IS NULL OR outcome = ?9) "                                                    \
@@ -56,10 +56,10 @@ enum db_audit_driver {
 
 static const char *const db_audit_query_sql[] = {
 	[DB_AUDIT_BY_TRANSFER] = DB_AUDIT_Q_COLS "INDEXED BY audit_by_transfer "
-						 "WHERE json_extract(detail, '$.transfer') = ?5 "
+						 "WHERE transfer_ref = ?5 "
 						 DB_AUDIT_Q_FILTERS,
 	[DB_AUDIT_BY_RECIPIENT] = DB_AUDIT_Q_COLS "INDEXED BY audit_by_recipient "
-						  "WHERE json_extract(detail, '$.recipient') = ?4 "
+						  "WHERE recipient_ref = ?4 "
 						  DB_AUDIT_Q_FILTERS,
 	[DB_AUDIT_BY_EVENT] = DB_AUDIT_Q_COLS "INDEXED BY audit_by_event "
 					      "WHERE event = ?6 " DB_AUDIT_Q_FILTERS,

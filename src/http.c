@@ -568,6 +568,11 @@ http_reload(struct server *srv, const char *confpath)
 			{"limits.thread_stack_kib", nc.threads_stack_kib == srv->conf.threads_stack_kib},
 			{"public_url", strcmp(nc.public_url, srv->conf.public_url) == 0},
 			{"retention.interval", nc.retention_interval == srv->conf.retention_interval},
+			{"audit.syslog", strcmp(nc.audit_syslog, srv->conf.audit_syslog) == 0},
+			{"audit.syslog_facility",
+			 strcmp(nc.audit_syslog_facility, srv->conf.audit_syslog_facility) == 0},
+			{"audit.checkpoint_mail",
+			 strcmp(nc.audit_checkpoint_mail, srv->conf.audit_checkpoint_mail) == 0},
 		};
 		for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 			if (!fixed[i].same)

@@ -25,6 +25,8 @@ struct conn_track;
 struct upload;
 struct mailer;
 struct purger;
+struct audit_signer;
+struct audit_syslog;
 
 /* The limits a request reads; replaced whole on SIGHUP. */
 struct limits {
@@ -41,10 +43,13 @@ struct limits {
 struct server {
 	struct conf conf; /* as loaded at start; reloadable parts copied below */
 	struct db *db;
+	struct db *db_read; /* read-only: long audit queries, off the writer's lock */
 	struct keyring *keys;
 	struct scanner *scanner;
 	struct mailer *mailer; /* NULL when smtp.url is empty: nothing can be sent */
 	struct purger *purger; /* retention (purger.c) */
+	const struct audit_signer *audit_signer; /* signs the anchor of an audit purge */
+	struct audit_syslog *audit_syslog;	 /* NULL when audit.syslog is empty */
 	struct MHD_Daemon *mhd;
 
 	pthread_rwlock_t lock; /* guards limits, creds, policy */

@@ -19,13 +19,16 @@
 
 #include "audit.h"
 #include "audit_cp.h"
+#include "audit_syslog.h"
 #include "blob.h"
 #include "conf.h"
 #include "db.h"
 #include "http.h"
 #include "keys.h"
 #include "log.h"
+#include "mail.h"
 #include "mailer.h"
+#include "outbox.h"
 #include "policy.h"
 #include "purger.h"
 #include "scan_worker.h"
@@ -192,6 +195,46 @@ okurud_check(const struct conf *c, char *err, size_t errlen)
 	return 0;
 }
 
+/* okurud_cp_mail - the auditor's copy of a new checkpoint (audit.checkpoint_mail) */
+static int
+okurud_cp_mail(const struct audit_checkpoint *cp, void *arg, struct db_mail *m)
+{
+	const struct server *srv = arg;
+	char text[512], seq[24], when[32], err[512];
+
+	if (srv->conf.audit_checkpoint_mail[0] == '\0')
+		return 1;
+	if (audit_checkpoint_text(cp, text, sizeof(text)) != 0)
+		return -1;
+	snprintf(seq, sizeof(seq), "%lld", (long long)cp->seq);
+	util_time_iso(cp->at, when);
+	{
+		struct mail_var vars[] = {
+			{"checkpoint", text, NULL},
+			{"seq", seq, NULL},
+			{"when", when, NULL},
+		};
+		if (outbox_prepare(srv->keys, &srv->conf, "checkpoint",
+				   srv->conf.audit_checkpoint_mail, vars,
+				   sizeof(vars) / sizeof(vars[0]), NULL, NULL, m, err,
+				   sizeof(err)) != 0) {
+			log_event(LOG_LVL_ERR, "audit.checkpoint_mail_failed", "error=\"%s\"", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* okurud_cp_signed - a checkpoint was stored: the syslog forwarder sends it now */
+static void
+okurud_cp_signed(const struct audit_checkpoint *cp, void *arg)
+{
+	const struct server *srv = arg;
+
+	(void)cp;
+	audit_syslog_wake(srv->audit_syslog);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -204,6 +247,8 @@ main(int argc, char **argv)
 	int lockfd;
 	struct audit_signer *asigner = NULL;
 	struct audit_cp *acp = NULL;
+	struct audit_syslog *asys = NULL;
+	struct audit_cp_hooks hooks;
 
 	while ((ch = getopt(argc, argv, "c:th")) != -1) {
 		switch (ch) {
@@ -262,9 +307,19 @@ main(int argc, char **argv)
 		fatal("error=%s", log_quote(q, sizeof(q), err));
 	if (okurud_audit_key(&srv.conf, &asigner, err, sizeof(err)) != 0)
 		fatal("error=%s", log_quote(q, sizeof(q), err));
-	if (db_open(srv.conf.database, 0, &srv.db, err, sizeof(err)) != 0)
+	if (db_open(srv.conf.database, 0, &srv.db, err, sizeof(err)) != 0 ||
+	    db_open_reader(srv.conf.database, &srv.db_read, err, sizeof(err)) != 0)
 		fatal("error=%s", log_quote(q, sizeof(q), err));
-	if (audit_cp_start(srv.db, asigner, srv.conf.audit_checkpoint_interval, &acp, err,
+	srv.audit_signer = asigner;
+	if (audit_syslog_start(&srv.conf, srv.db, &asys, err, sizeof(err)) != 0)
+		fatal("error=%s", log_quote(q, sizeof(q), err));
+	srv.audit_syslog = asys;
+	/* srv outlives the checkpoint thread: audit_cp_stop runs before anything is freed. */
+	hooks = (struct audit_cp_hooks){.mail = okurud_cp_mail,
+					.mail_free = outbox_mail_free,
+					.signed_cb = okurud_cp_signed,
+					.arg = &srv};
+	if (audit_cp_start(srv.db, asigner, &hooks, srv.conf.audit_checkpoint_interval, &acp, err,
 			   sizeof(err)) != 0)
 		fatal("error=%s", log_quote(q, sizeof(q), err));
 	if (blob_check_dirs(srv.conf.storage_dir, err, sizeof(err)) != 0)
@@ -328,7 +383,9 @@ main(int argc, char **argv)
 	scanner_stop(srv.scanner);
 	okurud_audit(srv.db, "okurud.stopped", "ok", NULL);
 	audit_cp_stop(acp); /* the last checkpoint covers okurud.stopped */
+	audit_syslog_stop(asys); /* after the last checkpoint: it is sent too */
 	audit_signer_free(asigner);
+	db_close(srv.db_read);
 	db_close(srv.db);
 	keys_free(srv.keys);
 	policy_free(srv.policy);

@@ -8,6 +8,7 @@
  *      commit (db_purge_content), then its blobs removed, each file marked
  *      "purged" once its blob is gone;
  *   3. purges the records of each transfer whose metadata is due.
+ * Then the audit log's own retention (audit_retention.c).
  * The order makes a crash harmless: before the commit nothing has changed;
  * after it the content is unreadable (no key), and the blobs still present
  * are removed by the next run or by blob_recover at start-up. A failing
@@ -26,6 +27,7 @@
 #include <time.h>
 
 #include "approval.h"
+#include "audit_purge.h"
 #include "blob.h"
 #include "db.h"
 #include "http.h"
@@ -220,6 +222,7 @@ purger_main(void *arg)
 		 */
 		approval_lapse_run(p->srv, util_now());
 		purger_run(p->srv, util_now(), &st);
+		audit_retention_run(p->srv, util_now()); /* audit_days (audit_purge.c) */
 
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_sec += p->srv->conf.retention_interval;

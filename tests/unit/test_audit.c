@@ -4,7 +4,8 @@
  * prefixes keeping field boundaries apart; a chain of records appended
  * through db_audit.c to a real SQLite file and read back; a checkpoint
  * signed, written, read and verified, and refused under another key or
- * with one flipped bit.
+ * with one flipped bit; the audit.syslog target parser and the RFC 5424
+ * encoding (escaped PARAM-VALUEs, PRI, BOM and detail).
  */
 #include "config.h"
 
@@ -17,9 +18,11 @@
 #include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "audit.h"
+#include "audit_syslog.h"
 #include "db.h"
 #include "tmpdir.h"
 
@@ -217,6 +220,79 @@ test_checkpoint(void **state)
 	audit_signer_free(s);
 }
 
+static void
+test_syslog_target(void **state)
+{
+	struct audit_syslog_target t;
+	static const char *const bad[] = {
+		"", "tcp://", "tcp://h", "tcp://h:0", "tcp://h:65536", "tcp://h:514/",
+		"tcp://h:514/x", "tcp://h:514?q", "tcp://h:514#f", "tcp://u@h:514",
+		"tcp://u:p@h:514", "http://h:514", "udp:/h:514", "unix:", "unix:dev/log",
+		"unix:/dev/log x", "tcp://h :514", "tcp://h:5x4",
+	};
+
+	(void)state;
+	assert_int_equal(audit_syslog_target_parse("udp://127.0.0.1:514", &t), 0);
+	assert_int_equal(t.proto, AUDIT_SYSLOG_UDP);
+	assert_string_equal(t.host, "127.0.0.1");
+	assert_string_equal(t.port, "514");
+	assert_int_equal(audit_syslog_target_parse("tcp://[::1]:6514", &t), 0);
+	assert_int_equal(t.proto, AUDIT_SYSLOG_TCP);
+	assert_string_equal(t.host, "::1");
+	assert_string_equal(t.port, "6514");
+	assert_int_equal(audit_syslog_target_parse("tcp://log.example.jp:601", &t), 0);
+	assert_string_equal(t.host, "log.example.jp");
+	assert_int_equal(audit_syslog_target_parse("unix:/dev/log", &t), 0);
+	assert_int_equal(t.proto, AUDIT_SYSLOG_UNIX);
+	assert_string_equal(t.path, "/dev/log");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (audit_syslog_target_parse(bad[i], NULL) == 0)
+			fail_msg("accepted %s", bad[i]);
+	assert_int_equal(audit_syslog_facility_code("authpriv"), 10);
+	assert_int_equal(audit_syslog_facility_code("local7"), 23);
+	assert_int_equal(audit_syslog_facility_code("local8"), -1);
+	assert_int_equal(audit_syslog_facility_code("kern"), -1);
+}
+
+static void
+test_syslog_record(void **state)
+{
+	unsigned char h[AUDIT_HASHBYTES];
+	struct db_audit_row r = {.seq = 42,
+				 .at = 1700000000,
+				 .actor_kind = "user",
+				 .actor = "a\"b]c\\d",
+				 .ip = "192.0.2.1",
+				 .user_agent = "ua",
+				 .event = "transfer.sent",
+				 .object_kind = "transfer",
+				 .object_id = "t]1",
+				 .outcome = "denied",
+				 .detail = "{\"n\":\"\\\"x] 日本語\"}"};
+	const char *want =
+		"<36>1 2023-11-14T22:13:20Z host okurud 7 audit [okuru@32473 seq=\"42\" "
+		"hash=\"0101010101010101010101010101010101010101010101010101010101010101\" "
+		"event=\"transfer.sent\" actor_kind=\"user\" actor=\"a\\\"b\\]c\\\\d\" "
+		"ip=\"192.0.2.1\" outcome=\"denied\" object_kind=\"transfer\" object_id=\"t\\]1\"] "
+		"\xEF\xBB\xBF{\"n\":\"\\\"x] 日本語\"}";
+	size_t len;
+	char *m;
+
+	(void)state;
+	memset(h, 1, sizeof(h));
+	r.hash = h;
+	m = audit_syslog_record(4, "host", 7, &r, &len);
+	assert_non_null(m);
+	assert_string_equal(m, want);
+	assert_int_equal(len, strlen(want));
+	free(m);
+	r.outcome = "ok";
+	m = audit_syslog_record(10, "bad host", 7, &r, &len);
+	assert_non_null(m);
+	assert_memory_equal(m, "<85>1 2023-11-14T22:13:20Z - okurud 7 audit ", 44);
+	free(m);
+}
+
 static int
 tmpdir_fixture_setup_audit(void **state)
 {
@@ -230,6 +306,8 @@ main(void)
 		cmocka_unit_test(test_known_answer),
 		cmocka_unit_test(test_every_field_counts),
 		cmocka_unit_test(test_event_bounds),
+		cmocka_unit_test(test_syslog_target),
+		cmocka_unit_test(test_syslog_record),
 		cmocka_unit_test_setup_teardown(test_chain, tmpdir_fixture_setup_audit,
 						tmpdir_fixture_teardown),
 		cmocka_unit_test_setup_teardown(test_checkpoint, tmpdir_fixture_setup_audit,
