@@ -56,7 +56,7 @@ main(int argc, char **argv)
 {
 	struct audit_actor who = {.kind = "user", .name = "sato", .ip = "192.0.2.10",
 				  .user_agent = "Mozilla/5.0 (bench)"};
-	char err[256], tid[32], rcpt[64];
+	char err[256], tid[UTIL_IDLEN + 1], rcpt[64];
 	struct db *db;
 	long n, batch, i;
 	double t0, secs;
@@ -79,7 +79,7 @@ main(int argc, char **argv)
 			break;
 		}
 		for (j = i; j < end && r == DB_OK; j++) {
-			snprintf(tid, sizeof(tid), "t%015ld", j / 8);
+			snprintf(tid, sizeof(tid), "%032lx", j / 8);
 			snprintf(rcpt, sizeof(rcpt), "user%ld@example.co.jp", (j / 8) % 1000);
 			r = db_audit_record_locked(db, &who, fill_events[j % 8], "transfer", tid,
 						   "ok", fill_detail(j, tid, rcpt), util_now());
