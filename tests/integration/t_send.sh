@@ -273,6 +273,11 @@ assert_eq "$(aq "SELECT count(*) FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM a
 assert_eq "$(aq "SELECT count(*) FROM outbox o WHERE o.state = 'sent' AND NOT EXISTS (SELECT 1 FROM audit a WHERE a.event = 'mail.delivered' AND a.object_id = CAST(o.id AS TEXT) AND json_extract(a.detail, '$.tls') = o.tls AND json_extract(a.detail, '$.code') = 250)")" "0;" "every delivery recorded with its code and TLS"
 tv=$(mail_meta "$mb" 'j["tls_version"]')
 assert_eq "$(aq "SELECT DISTINCT substr(json_extract(detail, '$.tls'), 1, 6) FROM audit WHERE event = 'mail.delivered'")" "${tv/v/};" "the TLS version the SMTP server negotiated"
+cs=$(mail_meta "$mb" 'j["cipher"]')
+c=$(aq "SELECT json_extract(detail, '$.tls') FROM audit WHERE event = 'mail.delivered' AND json_extract(detail, '$.kind') = 'link' AND json_extract(detail, '$.recipient') = 'bob@client.example'")
+c=${c%;}
+c=${c#* }
+assert_contains "$cs" "${c//-/_}" "the cipher the SMTP server negotiated ($cs)"
 sqlite3 "$DATA/okuru.db" ".dump audit" >"$T/audit.sql"
 for secret in "$code" "$code_c" "$tb" "correct horse"; do
 	if grep -qF -- "$secret" "$T/audit.sql"; then fail "a secret is in the audit log"; fi
