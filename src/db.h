@@ -290,9 +290,8 @@ int db_link_attempt(struct db *db, const char *link_id, const char *action, cons
 		    const char *ip, const char *user_agent);
 
 /* db_otp_issue - records "otp.requested" by WHO with the code's mail */
-int db_otp_issue(struct db *db, const char *link_id, const unsigned char hash[32],
-		 int64_t expires, int per_hour, int64_t now, const struct db_mail *m,
-		 const struct audit_actor *who);
+int db_otp_issue(struct db *db, const char *link_id, const unsigned char hash[32], int64_t expires,
+		 int per_hour, int64_t now, const struct db_mail *m, const struct audit_actor *who);
 /* db_link_verify - records otp.* or passphrase.* (verified, failed, locked) by WHO */
 int db_link_verify(struct db *db, const char *link_id, const unsigned char *code_hash,
 		   int external_ok, int max_attempts, int lock_secs, int64_t now,
@@ -394,8 +393,8 @@ int db_retention_due(struct db *db, const struct retention_policy *p, int64_t at
 /* db_purge_content, db_purge_metadata - record purge.content / purge.metadata by WHO */
 int db_purge_content(struct db *db, const char *tid, const struct retention_policy *p, int64_t now,
 		     struct db_purge *pg, const struct audit_actor *who);
-int db_purge_metadata(struct db *db, const char *tid, const struct retention_policy *p,
-		      int64_t now, struct db_purge *pg, const struct audit_actor *who);
+int db_purge_metadata(struct db *db, const char *tid, const struct retention_policy *p, int64_t now,
+		      struct db_purge *pg, const struct audit_actor *who);
 int db_purge_pending(struct db *db, const char *tid, int limit, db_id_cb cb, void *arg);
 int db_purge_blob_done(struct db *db, const char *file_id);
 int db_hold_place(struct db *db, const char *tid, int64_t user_id, const char *reason,

@@ -650,9 +650,9 @@ db_link_locked(struct db *db, const char *link_id, int64_t now, int64_t *until)
  * Never the code or the passphrase.
  */
 static int
-db_verify_audit_locked(struct db *db, const struct audit_actor *who, const char *link_id,
-		       int otp, const char *verb, const char *outcome, const char *tid,
-		       const char *addr, json_t *extra, int64_t now)
+db_verify_audit_locked(struct db *db, const struct audit_actor *who, const char *link_id, int otp,
+		       const char *verb, const char *outcome, const char *tid, const char *addr,
+		       json_t *extra, int64_t now)
 {
 	char event[32];
 	json_t *d = json_pack("{s:s, s:s}", "transfer", tid, "recipient", addr);
@@ -675,10 +675,10 @@ db_verify_audit_locked(struct db *db, const struct audit_actor *who, const char 
  * for lock_secs and void the code.
  */
 int
-db_link_verify(struct db *db, const char *link_id, const unsigned char *code_hash,
-	       int external_ok, int max_attempts, int lock_secs, int64_t now,
-	       const unsigned char session_hash[32], int64_t session_expires,
-	       enum db_verify *out, int *left, const struct audit_actor *who)
+db_link_verify(struct db *db, const char *link_id, const unsigned char *code_hash, int external_ok,
+	       int max_attempts, int lock_secs, int64_t now, const unsigned char session_hash[32],
+	       int64_t session_expires, enum db_verify *out, int *left,
+	       const struct audit_actor *who)
 {
 	sqlite3_stmt *st;
 	unsigned char have[32];
@@ -710,11 +710,10 @@ db_link_verify(struct db *db, const char *link_id, const unsigned char *code_has
 		return db_finish_locked(db, r == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR);
 	if (locked > now) {
 		*out = DB_VERIFY_LOCKED;
-		return db_finish_locked(db, db_verify_audit_locked(db, who, link_id, code_hash != NULL,
-								   "failed", "locked", tid, addr,
-								   json_pack("{s:o}", "locked_until",
-									     jsonutil_time(locked)),
-								   now));
+		return db_finish_locked(
+		    db, db_verify_audit_locked(
+			    db, who, link_id, code_hash != NULL, "failed", "locked", tid, addr,
+			    json_pack("{s:o}", "locked_until", jsonutil_time(locked)), now));
 	}
 	if (code_hash != NULL) {
 		if (!has_code || expires <= now) {
@@ -773,11 +772,11 @@ db_link_verify(struct db *db, const char *link_id, const unsigned char *code_has
 		sqlite3_bind_int(st, 3, failures);
 	r = db_step_done(db, st);
 	if (r == DB_OK && *out == DB_VERIFY_LOCKED)
-		r = db_verify_audit_locked(db, who, link_id, code_hash != NULL, "locked", "locked",
-					   tid, addr,
-					   json_pack("{s:i, s:o}", "failures", failures,
-						     "locked_until", jsonutil_time(now + lock_secs)),
-					   now);
+		r = db_verify_audit_locked(
+		    db, who, link_id, code_hash != NULL, "locked", "locked", tid, addr,
+		    json_pack("{s:i, s:o}", "failures", failures, "locked_until",
+			      jsonutil_time(now + lock_secs)),
+		    now);
 	else if (r == DB_OK)
 		r = db_verify_audit_locked(db, who, link_id, code_hash != NULL, "failed", "failed",
 					   tid, addr, json_pack("{s:i}", "attempts_left", *left),
@@ -945,9 +944,8 @@ db_download_audit_locked(struct db *db, const struct db_download *d, int64_t cou
 	j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:b, s:I, s:o}", "transfer", tid,
 		      "recipient", addr, "link", d->link_id, "file", d->file_id, "name",
 		      jsonutil_text(name), "range_start", (json_int_t)d->range_start, "length",
-		      (json_int_t)d->length, "bytes", (json_int_t)d->bytes, "complete",
-		      d->complete, "downloads", (json_int_t)counted, "started",
-		      jsonutil_time(d->started));
+		      (json_int_t)d->length, "bytes", (json_int_t)d->bytes, "complete", d->complete,
+		      "downloads", (json_int_t)counted, "started", jsonutil_time(d->started));
 	if (j == NULL)
 		return DB_ERROR;
 	return db_audit_record_locked(db, who, "file.downloaded", "file", d->file_id,

@@ -28,8 +28,7 @@ db_mail_audit_locked(struct db *db, const char *event, int64_t id, const char *o
 	if (detail == NULL)
 		return DB_ERROR; /* a record without its detail would say too little */
 	snprintf(oid, sizeof(oid), "%lld", (long long)id);
-	return db_audit_record_locked(db, &audit_system, event, "mail", oid, outcome, detail,
-				      now);
+	return db_audit_record_locked(db, &audit_system, event, "mail", oid, outcome, detail, now);
 }
 
 /* db_mail_insert_locked - queue m; the caller holds the lock and a transaction */
@@ -215,6 +214,8 @@ db_outbox_result(struct db *db, int64_t id, const char *state, int attempts, int
 		 const struct db_mail *notify)
 {
 	int final = strcmp(state, "queued") != 0, sent = strcmp(state, "sent") == 0;
+	const char *event = sent ? "mail.delivered" : final ? "mail.failed" : "mail.deferred";
+	const char *outcome = sent ? "ok" : final ? "failed" : "deferred";
 	char kind[16] = "", to[DB_EMAILMAX + 1] = "", tid[UTIL_IDLEN + 1] = "",
 	     msgid[DB_MSGIDMAX] = "";
 	sqlite3_stmt *st;
@@ -270,9 +271,7 @@ db_outbox_result(struct db *db, int64_t id, const char *state, int attempts, int
 			json_object_set_new(d, "error", jsonutil_text(error));
 		if (d != NULL && !final)
 			json_object_set_new(d, "next_attempt", jsonutil_time(next_attempt));
-		r = db_mail_audit_locked(db, sent ? "mail.delivered" : final ? "mail.failed"
-									: "mail.deferred",
-					 id, sent ? "ok" : final ? "failed" : "deferred", d, now);
+		r = db_mail_audit_locked(db, event, id, outcome, d, now);
 	}
 	if (r == DB_OK && notify != NULL && changed)
 		r = db_mail_insert_locked(db, notify, now);

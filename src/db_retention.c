@@ -244,9 +244,9 @@ db_purge_audit_locked(struct db *db, const struct audit_actor *who, const char *
 		      const char *what, const struct db_purge *pg, int64_t now)
 {
 	char event[24];
-	json_t *d = json_pack("{s:s, s:I, s:I, s:o}", "transfer", tid, "files",
-			      (json_int_t)pg->files, "bytes", (json_int_t)pg->bytes, "reason",
-			      jsonutil_text(pg->reason));
+	json_t *d =
+	    json_pack("{s:s, s:I, s:I, s:o}", "transfer", tid, "files", (json_int_t)pg->files,
+		      "bytes", (json_int_t)pg->bytes, "reason", jsonutil_text(pg->reason));
 
 	if (d == NULL)
 		return DB_ERROR;

@@ -88,8 +88,11 @@ jsonutil_text(const char *s)
 	memcpy(c, s, n + 1);
 	while (i < n) {
 		unsigned char b = (unsigned char)c[i];
-		size_t len = b < 0x80 ? 1 : (b & 0xe0) == 0xc0 ? 2 : (b & 0xf0) == 0xe0 ? 3
-			   : (b & 0xf8) == 0xf0 ? 4 : 0;
+		size_t len = b < 0x80		  ? 1
+			     : (b & 0xe0) == 0xc0 ? 2
+			     : (b & 0xf0) == 0xe0 ? 3
+			     : (b & 0xf8) == 0xf0 ? 4
+						  : 0;
 		json_t *one = NULL;
 		if (len > 1 && i + len <= n)
 			one = json_stringn(c + i, len);

@@ -163,8 +163,8 @@ purger_one(struct server *srv, const char *tid, const struct retention_policy *r
 					      metadata ? "metadata" : "content", "reason",
 					      pg.blocked ? pg.blocked : "conflict"),
 				    now) != DB_OK)
-			log_event(LOG_LVL_ERR, "audit.unrecorded", "event=purge.blocked transfer=%s",
-				  tid);
+			log_event(LOG_LVL_ERR, "audit.unrecorded",
+				  "event=purge.blocked transfer=%s", tid);
 		st->skipped++;
 		return;
 	}

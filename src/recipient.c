@@ -110,8 +110,7 @@ rcpt_attempt(struct server *srv, const struct rcpt *x, const char *link_id, cons
  * only logged: the answer is the same 404 either way.
  */
 static void
-rcpt_unknown_audit(struct server *srv, const struct rcpt *x, const char *action,
-		   const char *reason)
+rcpt_unknown_audit(struct server *srv, const struct rcpt *x, const char *action, const char *reason)
 {
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	static int64_t window;
@@ -1059,8 +1058,7 @@ rcpt_static(struct server *srv, struct MHD_Connection *c, const char *name)
  * failed.
  */
 static int
-rcpt_dead_audit(struct server *srv, const struct rcpt *x, const char *action,
-		const char *outcome)
+rcpt_dead_audit(struct server *srv, const struct rcpt *x, const char *action, const char *outcome)
 {
 	if (strcmp(outcome, "unknown") == 0 || strcmp(outcome, "malformed") == 0) {
 		rcpt_unknown_audit(srv, x, action, outcome);
@@ -1087,7 +1085,7 @@ recipient_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, c
 	int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	int is_post = strcmp(method, "POST") == 0;
 	int is_put = strcmp(method, "PUT") == 0;
-	const char *sub, *outcome = NULL;
+	const char *sub, *outcome = NULL, *action;
 	struct rcpt x;
 	enum MHD_Result ret;
 	int r;
@@ -1140,12 +1138,14 @@ recipient_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, c
 		rcpt_free(&x);
 		return http_error(c, 403, "cross-origin request refused");
 	}
+	if (sub[0] == '\0')
+		action = "view";
+	else if (is_post)
+		action = sub;
+	else
+		action = is_put ? "upload" : "download";
 	r = rcpt_load(srv, c, &x, &outcome);
-	if (r > 0 && rcpt_dead_audit(srv, &x, sub[0] == '\0' ? "view"
-					   : is_post ? sub
-					   : is_put  ? "upload"
-						     : "download",
-				     outcome) != 0)
+	if (r > 0 && rcpt_dead_audit(srv, &x, action, outcome) != 0)
 		r = -1; /* fail closed: unrecorded, it is answered as a database failure */
 	if (r != 0 && is_put) {
 		/* Refused before the body: answer when it has been read (api_upload_refuse). */
@@ -1164,16 +1164,14 @@ recipient_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, c
 		return http_error(c, 503, "database unavailable");
 	}
 	if (r > 0) {
-		rcpt_attempt(srv, &x, x.link.id[0] ? x.link.id : NULL,
-			     sub[0] == '\0' ? "view" : is_post ? sub : is_put ? "upload" : "download",
-			     outcome);
+		rcpt_attempt(srv, &x, x.link.id[0] ? x.link.id : NULL, action, outcome);
 		ret = rcpt_gone(c, &x);
 	} else if (sub[0] == '\0') {
 		const char *m = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "m");
 		rcpt_attempt(srv, &x, x.link.id, "view", "ok");
-		if (rcpt_link_audit(srv, &x, "link.viewed", "link", x.link.id, "ok",
-				    json_pack("{s:s, s:b}", "action", "view", "verified",
-					      x.verified)) != 0)
+		if (rcpt_link_audit(
+			srv, &x, "link.viewed", "link", x.link.id, "ok",
+			json_pack("{s:s, s:b}", "action", "view", "verified", x.verified)) != 0)
 			ret = http_error(c, 503, "database unavailable");
 		else if (x.json)
 			ret = rcpt_json(c, &x, 200);
