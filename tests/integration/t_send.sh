@@ -344,6 +344,8 @@ conf_set - policy "\"$T/none.policy\""
 okuru_start
 tid5=$(new_transfer "$tok")
 upload_clean "$tok" "$tid5" d.bin "$T/a.bin" >/dev/null
+head -c 8000000 /dev/urandom >"$T/big.bin"
+upload_clean "$tok" "$tid5" e.bin "$T/big.bin" >/dev/null
 n=$(mail_count)
 send "$tid5" '{"recipients":["frank@client.example"],"verification":"none"}'
 assert_eq "$(status)" 200 "send without verification when allowed"
@@ -354,10 +356,17 @@ assert_eq "$(json 'j["verified"]')" True "no verification needed"
 rcpt frank GET "$link_f/files/$(json 'j["files"][0]["id"]')"
 assert_eq "$(status)" 200 "download without verification"
 assert_eq "$(sha "$T/body")" "$(sha "$T/a.bin")" "hash without verification"
+# A download the client abandons: recorded as partial, with the bytes that went out.
+rjson frank GET "$link_f"
+fe=$(json '[f["id"] for f in j["files"] if f["name"] == "e.bin"][0]')
+rcpt frank GET "$link_f/files/$fe" --limit-rate 100k --max-time 1
+sleep 1
 okuru_stop
 ok "verification none works only where the policy allows it"
 # Six parallel requests with limit 1: one response, five refusals, each recorded (as
 # file.download_refused, or link.viewed "exhausted" once the one download completed).
 assert_eq "$(aq "SELECT count(*) FROM audit WHERE event = 'file.downloaded' AND actor = 'gina@client.example'")" "1;" "gina: one response of six"
 assert_eq "$(aq "SELECT count(*), min(json_extract(detail, '$.transfer') IS NOT NULL) FROM audit WHERE actor = 'gina@client.example' AND (event = 'file.download_refused' OR (event = 'link.viewed' AND outcome = 'exhausted' AND json_extract(detail, '$.action') = 'download'))")" "5 1;" "gina: five refused (by the limit, or the link used up)"
+assert_eq "$(aq "SELECT outcome, json_extract(detail, '$.complete'), json_extract(detail, '$.length'), json_extract(detail, '$.bytes') < 8000000 FROM audit WHERE event = 'file.downloaded' AND actor = 'frank@client.example' AND json_extract(detail, '$.name') = 'e.bin'")" \
+	"partial 0 8000000 1;" "an abandoned download is recorded as partial"
 "$OKURUCTL" -c "$CONF" audit verify >/dev/null || fail "audit verify at the end"
