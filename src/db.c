@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include "audit.h"
 #include "db.h"
 #include "db_int.h"
+#include "jsonutil.h"
 #include "log.h"
 
 
@@ -1166,6 +1168,50 @@ db_scan_bind(sqlite3_stmt *st, const struct db_scan *sc)
 }
 
 /*
+ * db_scan_audit_locked - "file.scanned" (outcome the verdict) and, when the
+ * key was erased with it, "file.shredded": by the system, in the verdict's
+ * transaction. The scanner's texts (signature name, engine, versions) come
+ * from another process: jsonutil_text keeps them valid UTF-8.
+ */
+static int
+db_scan_audit_locked(struct db *db, const struct db_scan *sc, int shred)
+{
+	char tid[UTIL_IDLEN + 1] = "", name[256] = "";
+	sqlite3_stmt *st = db_prepare(db, "SELECT transfer_id, name FROM files WHERE id = ?1");
+	json_t *d;
+	int r;
+
+	if (st == NULL)
+		return DB_ERROR;
+	sqlite3_bind_text(st, 1, sc->file_id, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		db_copy_text(tid, sizeof(tid), st, 0);
+		db_copy_text(name, sizeof(name), st, 1);
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_ROW)
+		return DB_ERROR;
+	d = json_pack("{s:s, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:I}", "transfer", tid, "name",
+		      jsonutil_text(name), "verdict", sc->verdict, "reason", sc->reason,
+		      strcmp(sc->verdict, "infected") == 0 ? "signature" : "detail",
+		      jsonutil_text(sc->detail), "engine", jsonutil_text(sc->engine), "db_version",
+		      jsonutil_text(sc->db_version), "type", jsonutil_text(sc->type), "ms",
+		      (json_int_t)sc->ms);
+	if (d == NULL)
+		return DB_ERROR;
+	r = db_audit_record_locked(db, &audit_system, "file.scanned", "file", sc->file_id,
+				   sc->verdict, d, sc->finished);
+	if (r == DB_OK && shred)
+		r = db_audit_record_locked(db, &audit_system, "file.shredded", "file", sc->file_id,
+					   "ok",
+					   json_pack("{s:s, s:o, s:s}", "transfer", tid, "name",
+						     jsonutil_text(name), "reason", "infected"),
+					   sc->finished);
+	return r;
+}
+
+/*
  * db_file_scan_done - record a verdict: one row in scans (the history
  * auditors read) and the file's current state and detected type, in one
  * transaction. With
@@ -1205,6 +1251,8 @@ db_file_scan_done(struct db *db, const struct db_scan *sc, int shred)
 	sqlite3_bind_text(st, 10, sc->type ? sc->type : "", -1, SQLITE_TRANSIENT);
 	if ((r = db_step_done(db, st)) == DB_OK && sqlite3_changes(db->h) != 1)
 		r = DB_NOTFOUND;
+	if (r == DB_OK)
+		r = db_scan_audit_locked(db, sc, shred);
 done:
 	return db_finish_locked(db, r);
 }

@@ -291,20 +291,23 @@ int db_link_revoke(struct db *db, const char *transfer_id, const char *link_id, 
 int db_link_attempt(struct db *db, const char *link_id, const char *action, const char *outcome,
 		    const char *ip, const char *user_agent);
 
-int db_otp_issue(struct db *db, const char *link_id, const unsigned char hash[32],
-		 int64_t expires, int per_hour, int64_t now, const struct db_mail *m);
+/* db_otp_issue - records "otp.requested" by WHO with the code's mail */
+int db_otp_issue(struct db *db, const char *link_id, const unsigned char hash[32], int64_t expires,
+		 int per_hour, int64_t now, const struct db_mail *m, const struct audit_actor *who);
+/* db_link_verify - records otp.* or passphrase.* (verified, failed, locked) by WHO */
 int db_link_verify(struct db *db, const char *link_id, const unsigned char *code_hash,
 		   int external_ok, int max_attempts, int lock_secs, int64_t now,
 		   const unsigned char session_hash[32], int64_t session_expires,
-		   enum db_verify *out, int *left);
+		   enum db_verify *out, int *left, const struct audit_actor *who);
 int db_link_locked(struct db *db, const char *link_id, int64_t now, int64_t *until);
 int db_session_check(struct db *db, const unsigned char hash[32], const char *link_id,
 		     int64_t now);
 
 int db_download_reserve(struct db *db, const char *link_id, const char *file_id, int limit,
 			int64_t size, int64_t len);
+/* db_download_record - records "file.downloaded" by WHO in the same transaction */
 int db_download_record(struct db *db, const struct db_download *d, int64_t size,
-		       const struct db_mail *receipt, int *first);
+		       const struct db_mail *receipt, int *first, const struct audit_actor *who);
 int db_download_list(struct db *db, const char *link_id, db_download_cb cb, void *arg);
 int db_download_state(struct db *db, const char *link_id, const char *file_id, int limit,
 		      int64_t size, int *completed, int *usable);
@@ -389,10 +392,11 @@ void db_retention_input(const struct db_retention_row *r, struct retention_input
 int db_retention_get(struct db *db, const char *tid, struct db_retention_row *r);
 int db_retention_due(struct db *db, const struct retention_policy *p, int64_t at, int with_held,
 		     int limit, db_retention_cb cb, void *arg);
+/* db_purge_content, db_purge_metadata - record purge.content / purge.metadata by WHO */
 int db_purge_content(struct db *db, const char *tid, const struct retention_policy *p, int64_t now,
-		     struct db_purge *pg);
-int db_purge_metadata(struct db *db, const char *tid, const struct retention_policy *p,
-		      int64_t now, struct db_purge *pg);
+		     struct db_purge *pg, const struct audit_actor *who);
+int db_purge_metadata(struct db *db, const char *tid, const struct retention_policy *p, int64_t now,
+		      struct db_purge *pg, const struct audit_actor *who);
 int db_purge_pending(struct db *db, const char *tid, int limit, db_id_cb cb, void *arg);
 int db_purge_blob_done(struct db *db, const char *file_id);
 int db_hold_place(struct db *db, const char *tid, int64_t user_id, const char *reason,

@@ -8,14 +8,17 @@
  */
 #include "config.h"
 
+#include <jansson.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "db.h"
 #include "db_int.h"
+#include "jsonutil.h"
 #include "log.h"
 
 /* db_changes_or - DB_OK when the last write touched a row, else r */
@@ -584,7 +587,7 @@ db_link_attempt(struct db *db, const char *link_id, const char *action, const ch
  */
 int
 db_otp_issue(struct db *db, const char *link_id, const unsigned char hash[32], int64_t expires,
-	     int per_hour, int64_t now, const struct db_mail *m)
+	     int per_hour, int64_t now, const struct db_mail *m, const struct audit_actor *who)
 {
 	sqlite3_stmt *st;
 	int64_t n = 0;
@@ -606,6 +609,12 @@ db_otp_issue(struct db *db, const char *link_id, const unsigned char hash[32], i
 	r = db_changes_or(db, db_step_done(db, st), DB_NOTFOUND);
 	if (r == DB_OK)
 		r = db_mail_insert_locked(db, m, now);
+	if (r == DB_OK)
+		r = db_audit_record_locked(db, who, "otp.requested", "link", link_id, "ok",
+					   json_pack("{s:s, s:s, s:o}", "transfer", m->transfer_id,
+						     "recipient", m->to, "expires",
+						     jsonutil_time(expires)),
+					   now);
 	return db_finish_locked(db, r);
 }
 
@@ -636,6 +645,29 @@ db_link_locked(struct db *db, const char *link_id, int64_t now, int64_t *until)
 }
 
 /*
+ * db_verify_audit_locked - "otp.VERB" or "passphrase.VERB" about a link in
+ * the attempt's transaction; EXTRA (taken, may be NULL) adds detail keys.
+ * Never the code or the passphrase.
+ */
+static int
+db_verify_audit_locked(struct db *db, const struct audit_actor *who, const char *link_id, int otp,
+		       const char *verb, const char *outcome, const char *tid, const char *addr,
+		       json_t *extra, int64_t now)
+{
+	char event[32];
+	json_t *d = json_pack("{s:s, s:s}", "transfer", tid, "recipient", addr);
+
+	if (d == NULL || (extra != NULL && json_object_update(d, extra) != 0)) {
+		json_decref(d);
+		json_decref(extra);
+		return DB_ERROR;
+	}
+	json_decref(extra);
+	snprintf(event, sizeof(event), "%s.%s", otp ? "otp" : "passphrase", verb);
+	return db_audit_record_locked(db, who, event, "link", link_id, outcome, d, now);
+}
+
+/*
  * db_link_verify - one verification attempt, decided and recorded at once.
  * With code_hash, it is compared (in constant time) with the live code;
  * without, external_ok is the caller's passphrase check. Success uses the
@@ -643,21 +675,22 @@ db_link_locked(struct db *db, const char *link_id, int64_t now, int64_t *until)
  * for lock_secs and void the code.
  */
 int
-db_link_verify(struct db *db, const char *link_id, const unsigned char *code_hash,
-	       int external_ok, int max_attempts, int lock_secs, int64_t now,
-	       const unsigned char session_hash[32], int64_t session_expires,
-	       enum db_verify *out, int *left)
+db_link_verify(struct db *db, const char *link_id, const unsigned char *code_hash, int external_ok,
+	       int max_attempts, int lock_secs, int64_t now, const unsigned char session_hash[32],
+	       int64_t session_expires, enum db_verify *out, int *left,
+	       const struct audit_actor *who)
 {
 	sqlite3_stmt *st;
 	unsigned char have[32];
+	char tid[UTIL_IDLEN + 1] = "", addr[DB_EMAILMAX + 1] = "";
 	int has_code = 0, failures = 0, ok, r;
 	int64_t expires = 0, locked = 0;
 
 	*left = 0;
 	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
-	st = db_prepare(db, "SELECT otp_hash, otp_expires, otp_failures, locked_until "
-			    "FROM links WHERE id = ?1");
+	st = db_prepare(db, "SELECT otp_hash, otp_expires, otp_failures, locked_until, "
+			    "transfer_id, address FROM links WHERE id = ?1");
 	if (st == NULL)
 		return db_finish_locked(db, DB_ERROR);
 	sqlite3_bind_text(st, 1, link_id, -1, SQLITE_TRANSIENT);
@@ -669,18 +702,25 @@ db_link_verify(struct db *db, const char *link_id, const unsigned char *code_has
 		expires = sqlite3_column_int64(st, 1);
 		failures = sqlite3_column_int(st, 2);
 		locked = sqlite3_column_int64(st, 3);
+		db_copy_text(tid, sizeof(tid), st, 4);
+		db_copy_text(addr, sizeof(addr), st, 5);
 	}
 	sqlite3_finalize(st);
 	if (r != SQLITE_ROW)
 		return db_finish_locked(db, r == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR);
 	if (locked > now) {
 		*out = DB_VERIFY_LOCKED;
-		return db_finish_locked(db, DB_OK);
+		return db_finish_locked(
+		    db, db_verify_audit_locked(
+			    db, who, link_id, code_hash != NULL, "failed", "locked", tid, addr,
+			    json_pack("{s:o}", "locked_until", jsonutil_time(locked)), now));
 	}
 	if (code_hash != NULL) {
 		if (!has_code || expires <= now) {
 			*out = DB_VERIFY_NOCODE;
-			return db_finish_locked(db, DB_OK);
+			return db_finish_locked(db, db_verify_audit_locked(db, who, link_id, 1,
+									   "failed", "no_code", tid,
+									   addr, NULL, now));
 		}
 		ok = sodium_memcmp(have, code_hash, 32) == 0;
 	} else {
@@ -707,6 +747,9 @@ db_link_verify(struct db *db, const char *link_id, const unsigned char *code_has
 			sqlite3_bind_int64(st, 4, session_expires);
 			r = db_step_done(db, st);
 		}
+		if (r == DB_OK)
+			r = db_verify_audit_locked(db, who, link_id, code_hash != NULL, "verified",
+						   "ok", tid, addr, NULL, now);
 		*out = DB_VERIFY_OK;
 		return db_finish_locked(db, r);
 	}
@@ -727,7 +770,18 @@ db_link_verify(struct db *db, const char *link_id, const unsigned char *code_has
 		sqlite3_bind_int64(st, 2, now + lock_secs);
 	else
 		sqlite3_bind_int(st, 3, failures);
-	return db_finish_locked(db, db_step_done(db, st));
+	r = db_step_done(db, st);
+	if (r == DB_OK && *out == DB_VERIFY_LOCKED)
+		r = db_verify_audit_locked(
+		    db, who, link_id, code_hash != NULL, "locked", "locked", tid, addr,
+		    json_pack("{s:i, s:o}", "failures", failures, "locked_until",
+			      jsonutil_time(now + lock_secs)),
+		    now);
+	else if (r == DB_OK)
+		r = db_verify_audit_locked(db, who, link_id, code_hash != NULL, "failed", "failed",
+					   tid, addr, json_pack("{s:i}", "attempts_left", *left),
+					   now);
+	return db_finish_locked(db, r);
 }
 
 /* db_session_check - DB_OK when the session is live and belongs to link_id */
@@ -860,6 +914,45 @@ db_download_reserve(struct db *db, const char *link_id, const char *file_id, int
 }
 
 /*
+ * db_download_audit_locked - "file.downloaded" for one response: outcome
+ * "ok" when it sent all it was asked for, else "partial"; counted says how
+ * many whole downloads of the file this recipient has had so far.
+ */
+static int
+db_download_audit_locked(struct db *db, const struct db_download *d, int64_t counted,
+			 const struct audit_actor *who)
+{
+	char tid[UTIL_IDLEN + 1] = "", addr[DB_EMAILMAX + 1] = "", name[256] = "";
+	sqlite3_stmt *st = db_prepare(db, "SELECT l.transfer_id, l.address, f.name FROM links l, "
+					  "files f WHERE l.id = ?1 AND f.id = ?2");
+	json_t *j;
+	int r;
+
+	if (st == NULL)
+		return DB_ERROR;
+	sqlite3_bind_text(st, 1, d->link_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, d->file_id, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		db_copy_text(tid, sizeof(tid), st, 0);
+		db_copy_text(addr, sizeof(addr), st, 1);
+		db_copy_text(name, sizeof(name), st, 2);
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_ROW)
+		return DB_ERROR;
+	j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:I, s:I, s:I, s:b, s:I, s:o}", "transfer", tid,
+		      "recipient", addr, "link", d->link_id, "file", d->file_id, "name",
+		      jsonutil_text(name), "range_start", (json_int_t)d->range_start, "length",
+		      (json_int_t)d->length, "bytes", (json_int_t)d->bytes, "complete", d->complete,
+		      "downloads", (json_int_t)counted, "started", jsonutil_time(d->started));
+	if (j == NULL)
+		return DB_ERROR;
+	return db_audit_record_locked(db, who, "file.downloaded", "file", d->file_id,
+				      d->complete ? "ok" : "partial", j, d->finished);
+}
+
+/*
  * db_download_record - one response, as sent. Its unsent bytes are
  * refunded. A file counts as downloaded once its bytes from 0 to the end
  * were sent in order (in one response or resumed with Range), or once the
@@ -869,7 +962,7 @@ db_download_reserve(struct db *db, const char *link_id, const char *file_id, int
  */
 int
 db_download_record(struct db *db, const struct db_download *d, int64_t size,
-		   const struct db_mail *receipt, int *first)
+		   const struct db_mail *receipt, int *first, const struct audit_actor *who)
 {
 	struct db_progress p;
 	sqlite3_stmt *st;
@@ -916,6 +1009,8 @@ db_download_record(struct db *db, const struct db_download *d, int64_t size,
 	}
 	*first = before == 0 && p.completed > 0;
 	r = db_progress_put_locked(db, d->link_id, d->file_id, &p, *first ? d->finished : 0);
+	if (r == DB_OK)
+		r = db_download_audit_locked(db, d, p.completed, who);
 	if (r == DB_OK && *first && receipt != NULL)
 		r = db_mail_insert_locked(db, receipt, d->finished);
 	if (r != DB_OK)

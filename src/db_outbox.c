@@ -6,13 +6,42 @@
  */
 #include "config.h"
 
+#include <jansson.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "db.h"
 #include "db_int.h"
+#include "jsonutil.h"
 #include "log.h"
+
+/* db_mail_audit_locked - a record about outbox row id by the system (takes detail) */
+static int
+db_mail_audit_locked(struct db *db, const char *event, int64_t id, const char *outcome,
+		     json_t *detail, int64_t now)
+{
+	char oid[24];
+
+	if (detail == NULL)
+		return DB_ERROR; /* a record without its detail would say too little */
+	snprintf(oid, sizeof(oid), "%lld", (long long)id);
+	return db_audit_record_locked(db, &audit_system, event, "mail", oid, outcome, detail, now);
+}
+
+/*
+ * db_mail_audited - whether mail of KIND is put in the audit log. A signed
+ * checkpoint's mail to the auditors is not: its record would move the head
+ * the checkpoint certifies, and the next interval would sign and mail
+ * another, for ever. Its sending is in the outbox table and okurud's log.
+ */
+static int
+db_mail_audited(const char *kind)
+{
+	return strcmp(kind, "checkpoint") != 0;
+}
 
 /* db_mail_insert_locked - queue m; the caller holds the lock and a transaction */
 int
@@ -23,7 +52,9 @@ db_mail_insert_locked(struct db *db, const struct db_mail *m, int64_t now)
 
 /*
  * db_mail_queue_locked - queue m to go out not before not_before; a held
- * message waits for its transfer's approval whatever the time.
+ * message waits for its transfer's approval whatever the time. Every
+ * queued message is recorded ("mail.queued", by the system: whoever caused
+ * it is named by the record of that cause) in the caller's transaction.
  */
 int
 db_mail_queue_locked(struct db *db, const struct db_mail *m, int64_t now, int64_t not_before,
@@ -49,7 +80,16 @@ db_mail_queue_locked(struct db *db, const struct db_mail *m, int64_t now, int64_
 	sqlite3_bind_text(st, 7, m->key_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(st, 8, m->wrapped, KEYS_WRAPPEDBYTES, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(st, 9, m->sealed, (int)m->sealed_len, SQLITE_TRANSIENT);
-	return db_step_done(db, st);
+	if (db_step_done(db, st) != DB_OK)
+		return DB_ERROR;
+	if (!db_mail_audited(m->kind))
+		return DB_OK;
+	return db_mail_audit_locked(db, "mail.queued", sqlite3_last_insert_rowid(db->h), "ok",
+				    json_pack("{s:s, s:s, s:s, s:s, s:b, s:o}", "transfer",
+					      m->transfer_id, "recipient", m->to, "kind", m->kind,
+					      "message_id", m->message_id, "held", held,
+					      "not_before", jsonutil_time(not_before)),
+				    now);
 }
 
 #define DB_OUTBOX_COLS                                                                  \
@@ -187,12 +227,33 @@ db_outbox_result(struct db *db, int64_t id, const char *state, int attempts, int
 		 int code, const char *error, const char *tls, int64_t now,
 		 const struct db_mail *notify)
 {
-	int final = strcmp(state, "queued") != 0;
+	int final = strcmp(state, "queued") != 0, sent = strcmp(state, "sent") == 0;
+	const char *event = sent ? "mail.delivered" : final ? "mail.failed" : "mail.deferred";
+	const char *outcome = sent ? "ok" : final ? "failed" : "deferred";
+	char kind[16] = "", to[DB_EMAILMAX + 1] = "", tid[UTIL_IDLEN + 1] = "",
+	     msgid[DB_MSGIDMAX] = "";
 	sqlite3_stmt *st;
-	int r;
+	json_t *d;
+	int r, changed;
 
 	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
+	/* What the audit record says about the message, read before the update. */
+	st = db_prepare(db, "SELECT kind, to_addr, ifnull(transfer_id, ''), message_id "
+			    "FROM outbox WHERE id = ?1");
+	if (st == NULL)
+		return db_finish_locked(db, DB_ERROR);
+	sqlite3_bind_int64(st, 1, id);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW) {
+		db_copy_text(kind, sizeof(kind), st, 0);
+		db_copy_text(to, sizeof(to), st, 1);
+		db_copy_text(tid, sizeof(tid), st, 2);
+		db_copy_text(msgid, sizeof(msgid), st, 3);
+	}
+	sqlite3_finalize(st);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return db_finish_locked(db, DB_ERROR);
 	st = db_prepare(db, final ? "UPDATE outbox SET state = ?2, attempts = ?3, next_attempt = ?4, "
 				    "last_code = ?5, last_error = ?6, tls = ?7, "
 				    "sent_at = CASE WHEN ?2 = 'sent' THEN ?8 ELSE 0 END, "
@@ -213,7 +274,20 @@ db_outbox_result(struct db *db, int64_t id, const char *state, int attempts, int
 		sqlite3_bind_int64(st, 8, now);
 	r = db_step_done(db, st);
 	/* No row changed: cancelled meanwhile; then nobody is told of a failure. */
-	if (r == DB_OK && notify != NULL && sqlite3_changes(db->h) > 0)
+	changed = r == DB_OK && sqlite3_changes(db->h) > 0;
+	if (changed && db_mail_audited(kind)) {
+		d = json_pack("{s:s, s:s, s:s, s:s, s:i, s:i}", "transfer", tid, "recipient", to,
+			      "kind", kind, "message_id", msgid, "code", code, "attempts",
+			      attempts);
+		if (d != NULL && sent)
+			json_object_set_new(d, "tls", jsonutil_text(tls));
+		if (d != NULL && !sent)
+			json_object_set_new(d, "error", jsonutil_text(error));
+		if (d != NULL && !final)
+			json_object_set_new(d, "next_attempt", jsonutil_time(next_attempt));
+		r = db_mail_audit_locked(db, event, id, outcome, d, now);
+	}
+	if (r == DB_OK && notify != NULL && changed)
 		r = db_mail_insert_locked(db, notify, now);
 	return db_finish_locked(db, r);
 }

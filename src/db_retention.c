@@ -14,13 +14,16 @@
  */
 #include "config.h"
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "db.h"
 #include "db_int.h"
+#include "jsonutil.h"
 #include "log.h"
 #include "retention.h"
 
@@ -232,6 +235,26 @@ db_purge_insert_locked(struct db *db, const char *tid, const char *what, const s
 }
 
 /*
+ * db_purge_audit_locked - "purge.content" or "purge.metadata" by WHO in the
+ * purge's transaction. The audit log itself is never purged: it keeps the
+ * transfer's id after its records are gone.
+ */
+static int
+db_purge_audit_locked(struct db *db, const struct audit_actor *who, const char *tid,
+		      const char *what, const struct db_purge *pg, int64_t now)
+{
+	char event[24];
+	json_t *d =
+	    json_pack("{s:s, s:I, s:I, s:o}", "transfer", tid, "files", (json_int_t)pg->files,
+		      "bytes", (json_int_t)pg->bytes, "reason", jsonutil_text(pg->reason));
+
+	if (d == NULL)
+		return DB_ERROR;
+	snprintf(event, sizeof(event), "purge.%s", what);
+	return db_audit_record_locked(db, who, event, "transfer", tid, "ok", d, now);
+}
+
+/*
  * db_purge_check_locked - inside the purge's transaction: the transfer
  * exists, what is to be purged is due at now, and no hold is active.
  * DB_NOTFOUND when there is nothing to do; DB_CONFLICT (pg->blocked) when a
@@ -306,7 +329,7 @@ db_purge_count_locked(struct db *db, const char *tid, int shredded_max, struct d
  */
 int
 db_purge_content(struct db *db, const char *tid, const struct retention_policy *p, int64_t now,
-		 struct db_purge *pg)
+		 struct db_purge *pg, const struct audit_actor *who)
 {
 	static const char *const sql[] = {
 	    "UPDATE files SET wrapped_key = x'', key_id = '', shredded = 1, state = 'purging' "
@@ -333,6 +356,8 @@ db_purge_content(struct db *db, const char *tid, const struct retention_policy *
 		rc = db_exec_tid_locked(db, sql[i], tid, now);
 	if (rc == DB_OK)
 		rc = db_purge_insert_locked(db, tid, "content", pg, now);
+	if (rc == DB_OK)
+		rc = db_purge_audit_locked(db, who, tid, "content", pg, now);
 	return db_finish_locked(db, rc);
 }
 
@@ -345,7 +370,7 @@ db_purge_content(struct db *db, const char *tid, const struct retention_policy *
  */
 int
 db_purge_metadata(struct db *db, const char *tid, const struct retention_policy *p, int64_t now,
-		  struct db_purge *pg)
+		  struct db_purge *pg, const struct audit_actor *who)
 {
 #define DB_LINKS_OF "(SELECT id FROM links WHERE transfer_id = ?1)"
 #define DB_FILES_OF "(SELECT id FROM files WHERE transfer_id = ?1)"
@@ -380,6 +405,8 @@ db_purge_metadata(struct db *db, const char *tid, const struct retention_policy 
 	}
 	if (rc == DB_OK)
 		rc = db_purge_insert_locked(db, tid, "metadata", pg, now);
+	if (rc == DB_OK)
+		rc = db_purge_audit_locked(db, who, tid, "metadata", pg, now);
 	return db_finish_locked(db, rc);
 }
 

@@ -6,6 +6,9 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "jsonutil.h"
 #include "util.h"
 
@@ -60,4 +63,47 @@ jsonutil_time(int64_t t)
 		return json_null();
 	util_time_iso(t, s);
 	return json_string(s);
+}
+
+/*
+ * jsonutil_text - s as a JSON string even when it is not valid UTF-8 (text
+ * from a mail server or a scanner): each byte of an invalid sequence
+ * becomes '?'. json_string alone would return NULL and the whole detail of
+ * an audit record would be lost with it.
+ */
+json_t *
+jsonutil_text(const char *s)
+{
+	json_t *j;
+	char *c;
+	size_t n, i = 0;
+
+	if (s == NULL)
+		s = "";
+	if ((j = json_string(s)) != NULL)
+		return j;
+	n = strlen(s);
+	if ((c = malloc(n + 1)) == NULL)
+		return NULL;
+	memcpy(c, s, n + 1);
+	while (i < n) {
+		unsigned char b = (unsigned char)c[i];
+		size_t len = b < 0x80		  ? 1
+			     : (b & 0xe0) == 0xc0 ? 2
+			     : (b & 0xf0) == 0xe0 ? 3
+			     : (b & 0xf8) == 0xf0 ? 4
+						  : 0;
+		json_t *one = NULL;
+		if (len > 1 && i + len <= n)
+			one = json_stringn(c + i, len);
+		if (len == 0 || (len > 1 && one == NULL)) {
+			c[i++] = '?';
+			continue;
+		}
+		json_decref(one);
+		i += len;
+	}
+	j = json_string(c);
+	free(c);
+	return j;
 }

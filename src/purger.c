@@ -20,6 +20,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include <time.h>
 
 #include "approval.h"
+#include "audit.h"
 #include "audit_purge.h"
 #include "blob.h"
 #include "db.h"
@@ -144,14 +146,27 @@ purger_one(struct server *srv, const char *tid, const struct retention_policy *r
 	   int metadata, struct purger_stats *st)
 {
 	struct db_purge pg;
-	int r = metadata ? db_purge_metadata(srv->db, tid, rp, now, &pg)
-			 : db_purge_content(srv->db, tid, rp, now, &pg);
+	int r = metadata ? db_purge_metadata(srv->db, tid, rp, now, &pg, &audit_system)
+			 : db_purge_content(srv->db, tid, rp, now, &pg, &audit_system);
 
 	if (r == DB_NOTFOUND)
 		return; /* not due (any more), or done already */
 	if (r == DB_CONFLICT) {
 		log_event(LOG_LVL_INFO, "purge.skipped", "transfer=%s what=%s why=\"%s\"", tid,
 			  metadata ? "metadata" : "content", pg.blocked ? pg.blocked : "conflict");
+		/*
+		 * The purge rolled back, so the refusal is recorded on its own. Held
+		 * transfers are not listed as due, so this is rare (a hold placed
+		 * during the run, or blobs not removed yet) and cannot flood.
+		 */
+		if (db_audit_record(srv->db, &audit_system, "purge.blocked", "transfer", tid,
+				    "blocked",
+				    json_pack("{s:s, s:s, s:s}", "transfer", tid, "what",
+					      metadata ? "metadata" : "content", "reason",
+					      pg.blocked ? pg.blocked : "conflict"),
+				    now) != DB_OK)
+			log_event(LOG_LVL_ERR, "audit.unrecorded",
+				  "event=purge.blocked transfer=%s", tid);
 		st->skipped++;
 		return;
 	}

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,12 @@
 
 #define RCPT_COOKIE "okuru_s"
 #define RCPT_MAXFILES 10000
+/*
+ * Unknown or malformed tokens go to the audit log at most this many times
+ * a minute (process-wide): anyone can make them, and each is a commit.
+ * The first record after a full minute says how many were left out.
+ */
+#define RCPT_UNKNOWN_PER_MIN 60
 
 /* Everything a link's page needs, gathered once per request. */
 struct rcpt {
@@ -60,6 +67,7 @@ struct rcpt {
 	const char *ua;
 	int json;
 	enum page_lang lang;
+	struct req *rq; /* its rq->who: the recipient once the token resolves */
 };
 
 int
@@ -94,6 +102,73 @@ rcpt_attempt(struct server *srv, const struct rcpt *x, const char *link_id, cons
 	log_event(strcmp(outcome, "ok") == 0 ? LOG_LVL_INFO : LOG_LVL_WARN, "link.attempt",
 		  "link=%s action=%s outcome=%s ip=%s", link_id ? link_id : "-", action, outcome,
 		  x->ip);
+}
+
+/*
+ * rcpt_unknown_audit - "link.unknown" for a token that names no link, in
+ * its own transaction and bounded (RCPT_UNKNOWN_PER_MIN). A failure is
+ * only logged: the answer is the same 404 either way.
+ */
+static void
+rcpt_unknown_audit(struct server *srv, const struct rcpt *x, const char *action, const char *reason)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static int64_t window;
+	static int used, dropped;
+	struct audit_actor a = x->rq->who;
+	int64_t now = util_now();
+	int record, left_out = 0;
+	json_t *d;
+
+	pthread_mutex_lock(&lock);
+	if (now - window >= 60) {
+		left_out = dropped;
+		window = now;
+		used = dropped = 0;
+	}
+	record = used < RCPT_UNKNOWN_PER_MIN;
+	if (record)
+		used++;
+	else
+		dropped++;
+	pthread_mutex_unlock(&lock);
+	if (!record)
+		return;
+	a.kind = "recipient";
+	a.name = "";
+	d = json_pack("{s:s, s:s, s:s}", "action", action, "reason", reason, "kind",
+		      x->upload ? "upload" : "download");
+	if (d != NULL && left_out > 0)
+		json_object_set_new(d, "not_recorded", json_integer(left_out));
+	if (db_audit_record(srv->db, &a, "link.unknown", "link", "", "failed", d, now) != DB_OK)
+		log_event(LOG_LVL_ERR, "audit.unrecorded", "event=link.unknown reason=%s", reason);
+}
+
+/*
+ * rcpt_link_audit - a record about the request's (known) link in its own
+ * transaction: views and refusals change nothing. Non-zero when it failed:
+ * the caller answers 503 (fail closed).
+ */
+static int
+rcpt_link_audit(struct server *srv, const struct rcpt *x, const char *event,
+		const char *object_kind, const char *object_id, const char *outcome, json_t *extra)
+{
+	json_t *d = json_pack("{s:s, s:s, s:s}", "transfer", x->link.transfer_id, "recipient",
+			      x->link.address, "link", x->link.id);
+
+	if (d == NULL || (extra != NULL && json_object_update(d, extra) != 0)) {
+		json_decref(d);
+		json_decref(extra);
+		log_event(LOG_LVL_ERR, "audit.unrecorded", "event=%s link=%s", event, x->link.id);
+		return -1;
+	}
+	json_decref(extra);
+	if (db_audit_record(srv->db, &x->rq->who, event, object_kind, object_id, outcome, d,
+			    util_now()) != DB_OK) {
+		log_event(LOG_LVL_ERR, "audit.unrecorded", "event=%s link=%s", event, x->link.id);
+		return -1;
+	}
+	return 0;
 }
 
 /* rcpt_gone - the one answer for every link that cannot be used */
@@ -157,6 +232,8 @@ rcpt_load(struct server *srv, struct MHD_Connection *c, struct rcpt *x, const ch
 	}
 	if (r != DB_OK)
 		return -1;
+	/* From here on, every record of this request names the recipient. */
+	http_actor_set(x->rq, "recipient", x->link.address);
 	if (db_transfer_sendinfo(srv->db, x->link.transfer_id, &x->si) != DB_OK ||
 	    db_transfer_get(srv->db, x->link.transfer_id, &x->t) != DB_OK ||
 	    db_user_get(srv->db, x->t.owner_id, &x->sender) != DB_OK ||
@@ -510,6 +587,9 @@ rcpt_code(struct server *srv, struct MHD_Connection *c, struct rcpt *x)
 		return http_error(c, 503, "database unavailable");
 	if (r == 1) {
 		rcpt_attempt(srv, x, x->link.id, "code", "locked");
+		if (rcpt_link_audit(srv, x, "otp.requested", "link", x->link.id, "locked",
+				    json_pack("{s:o}", "locked_until", jsonutil_time(until))) != 0)
+			return http_error(c, 503, "database unavailable");
 		if (x->json) {
 			util_time_iso(until, when);
 			return api_json(c, 429, json_pack("{s:s, s:s}", "error",
@@ -536,10 +616,15 @@ rcpt_code(struct server *srv, struct MHD_Connection *c, struct rcpt *x)
 		return http_error(c, 500, "the code mail cannot be prepared");
 	}
 	r = db_otp_issue(srv->db, x->link.id, hash, now + cf->links_otp_lifetime,
-			 cf->links_otp_per_hour, now, &m);
+			 cf->links_otp_per_hour, now, &m, &x->rq->who);
 	outbox_mail_free(&m);
 	if (r == DB_CONFLICT) {
 		rcpt_attempt(srv, x, x->link.id, "code", "rate_limited");
+		/* Refused, so nothing changed: recorded on its own. */
+		if (rcpt_link_audit(srv, x, "otp.requested", "link", x->link.id, "refused",
+				    json_pack("{s:s, s:i}", "reason", "rate_limited", "per_hour",
+					      cf->links_otp_per_hour)) != 0)
+			return http_error(c, 503, "database unavailable");
 		if (x->json)
 			return http_error(c, 429, "too many codes requested; try again in an hour");
 		return rcpt_page(c, x, 429, page_str(x->lang, PM_TOO_MANY_CODES), "error");
@@ -589,7 +674,8 @@ rcpt_verify(struct server *srv, struct MHD_Connection *c, struct req *rq, struct
 	sodium_memzero(value, sizeof(value));
 	links_secret_new(LINKS_SESSION, sid, sh);
 	r = db_link_verify(srv->db, x->link.id, otp ? ch : NULL, ok, cf->links_otp_attempts,
-			   cf->links_otp_lock, now, sh, now + cf->links_session_lifetime, &v, &left);
+			   cf->links_otp_lock, now, sh, now + cf->links_session_lifetime, &v, &left,
+			   &rq->who);
 	if (r != DB_OK) {
 		sodium_memzero(sid, sizeof(sid));
 		return http_error(c, 503, "database unavailable");
@@ -652,6 +738,17 @@ rcpt_verify(struct server *srv, struct MHD_Connection *c, struct req *rq, struct
 	return rcpt_page(c, x, 403, msg, "error");
 }
 
+/* rcpt_download_refused - "file.download_refused" with the reason */
+static int
+rcpt_download_refused(struct server *srv, const struct rcpt *x, const struct db_file *f,
+		      const char *reason)
+{
+	return rcpt_link_audit(srv, x, "file.download_refused", "file", f->id, "refused",
+			       json_pack("{s:s, s:o, s:s, s:i}", "file", f->id, "name",
+					 jsonutil_text(f->name), "reason", reason, "limit",
+					 x->si.download_limit));
+}
+
 /* rcpt_download - a verified recipient fetches one file of the transfer */
 static enum MHD_Result
 rcpt_download(struct server *srv, struct MHD_Connection *c, struct req *rq, struct rcpt *x,
@@ -673,16 +770,22 @@ rcpt_download(struct server *srv, struct MHD_Connection *c, struct req *rq, stru
 	if (f->shredded) {
 		/* Purged (or destroyed as infected): gone, like a dead link. */
 		rcpt_attempt(srv, x, x->link.id, "download", "purged");
+		if (rcpt_download_refused(srv, x, f, "purged") != 0)
+			return http_error(c, 503, "database unavailable");
 		return rcpt_gone(c, x);
 	}
 	if (!x->verified) {
 		rcpt_attempt(srv, x, x->link.id, "download", "not_verified");
+		if (rcpt_download_refused(srv, x, f, "not_verified") != 0)
+			return http_error(c, 503, "database unavailable");
 		if (x->json)
 			return http_error(c, 403, "confirm who you are first (see the link page)");
 		return rcpt_page(c, x, 403, page_str(x->lang, PM_BAD_REQUEST), "error");
 	}
 	if (left == 0) {
 		rcpt_attempt(srv, x, x->link.id, "download", "limit_reached");
+		if (rcpt_download_refused(srv, x, f, "limit_reached") != 0)
+			return http_error(c, 503, "database unavailable");
 		return rcpt_gone(c, x);
 	}
 	/* The bytes are booked in api_file_send, once the range is known. */
@@ -690,6 +793,8 @@ rcpt_download(struct server *srv, struct MHD_Connection *c, struct req *rq, stru
 	/* A HEAD sends no content: it is not a download and is not counted. */
 	if (!is_head)
 		memcpy(rq->dl.link_id, x->link.id, sizeof(rq->dl.link_id));
+	/* For the audit record of a refusal (recipient_download_reserve). */
+	memcpy(rq->dl.transfer_id, x->link.transfer_id, sizeof(rq->dl.transfer_id));
 	snprintf(rq->dl.ip, sizeof(rq->dl.ip), "%s", x->ip);
 	snprintf(rq->dl.ua, sizeof(rq->dl.ua), "%s", x->ua ? x->ua : "");
 	snprintf(who, sizeof(who), "recipient:%s", x->link.address);
@@ -707,9 +812,20 @@ recipient_download_reserve(struct server *srv, struct req *rq, uint64_t len, int
 	int r = db_download_reserve(srv->db, rq->dl.link_id, rq->dl.file_id, rq->dl.limit, size,
 				    (int64_t)len);
 
-	if (r == DB_CONFLICT)
+	if (r == DB_CONFLICT) {
 		log_event(LOG_LVL_WARN, "link.attempt", "link=%s action=download outcome=limit_reached "
 			  "ip=%s", rq->dl.link_id, rq->dl.ip);
+		/* The refusal changed nothing: recorded on its own, and a failure to is a 503. */
+		if (db_audit_record(srv->db, &rq->who, "file.download_refused", "file",
+				    rq->dl.file_id, "refused",
+				    json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:i}", "transfer",
+					      rq->dl.transfer_id, "recipient", rq->who.name, "link",
+					      rq->dl.link_id, "file", rq->dl.file_id, "reason",
+					      "limit_reached", "length", (json_int_t)len, "limit",
+					      rq->dl.limit),
+				    util_now()) != DB_OK)
+			return DB_ERROR;
+	}
 	return r;
 }
 
@@ -767,7 +883,7 @@ recipient_request_done(struct server *srv, struct req *rq, int completed)
 		db_transfer_free(&t);
 	}
 	if (db_download_record(srv->db, &d, (int64_t)rq->dl.size, have_receipt ? &receipt : NULL,
-			       &first) != DB_OK)
+			       &first, &rq->who) != DB_OK)
 		log_event(LOG_LVL_ERR, "download.unrecorded", "link=%s file=%s", d.link_id, d.file_id);
 	if (have_receipt)
 		outbox_mail_free(&receipt);
@@ -935,6 +1051,23 @@ rcpt_static(struct server *srv, struct MHD_Connection *c, const char *name)
 	return http_send(c, 200, r);
 }
 
+/*
+ * rcpt_dead_audit - a token that cannot be used: "link.unknown" (bounded)
+ * when it names no link, else "link.viewed" with the reason as outcome
+ * (expired, revoked, not_released, ...). Non-zero: a known link's record
+ * failed.
+ */
+static int
+rcpt_dead_audit(struct server *srv, const struct rcpt *x, const char *action, const char *outcome)
+{
+	if (strcmp(outcome, "unknown") == 0 || strcmp(outcome, "malformed") == 0) {
+		rcpt_unknown_audit(srv, x, action, outcome);
+		return 0;
+	}
+	return rcpt_link_audit(srv, x, "link.viewed", "link", x->link.id, outcome,
+			       json_pack("{s:s}", "action", action));
+}
+
 /* rcpt_origin_ok - a browser POST must come from our own pages */
 static int
 rcpt_origin_ok(struct server *srv, struct MHD_Connection *c)
@@ -952,7 +1085,7 @@ recipient_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, c
 	int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	int is_post = strcmp(method, "POST") == 0;
 	int is_put = strcmp(method, "PUT") == 0;
-	const char *sub, *outcome = NULL;
+	const char *sub, *outcome = NULL, *action;
 	struct rcpt x;
 	enum MHD_Result ret;
 	int r;
@@ -976,6 +1109,7 @@ recipient_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, c
 		return http_error(c, 413, "request body too large");
 
 	memset(&x, 0, sizeof(x));
+	x.rq = rq;
 	x.json = accept != NULL && strstr(accept, "application/json") != NULL;
 	x.lang = page_lang_pick(c);
 	x.ua = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "User-Agent");
@@ -986,6 +1120,7 @@ recipient_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, c
 	if ((sub ? (size_t)(sub - url) : strlen(url)) != LINKS_TOKENLEN) {
 		http_body_done(rq);
 		rcpt_attempt(srv, &x, NULL, "view", "malformed");
+		rcpt_unknown_audit(srv, &x, "view", "malformed");
 		return rcpt_gone(c, &x);
 	}
 	memcpy(x.token, url, LINKS_TOKENLEN);
@@ -1003,7 +1138,15 @@ recipient_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, c
 		rcpt_free(&x);
 		return http_error(c, 403, "cross-origin request refused");
 	}
+	if (sub[0] == '\0')
+		action = "view";
+	else if (is_post)
+		action = sub;
+	else
+		action = is_put ? "upload" : "download";
 	r = rcpt_load(srv, c, &x, &outcome);
+	if (r > 0 && rcpt_dead_audit(srv, &x, action, outcome) != 0)
+		r = -1; /* fail closed: unrecorded, it is answered as a database failure */
 	if (r != 0 && is_put) {
 		/* Refused before the body: answer when it has been read (api_upload_refuse). */
 		if (r > 0)
@@ -1021,14 +1164,16 @@ recipient_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, c
 		return http_error(c, 503, "database unavailable");
 	}
 	if (r > 0) {
-		rcpt_attempt(srv, &x, x.link.id[0] ? x.link.id : NULL,
-			     sub[0] == '\0' ? "view" : is_post ? sub : is_put ? "upload" : "download",
-			     outcome);
+		rcpt_attempt(srv, &x, x.link.id[0] ? x.link.id : NULL, action, outcome);
 		ret = rcpt_gone(c, &x);
 	} else if (sub[0] == '\0') {
 		const char *m = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "m");
 		rcpt_attempt(srv, &x, x.link.id, "view", "ok");
-		if (x.json)
+		if (rcpt_link_audit(
+			srv, &x, "link.viewed", "link", x.link.id, "ok",
+			json_pack("{s:s, s:b}", "action", "view", "verified", x.verified)) != 0)
+			ret = http_error(c, 503, "database unavailable");
+		else if (x.json)
 			ret = rcpt_json(c, &x, 200);
 		else if (m != NULL && strcmp(m, "sent") == 0) {
 			char note[200];

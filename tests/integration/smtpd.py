@@ -94,6 +94,8 @@ def main():
     ap.add_argument("--maildir", required=True)
     ap.add_argument("--reject-rcpt", metavar="SUBSTRING")
     ap.add_argument("--ready-file")
+    ap.add_argument("--max-tls", choices=("1.2", "1.3"),
+                    help="highest TLS version offered (what the client records must follow)")
     a = ap.parse_args()
 
     logging.basicConfig(level=logging.ERROR)
@@ -106,6 +108,8 @@ def main():
             ap.error("--cert and --key are needed for mode %s" % a.mode)
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        if a.max_tls == "1.2":
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
         ctx.load_cert_chain(a.cert, a.key)
     os.makedirs(a.maildir, exist_ok=True)
     handler = Handler(a.maildir, a.reject_rcpt)

@@ -58,7 +58,8 @@ assert_eq "$(mail_count)" 0 "messages accepted by a server with another name"
 okuru_stop
 ok "certificate for another host name: nothing sent"
 
-smtp_start starttls --reject-rcpt bob@
+# TLS 1.2 at most here: the audit record must name the version really negotiated.
+smtp_start starttls --reject-rcpt bob@ --max-tls 1.2
 okuru_start
 mail_wait 2
 for _ in $(seq 1 100); do
@@ -75,3 +76,19 @@ n=$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM outbox WHERE state != 'queued
 assert_eq "$n" 0 "finished messages keep no body or key"
 okuru_stop
 ok "permanent refusal: failed, the sender is mailed, the others delivered"
+
+# The audit log: each attempt recorded by the system in the outcome's transaction.
+aq() { sqlite3 -separator ' ' "$DATA/okuru.db" "$1" | tr '\n' ';'; }
+assert_eq "$(aq "SELECT count(*) >= 6, min(outcome), max(json_extract(detail, '$.next_attempt') IS NOT NULL), min(actor_kind || '/' || actor), max(json_extract(detail, '$.tls') IS NULL) FROM audit WHERE event = 'mail.deferred' AND json_extract(detail, '$.recipient') = 'bob@client.example'")" \
+	"1 deferred 1 system/okurud 1;" "bob's deferrals"
+assert_eq "$(aq "SELECT count(*) >= 2 FROM audit WHERE event = 'mail.deferred' AND json_extract(detail, '$.error') LIKE '%STARTTLS%'")" "1;" "deferred without STARTTLS, why"
+assert_eq "$(aq "SELECT count(*) > 0 FROM audit WHERE event = 'mail.deferred' AND json_extract(detail, '$.error') LIKE '%certificate%'")" "1;" "deferred for the certificate, why"
+assert_eq "$(aq "SELECT outcome, json_extract(detail, '$.code'), json_extract(detail, '$.error') LIKE '%550%', json_extract(detail, '$.kind') FROM audit WHERE event = 'mail.failed' AND json_extract(detail, '$.recipient') = 'bob@client.example'")" \
+	"failed 550 1 link;" "bob's permanent failure"
+assert_eq "$(aq "SELECT json_extract(detail, '$.kind') FROM audit WHERE event = 'mail.queued' AND json_extract(detail, '$.recipient') = 'alice@bank.example'")" \
+	"mailfail;" "the sender's notice queued with the failure"
+assert_eq "$(aq "SELECT count(*) FROM audit WHERE event = 'mail.delivered' AND json_extract(detail, '$.recipient') = 'carol@client.example' AND json_extract(detail, '$.tls') LIKE 'TLS1.2 %'")" "1;" "carol's delivery with the TLS 1.2 the server allowed"
+assert_eq "$(mail_meta "$(mail_to carol@client.example)" 'j["tls_version"]')" TLSv1.2 "the server's side of it"
+"$OKURUCTL" -c "$CONF" audit verify >/dev/null || fail "audit verify"
+ok "audit: deferrals with the reason, the permanent failure, the notice, the delivery"
+

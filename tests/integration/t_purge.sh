@@ -290,3 +290,14 @@ okuru_stop
 smtp_stop
 grep -q "event=shutdown.done status=clean" "$LOG" || fail "no clean shutdown"
 ok "scanning still works after the clock moved; SIGTERM stops the purger cleanly"
+
+# The audit log: each purge recorded by the system in the purge's transaction, with what
+# the purges row says; the records outlive the transfer's own.
+aq() { sqlite3 -separator ' ' "$DB" "$1" | tr '\n' ';'; }
+assert_eq "$(aq "SELECT count(*) FROM purges p WHERE NOT EXISTS (SELECT 1 FROM audit a WHERE a.event = 'purge.' || p.what AND a.actor_kind = 'system' AND a.actor = 'okurud' AND a.object_kind = 'transfer' AND a.object_id = p.transfer_id AND a.outcome = 'ok' AND a.at = p.at AND json_extract(a.detail, '$.transfer') = p.transfer_id AND json_extract(a.detail, '$.files') = p.files AND json_extract(a.detail, '$.bytes') = p.bytes AND json_extract(a.detail, '$.reason') = p.reason)")" \
+	"0;" "every purge recorded with files, bytes and reason"
+assert_eq "$(aq "SELECT count(*) FROM audit WHERE event LIKE 'purge.%'")" "$(aq "SELECT count(*) FROM purges")" "one record per purge"
+assert_eq "$(aq "SELECT event, json_extract(detail, '$.files'), json_extract(detail, '$.bytes') FROM audit WHERE event LIKE 'purge.%' AND json_extract(detail, '$.reason') LIKE 'expired % + retention 2 days' ORDER BY seq")" \
+	"purge.content 1 200000;purge.content 1 150000;" "content purges of A and B"
+"$OKURUCTL" -c "$CONF" audit verify >/dev/null || fail "audit verify"
+ok "audit: purges recorded with files, bytes and reason"

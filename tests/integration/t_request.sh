@@ -155,3 +155,17 @@ assert_eq "$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM files WHERE transfer
 	"files in the sent transfer"
 okuru_stop
 ok "an upload that ends after the send is refused, the sent transfer unchanged"
+
+# The audit log: the counterparty acts as a recipient once the token resolves; the
+# request's and the notice's mails are recorded as queued and delivered.
+aq() { sqlite3 -separator ' ' "$DATA/okuru.db" "$1" | tr '\n' ';'; }
+assert_eq "$(aq "SELECT event, outcome FROM audit WHERE actor_kind = 'recipient' AND actor = 'dan@client.example' AND event LIKE 'otp.%' ORDER BY seq")" \
+	"otp.requested ok;otp.verified ok;" "dan's code, by dan"
+assert_eq "$(aq "SELECT count(*) > 0 FROM audit WHERE actor = 'dan@client.example' AND event = 'link.viewed' AND outcome = 'completed'")" \
+	"1;" "dan's link after done"
+assert_eq "$(aq "SELECT json_extract(detail, '$.kind') FROM audit WHERE event = 'mail.delivered' AND json_extract(detail, '$.recipient') = 'dan@client.example' ORDER BY seq")" \
+	"request;otp;" "dan's mails delivered"
+assert_eq "$(aq "SELECT count(*) FROM audit WHERE event = 'mail.queued' AND json_extract(detail, '$.kind') = 'uploaded' AND json_extract(detail, '$.recipient') = 'alice@bank.example'")" \
+	"1;" "the requester's notice queued"
+"$OKURUCTL" -c "$CONF" audit verify >/dev/null || fail "audit verify"
+ok "audit: the counterparty's code and link use, the request's mails"

@@ -136,3 +136,20 @@ api "$tok" GET "/api/v1/transfers/$tid/files/$id_q" >/dev/null
 assert_eq "$(status)" 409 "quarantined download"
 ok "quarantine keeps the infected file encrypted and blocked"
 okuru_stop
+
+# The audit log: every verdict as file.scanned by the system (outcome the verdict), and
+# file.shredded when an infected file's key was erased (not under quarantine).
+aq() { sqlite3 -separator ' ' "$DATA/okuru.db" "$1" | tr '\n' ';'; }
+assert_eq "$(aq "SELECT count(*) FROM scans s WHERE NOT EXISTS (SELECT 1 FROM audit a WHERE a.event = 'file.scanned' AND a.object_kind = 'file' AND a.object_id = s.file_id AND a.outcome = s.verdict AND a.actor_kind = 'system' AND json_extract(a.detail, '$.engine') = s.engine AND json_extract(a.detail, '$.db_version') = s.db_version AND json_extract(a.detail, '$.ms') = s.ms AND json_extract(a.detail, '$.transfer') IS NOT NULL)")" \
+	"0;" "every scan recorded with engine, signature version and time"
+assert_eq "$(aq "SELECT count(*) FROM audit WHERE event = 'file.scanned'")" "$(aq "SELECT count(*) FROM scans")" "one record per scan"
+assert_eq "$(aq "SELECT outcome, json_extract(detail, '$.signature') LIKE 'Okuru.Test.EICAR%' FROM audit WHERE event = 'file.scanned' AND json_extract(detail, '$.name') = 'eicar.com'")" \
+	"infected 1;" "EICAR's verdict and signature"
+assert_eq "$(aq "SELECT outcome, json_extract(detail, '$.reason'), json_extract(detail, '$.detail') FROM audit WHERE event = 'file.scanned' AND json_extract(detail, '$.name') = 'locked.zip'")" \
+	"unscannable encrypted Heuristics.Encrypted.Zip;" "the password ZIP's verdict"
+assert_eq "$(aq "SELECT outcome, json_extract(detail, '$.type') != '' FROM audit WHERE event = 'file.scanned' AND json_extract(detail, '$.name') = 'clean.bin'")" \
+	"clean 1;" "the clean file's verdict and type"
+assert_eq "$(aq "SELECT json_extract(detail, '$.name') FROM audit WHERE event = 'file.shredded' AND actor_kind = 'system' ORDER BY seq")" \
+	"eicar.com;one.zip;three.zip;archive.tgz;marker.bin;deep.zip;" "infected files shredded (not the quarantined one)"
+"$OKURUCTL" -c "$CONF" audit verify >/dev/null || fail "audit verify"
+ok "audit: every verdict recorded, infected content's shredding recorded"

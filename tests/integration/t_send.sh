@@ -242,6 +242,49 @@ fi
 okuru_stop
 ok "revocation, ownership, attempts recorded, sent mail bodies erased"
 
+# The audit log (issue #6): what recipients did, as the recipient; every mail queued and
+# delivered, by the system, with the TLS that carried it; never a code or a token.
+aq() { sqlite3 -separator ' ' "$DATA/okuru.db" "$1" | tr '\n' ';'; }
+assert_eq "$(aq "SELECT event, actor_kind, actor, ip, outcome, json_extract(detail, '$.transfer') IS NOT NULL FROM audit WHERE json_extract(detail, '$.recipient') = 'bob@client.example' AND event IN ('otp.requested', 'otp.verified', 'otp.failed') ORDER BY seq")" \
+	"otp.requested recipient bob@client.example 127.0.0.1 ok 1;otp.failed recipient bob@client.example 127.0.0.1 failed 1;otp.verified recipient bob@client.example 127.0.0.1 ok 1;otp.failed recipient bob@client.example 127.0.0.1 no_code 1;" \
+	"bob's code: requested, one wrong, verified, reused"
+assert_eq "$(aq "SELECT json_extract(detail, '$.attempts_left') FROM audit WHERE event = 'otp.failed' AND outcome = 'failed' AND json_extract(detail, '$.recipient') = 'bob@client.example'")" "4;" "attempts left recorded"
+assert_eq "$(aq "SELECT outcome, json_extract(detail, '$.range_start'), json_extract(detail, '$.length'), json_extract(detail, '$.bytes'), json_extract(detail, '$.complete'), json_extract(detail, '$.name'), actor FROM audit WHERE event = 'file.downloaded' AND json_extract(detail, '$.recipient') = 'bob@client.example' ORDER BY seq")" \
+	"ok 0 100000 100000 1 a.bin bob@client.example;ok 100000 200000 200000 1 a.bin bob@client.example;ok 5000 1000 1000 1 a.bin bob@client.example;ok 0 300000 300000 1 a.bin bob@client.example;" \
+	"bob's four responses"
+assert_eq "$(aq "SELECT outcome, json_extract(detail, '$.reason') FROM audit WHERE event = 'file.download_refused' AND actor = 'bob@client.example'")" "refused not_verified;" "bob before verification"
+assert_eq "$(aq "SELECT count(*) FROM audit WHERE event = 'link.viewed' AND outcome = 'ok' AND actor = 'bob@client.example' AND actor_kind = 'recipient'")" "4;" "bob's page views"
+# Over the limit the whole link is used up: a link.viewed "exhausted" for the download and the page.
+assert_eq "$(aq "SELECT outcome, json_extract(detail, '$.action') FROM audit WHERE event = 'link.viewed' AND outcome != 'ok' AND actor = 'bob@client.example' ORDER BY seq")" "exhausted download;exhausted view;" "bob's used-up link"
+assert_eq "$(aq "SELECT event, outcome, json_extract(detail, '$.attempts_left') FROM audit WHERE actor = 'carol@client.example' AND event LIKE 'otp.%' ORDER BY seq")" \
+	"otp.requested ok ;otp.failed failed 4;otp.failed failed 3;otp.failed failed 2;otp.failed failed 1;otp.locked locked ;otp.failed locked ;otp.requested locked ;" \
+	"carol's codes: four wrong, locked, then refused while locked"
+assert_eq "$(aq "SELECT outcome FROM audit WHERE event = 'link.viewed' AND actor = 'carol@client.example' AND outcome != 'ok'")" "revoked;" "carol's revoked link"
+assert_eq "$(aq "SELECT event, outcome FROM audit WHERE actor = 'erin@client.example' AND event NOT IN ('link.viewed') ORDER BY seq")" \
+	"passphrase.failed failed;passphrase.verified ok;" "erin's passphrase"
+assert_eq "$(aq "SELECT outcome FROM audit WHERE event = 'link.viewed' AND actor = 'erin@client.example' AND outcome != 'ok'")" "expired;" "erin's expired link"
+assert_eq "$(aq "SELECT actor_kind, actor = '', outcome, json_extract(detail, '$.reason') FROM audit WHERE event = 'link.unknown' ORDER BY seq")" \
+	"recipient 1 failed unknown;recipient 1 failed malformed;" "tampered and malformed tokens"
+# Mail: each queued in its cause's transaction and delivered, by the system.
+assert_eq "$(aq "SELECT event, actor_kind, actor, json_extract(detail, '$.kind') FROM audit WHERE event LIKE 'mail.%' AND json_extract(detail, '$.recipient') = 'bob@client.example' ORDER BY seq")" \
+	"mail.queued system okurud link;mail.delivered system okurud link;mail.queued system okurud otp;mail.delivered system okurud otp;" \
+	"bob's mails queued and delivered"
+assert_eq "$(aq "SELECT count(*) FROM outbox o WHERE NOT EXISTS (SELECT 1 FROM audit a WHERE a.event = 'mail.queued' AND a.object_id = CAST(o.id AS TEXT) AND json_extract(a.detail, '$.message_id') = o.message_id)")" "0;" "every queued mail recorded"
+assert_eq "$(aq "SELECT count(*) FROM outbox o WHERE o.state = 'sent' AND NOT EXISTS (SELECT 1 FROM audit a WHERE a.event = 'mail.delivered' AND a.object_id = CAST(o.id AS TEXT) AND json_extract(a.detail, '$.tls') = o.tls AND json_extract(a.detail, '$.code') = 250)")" "0;" "every delivery recorded with its code and TLS"
+tv=$(mail_meta "$mb" 'j["tls_version"]')
+assert_eq "$(aq "SELECT DISTINCT substr(json_extract(detail, '$.tls'), 1, 6) FROM audit WHERE event = 'mail.delivered'")" "${tv/v/};" "the TLS version the SMTP server negotiated"
+cs=$(mail_meta "$mb" 'j["cipher"]')
+c=$(aq "SELECT json_extract(detail, '$.tls') FROM audit WHERE event = 'mail.delivered' AND json_extract(detail, '$.kind') = 'link' AND json_extract(detail, '$.recipient') = 'bob@client.example'")
+c=${c%;}
+c=${c#* }
+assert_contains "$cs" "${c//-/_}" "the cipher the SMTP server negotiated ($cs)"
+sqlite3 "$DATA/okuru.db" ".dump audit" >"$T/audit.sql"
+for secret in "$code" "$code_c" "$tb" "correct horse"; do
+	if grep -qF -- "$secret" "$T/audit.sql"; then fail "a secret is in the audit log"; fi
+done
+"$OKURUCTL" -c "$CONF" audit verify >/dev/null || fail "audit verify"
+ok "audit: views, codes, passphrases, downloads, refusals, unknown tokens, mail with its TLS"
+
 # Parallel and out-of-order requests: the limit holds, a complete fetch counts.
 okuru_start
 tid6=$(new_transfer "$tok")
@@ -301,6 +344,8 @@ conf_set - policy "\"$T/none.policy\""
 okuru_start
 tid5=$(new_transfer "$tok")
 upload_clean "$tok" "$tid5" d.bin "$T/a.bin" >/dev/null
+head -c 8000000 /dev/urandom >"$T/big.bin"
+upload_clean "$tok" "$tid5" e.bin "$T/big.bin" >/dev/null
 n=$(mail_count)
 send "$tid5" '{"recipients":["frank@client.example"],"verification":"none"}'
 assert_eq "$(status)" 200 "send without verification when allowed"
@@ -311,5 +356,17 @@ assert_eq "$(json 'j["verified"]')" True "no verification needed"
 rcpt frank GET "$link_f/files/$(json 'j["files"][0]["id"]')"
 assert_eq "$(status)" 200 "download without verification"
 assert_eq "$(sha "$T/body")" "$(sha "$T/a.bin")" "hash without verification"
+# A download the client abandons: recorded as partial, with the bytes that went out.
+rjson frank GET "$link_f"
+fe=$(json '[f["id"] for f in j["files"] if f["name"] == "e.bin"][0]')
+rcpt frank GET "$link_f/files/$fe" --limit-rate 100k --max-time 1
+sleep 1
 okuru_stop
 ok "verification none works only where the policy allows it"
+# Six parallel requests with limit 1: one response, five refusals, each recorded (as
+# file.download_refused, or link.viewed "exhausted" once the one download completed).
+assert_eq "$(aq "SELECT count(*) FROM audit WHERE event = 'file.downloaded' AND actor = 'gina@client.example'")" "1;" "gina: one response of six"
+assert_eq "$(aq "SELECT count(*), min(json_extract(detail, '$.transfer') IS NOT NULL) FROM audit WHERE actor = 'gina@client.example' AND (event = 'file.download_refused' OR (event = 'link.viewed' AND outcome = 'exhausted' AND json_extract(detail, '$.action') = 'download'))")" "5 1;" "gina: five refused (by the limit, or the link used up)"
+assert_eq "$(aq "SELECT outcome, json_extract(detail, '$.complete'), json_extract(detail, '$.length'), json_extract(detail, '$.bytes') < 8000000 FROM audit WHERE event = 'file.downloaded' AND actor = 'frank@client.example' AND json_extract(detail, '$.name') = 'e.bin'")" \
+	"partial 0 8000000 1;" "an abandoned download is recorded as partial"
+"$OKURUCTL" -c "$CONF" audit verify >/dev/null || fail "audit verify at the end"

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit.h"
 #include "db.h"
 #include "retention.h"
 #include "tmpdir.h"
@@ -361,7 +362,8 @@ test_db_purge(void **state)
 	assert_true(c.held[0]);
 	assert_string_equal(c.reason[0], "case 17");
 	assert_int_equal(due(x, T0 + 3 * DAY, 0).n, 0);
-	assert_int_equal(db_purge_content(x->db, TID, &pol, T0 + 3 * DAY, &pg), DB_CONFLICT);
+	assert_int_equal(db_purge_content(x->db, TID, &pol, T0 + 3 * DAY, &pg, &audit_system),
+			 DB_CONFLICT);
 	assert_string_equal(pg.blocked, "legal hold");
 	assert_int_equal(raw_int(x, "SELECT length(wrapped_key) FROM files WHERE id = '" FID "'"),
 			 KEYS_WRAPPEDBYTES);
@@ -370,8 +372,10 @@ test_db_purge(void **state)
 	assert_int_equal(raw_int(x, "SELECT lifted_at FROM legal_holds"), T0 + DAY);
 
 	/* Not due yet: nothing happens. Then the content goes, in one commit. */
-	assert_int_equal(db_purge_content(x->db, TID, &pol, T0 + DAY, &pg), DB_NOTFOUND);
-	assert_int_equal(db_purge_content(x->db, TID, &pol, T0 + 3 * DAY, &pg), DB_OK);
+	assert_int_equal(db_purge_content(x->db, TID, &pol, T0 + DAY, &pg, &audit_system),
+			 DB_NOTFOUND);
+	assert_int_equal(db_purge_content(x->db, TID, &pol, T0 + 3 * DAY, &pg, &audit_system),
+			 DB_OK);
 	assert_int_equal(pg.files, 1);
 	assert_int_equal(pg.bytes, 1234);
 	assert_string_equal(pg.reason, "expired 2026-12-01T10:00:00Z + retention 2 days");
@@ -387,18 +391,22 @@ test_db_purge(void **state)
 	assert_int_equal(raw_int(x, "SELECT count(*) FROM purges WHERE what = 'content' AND "
 				    "files = 1 AND bytes = 1234"),
 			 1);
-	assert_int_equal(db_purge_content(x->db, TID, &pol, T0 + 4 * DAY, &pg), DB_NOTFOUND);
+	assert_int_equal(db_purge_content(x->db, TID, &pol, T0 + 4 * DAY, &pg, &audit_system),
+			 DB_NOTFOUND);
 	assert_int_equal(due(x, T0 + 4 * DAY, 1).n, 0);
 
 	/* Records: not before metadata retention, not while a blob waits for removal. */
-	assert_int_equal(db_purge_metadata(x->db, TID, &pol, T0 + 364 * DAY, &pg), DB_NOTFOUND);
+	assert_int_equal(db_purge_metadata(x->db, TID, &pol, T0 + 364 * DAY, &pg, &audit_system),
+			 DB_NOTFOUND);
 	assert_int_equal(due(x, T0 + 365 * DAY, 1).n, 1);
-	assert_int_equal(db_purge_metadata(x->db, TID, &pol, T0 + 365 * DAY, &pg), DB_CONFLICT);
+	assert_int_equal(db_purge_metadata(x->db, TID, &pol, T0 + 365 * DAY, &pg, &audit_system),
+			 DB_CONFLICT);
 	assert_int_equal(db_purge_pending(x->db, NULL, 10, pending_cb, pending), DB_OK);
 	assert_string_equal(pending, FID);
 	assert_int_equal(db_purge_blob_done(x->db, FID), DB_OK);
 	assert_int_equal(raw_int(x, "SELECT count(*) FROM files WHERE state = 'purged'"), 1);
-	assert_int_equal(db_purge_metadata(x->db, TID, &pol, T0 + 365 * DAY, &pg), DB_OK);
+	assert_int_equal(db_purge_metadata(x->db, TID, &pol, T0 + 365 * DAY, &pg, &audit_system),
+			 DB_OK);
 	assert_string_equal(pg.reason,
 			    "expired 2026-12-01T10:00:00Z + metadata retention 365 days");
 	for (const char *const *q =
@@ -435,8 +443,10 @@ test_db_draft(void **state)
 	make_transfer(x, TID, FID, "draft");
 	raw(x, "UPDATE transfers SET expires_at = 0, retention_days = -1");
 	/* created T0 - 10 days, + 14 (max expiry), + 30 (policy default retention) */
-	assert_int_equal(db_purge_content(x->db, TID, &pol, T0 + 34 * DAY - 1, &pg), DB_NOTFOUND);
-	assert_int_equal(db_purge_content(x->db, TID, &pol, T0 + 34 * DAY, &pg), DB_OK);
+	assert_int_equal(db_purge_content(x->db, TID, &pol, T0 + 34 * DAY - 1, &pg, &audit_system),
+			 DB_NOTFOUND);
+	assert_int_equal(db_purge_content(x->db, TID, &pol, T0 + 34 * DAY, &pg, &audit_system),
+			 DB_OK);
 	assert_string_equal(pg.reason, "draft abandoned 2026-12-05T10:00:00Z + retention 30 days "
 				       "(policy default)");
 	memset(&f, 0, sizeof(f));
