@@ -179,6 +179,17 @@ set -e
 assert_eq "$rc1" 1 "okuructl lift without a hold"
 ok "okuructl hold place/lift/list, for admins and auditors"
 
+# The audit log: each hold placed or lifted, by the API user or okuructl's OS
+# user, with its reason and the user it is in the name of; refusals change nothing.
+assert_eq "$(arec "$tB" | grep '^hold\.')" "hold.placed|user|audrey|ok|" "audit: the API hold"
+assert_eq "$(adet hold.placed "$tB" 'd["reason"], d["by"]')" "('$reasonB', 'audrey')" "hold.placed detail"
+assert_eq "$(arec "$tD" | grep '^hold\.')" "hold.placed|admin-cli|$(id -un)|ok|
+hold.lifted|admin-cli|$(id -un)|ok|" "audit: okuructl's hold and lift"
+assert_eq "$(adet hold.placed "$tD" 'd["reason"], d["by"]')" "('Audit request 7', 'adam')" "okuructl hold detail"
+assert_eq "$(adet hold.lifted "$tD" 'd["reason"], d["by"]')" "('request answered', 'audrey')" "okuructl lift detail"
+"$OKURUCTL" -c "$CONF" audit verify >/dev/null || fail "audit verify"
+ok "audit: holds placed and lifted over the API and by okuructl"
+
 # Past expiry, before expiry + retention: nothing is purged.
 clock +2d
 runs_after_move
@@ -290,3 +301,4 @@ okuru_stop
 smtp_stop
 grep -q "event=shutdown.done status=clean" "$LOG" || fail "no clean shutdown"
 ok "scanning still works after the clock moved; SIGTERM stops the purger cleanly"
+"$OKURUCTL" -c "$CONF" audit verify >/dev/null || fail "audit verify at the end"
