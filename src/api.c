@@ -1261,13 +1261,13 @@ api_download_done(struct server *srv, struct req *rq, int completed)
 {
 	uint64_t bytes = rq->dl.bytes < rq->dl.len ? rq->dl.bytes : rq->dl.len;
 	int complete = completed && rq->dl.bytes >= rq->dl.len;
-	json_t *d = json_pack("{s:s, s:I, s:I, s:I, s:b}", "transfer", rq->dl.transfer_id,
-			      "bytes", (json_int_t)bytes, "range_start", (json_int_t)rq->dl.start,
-			      "length", (json_int_t)rq->dl.len, "complete", complete);
+	json_t *d = json_pack("{s:s, s:I, s:I, s:I, s:b}", "transfer", rq->dl.transfer_id, "bytes",
+			      (json_int_t)bytes, "range_start", (json_int_t)rq->dl.start, "length",
+			      (json_int_t)rq->dl.len, "complete", complete);
 
-	if (d == NULL || db_audit_record(srv->db, &rq->who, "file.downloaded", "file",
-					 rq->dl.file_id, complete ? "ok" : "partial", d,
-					 util_now()) != DB_OK)
+	if (d == NULL ||
+	    db_audit_record(srv->db, &rq->who, "file.downloaded", "file", rq->dl.file_id,
+			    complete ? "ok" : "partial", d, util_now()) != DB_OK)
 		log_event(LOG_LVL_ERR, "audit.record_failed", "event=file.downloaded file=%s",
 			  rq->dl.file_id);
 }

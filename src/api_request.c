@@ -133,9 +133,9 @@ api_request_create(struct server *srv, struct MHD_Connection *c, struct req *rq)
 				json_decref(dd);
 				dd = NULL;
 			}
-			if (dd == NULL || db_audit_record(srv->db, &rq->who, "policy.decided",
-							  "request", "", "denied", dd,
-							  util_now()) != DB_OK) {
+			if (dd == NULL ||
+			    db_audit_record(srv->db, &rq->who, "policy.decided", "request", "",
+					    "denied", dd, util_now()) != DB_OK) {
 				json_decref(pj);
 				json_decref(in);
 				free(ptext);

@@ -306,7 +306,8 @@ api_policy_refuse(struct server *srv, struct MHD_Connection *c, struct req *rq, 
 	char *text = json_dumps(pj, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_t *o;
 
-	if (text == NULL || db_transfer_refused(srv->db, tid, text, util_now(), &rq->who) != DB_OK) {
+	if (text == NULL ||
+	    db_transfer_refused(srv->db, tid, text, util_now(), &rq->who) != DB_OK) {
 		free(text);
 		json_decref(pj);
 		return http_error(c, 503, "database unavailable");
@@ -394,8 +395,8 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 	if (db_file_list(srv->db, tid, api_files_list_cb, &ft) != DB_OK || ft.failed ||
 	    ft.text == NULL) {
 		ret = ft.text == NULL && !ft.failed
-			      ? api_send_conflict(srv, c, rq, tid, "the transfer has no files")
-			      : http_error(c, 503, "database unavailable");
+			  ? api_send_conflict(srv, c, rq, tid, "the transfer has no files")
+			  : http_error(c, 503, "database unavailable");
 		goto out;
 	}
 
@@ -425,8 +426,9 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 	    approval_ask_prepare(srv, &ask, &t, r.message ? r.message : t.message, &owner,
 				 &rq->user, &d, r.addr, r.naddr, ft.text, ft.html,
 				 why, sizeof(why), now) != 0) {
-		ret = ask.failed ? http_error(c, 503, "the approval request cannot be prepared "
-						      "(see the server log)")
+		ret = ask.failed ? http_error(c, 503,
+					      "the approval request cannot be prepared "
+					      "(see the server log)")
 				 : api_send_conflict(srv, c, rq, tid, why);
 		goto out;
 	}
@@ -510,7 +512,8 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 				      sizeof(why));
 	}
 	if (rc == DB_CONFLICT || rc == DB_NOTFOUND) {
-		ret = api_send_conflict(srv, c, rq, tid, why[0] ? why : "the transfer cannot be sent");
+		ret = api_send_conflict(srv, c, rq, tid,
+					why[0] ? why : "the transfer cannot be sent");
 		goto out;
 	}
 	if (rc != DB_OK) {

@@ -400,10 +400,10 @@ int db_purge_metadata(struct db *db, const char *tid, const struct retention_pol
 		      int64_t now, struct db_purge *pg);
 int db_purge_pending(struct db *db, const char *tid, int limit, db_id_cb cb, void *arg);
 int db_purge_blob_done(struct db *db, const char *file_id);
-int db_hold_place(struct db *db, const char *tid, int64_t user_id, const char *reason,
-		  int64_t now, const struct audit_actor *who);
-int db_hold_lift(struct db *db, const char *tid, int64_t user_id, const char *reason,
-		 int64_t now, const struct audit_actor *who);
+int db_hold_place(struct db *db, const char *tid, int64_t user_id, const char *reason, int64_t now,
+		  const struct audit_actor *who);
+int db_hold_lift(struct db *db, const char *tid, int64_t user_id, const char *reason, int64_t now,
+		 const struct audit_actor *who);
 int db_hold_list(struct db *db, const char *tid, db_hold_cb cb, void *arg);
 
 /* ---- the audit log (db_audit.c; the hashing is in audit.c) ---- */

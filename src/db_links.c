@@ -99,7 +99,7 @@ db_send_audit_locked(struct db *db, const struct db_send *s, const struct db_lin
 		return DB_ERROR;
 	}
 	r = db_record_locked(db, who, "transfer.sent", "transfer", s->transfer_id, "ok", d,
-				   s->sent_at);
+			     s->sent_at);
 	for (size_t i = 0; r == DB_OK && i < nlinks; i++) {
 		d = json_pack("{s:s, s:s, s:s, s:I}", "transfer", s->transfer_id, "recipient",
 			      links[i].address, "link", links[i].id, "expires_at",
@@ -191,9 +191,9 @@ db_link_insert_locked(struct db *db, const struct db_link *l)
  * and the links.
  */
 int
-db_transfer_send(struct db *db, const struct db_send *s, const struct db_link *links,
-		 size_t nlinks, const struct db_mail *mails, size_t nmails,
-		 const struct audit_actor *who, char *why, size_t whylen)
+db_transfer_send(struct db *db, const struct db_send *s, const struct db_link *links, size_t nlinks,
+		 const struct db_mail *mails, size_t nmails, const struct audit_actor *who,
+		 char *why, size_t whylen)
 {
 	sqlite3_stmt *st;
 	int64_t nfiles = 0, unclean = 0;
@@ -341,12 +341,11 @@ db_transfer_refused(struct db *db, const char *transfer_id, const char *policy, 
 		/* The refusal's outcome and reason are the decision's (denied or blocked). */
 		pj = json_loads(policy, 0, NULL);
 		o = json_string_value(json_object_get(pj, "outcome"));
-		r = o == NULL ? DB_ERROR
-			      : db_record_locked(db, who, "transfer.send_refused", "transfer",
-						 transfer_id, o,
-						 json_pack("{s:O}", "reason",
-							   json_object_get(pj, "reason")),
-						 now);
+		r = o == NULL
+			? DB_ERROR
+			: db_record_locked(
+			      db, who, "transfer.send_refused", "transfer", transfer_id, o,
+			      json_pack("{s:O}", "reason", json_object_get(pj, "reason")), now);
 		json_decref(pj); /* after the record: o points into it */
 	}
 	return db_finish_locked(db, r);
@@ -442,8 +441,8 @@ db_transfer_revoke(struct db *db, const char *transfer_id, int *recalled,
 		r = db_transfer_links_end_locked(db, transfer_id, now, &ended);
 	if (r == DB_OK)
 		r = db_record_locked(db, who, rec ? "transfer.recalled" : "transfer.revoked",
-					   "transfer", transfer_id, "ok",
-					   json_pack("{s:i}", "links_ended", ended), now);
+				     "transfer", transfer_id, "ok",
+				     json_pack("{s:i}", "links_ended", ended), now);
 	return db_finish_locked(db, r);
 }
 
@@ -480,11 +479,10 @@ db_transfer_extend(struct db *db, const char *transfer_id, int64_t expires_at,
 		r = db_step_done(db, st);
 	}
 	if (r == DB_OK)
-		r = db_record_locked(db, who, "transfer.extended", "transfer", transfer_id,
-					   "ok", json_pack("{s:I, s:I}", "old_expires_at",
-							   (json_int_t)old, "expires_at",
-							   (json_int_t)expires_at),
-					   util_now());
+		r = db_record_locked(db, who, "transfer.extended", "transfer", transfer_id, "ok",
+				     json_pack("{s:I, s:I}", "old_expires_at", (json_int_t)old,
+					       "expires_at", (json_int_t)expires_at),
+				     util_now());
 	return db_finish_locked(db, r);
 }
 
@@ -521,12 +519,11 @@ db_request_create(struct db *db, const struct db_transfer *t, const struct db_li
 		r = db_policy_decided_locked(db, who, t->id, policy, "request", t->created);
 	if (r == DB_OK)
 		r = db_record_locked(db, who, "request.created", "transfer", t->id, "ok",
-					   json_pack("{s:s, s:s, s:I, s:i, s:I}", "recipient",
-						     l->address, "link", l->id, "expires_at",
-						     (json_int_t)l->expires_at, "max_files",
-						     l->max_files, "max_bytes",
-						     (json_int_t)l->max_bytes),
-					   t->created);
+				     json_pack("{s:s, s:s, s:I, s:i, s:I}", "recipient", l->address,
+					       "link", l->id, "expires_at",
+					       (json_int_t)l->expires_at, "max_files", l->max_files,
+					       "max_bytes", (json_int_t)l->max_bytes),
+				     t->created);
 	return db_finish_locked(db, r);
 }
 
@@ -688,10 +685,9 @@ db_link_revoke(struct db *db, const char *transfer_id, const char *link_id, int6
 		r = db_text_locked(db, "SELECT address FROM links WHERE id = ?1", link_id, NULL,
 				   addr, sizeof(addr));
 	if (r == DB_OK)
-		r = db_record_locked(db, who, "link.revoked", "link", link_id, "ok",
-					   json_pack("{s:s, s:s}", "transfer", transfer_id,
-						     "recipient", addr),
-					   now);
+		r = db_record_locked(
+		    db, who, "link.revoked", "link", link_id, "ok",
+		    json_pack("{s:s, s:s}", "transfer", transfer_id, "recipient", addr), now);
 	return db_finish_locked(db, r);
 }
 

@@ -339,10 +339,9 @@ db_vote(struct db *db, const char *transfer_id, int64_t approver_id, int approve
 		return db_finish_locked(db, r);
 	/* The vote is the approvals row; the approver is the record's actor. */
 	snprintf(vote_id, sizeof(vote_id), "%lld", (long long)sqlite3_last_insert_rowid(db->h));
-	r = db_record_locked(db, who, approve ? "approval.approved" : "approval.rejected",
-			     "approval", vote_id, "ok",
-			     json_pack("{s:s, s:s}", "transfer", transfer_id, "comment", comment),
-			     now);
+	r = db_record_locked(
+	    db, who, approve ? "approval.approved" : "approval.rejected", "approval", vote_id, "ok",
+	    json_pack("{s:s, s:s}", "transfer", transfer_id, "comment", comment), now);
 	if (r != DB_OK)
 		return db_finish_locked(db, r);
 	if (!approve) {
@@ -369,12 +368,12 @@ db_vote(struct db *db, const char *transfer_id, int64_t approver_id, int approve
 			r = db_int_locked(db, "SELECT expires_at FROM transfers WHERE id = ?1",
 					  transfer_id, 0, &expires);
 		if (r == DB_OK)
-			r = db_record_locked(db, who, "transfer.approved", "transfer", transfer_id,
-					     "ok", json_pack("{s:I, s:I, s:I}", "approvals",
-							     (json_int_t)approves, "release_at",
-							     (json_int_t)release, "expires_at",
-							     (json_int_t)expires),
-					     now);
+			r = db_record_locked(
+			    db, who, "transfer.approved", "transfer", transfer_id, "ok",
+			    json_pack("{s:I, s:I, s:I}", "approvals", (json_int_t)approves,
+				      "release_at", (json_int_t)release, "expires_at",
+				      (json_int_t)expires),
+			    now);
 		if (r == DB_OK && notify_approve != NULL)
 			r = db_mail_insert_locked(db, notify_approve, now);
 	}

@@ -353,10 +353,11 @@ test_db_purge(void **state)
 
 	/* A hold: listed as held, skipped by the purger's query, and it wins. */
 	assert_int_equal(db_hold_place(x->db, TID, x->admin, "case 17", T0, &audit_system), DB_OK);
-	assert_int_equal(db_hold_place(x->db, TID, x->admin, "again", T0, &audit_system), DB_CONFLICT);
-	assert_int_equal(
-	    db_hold_place(x->db, "99999999999999999999999999999999", x->admin, "r", T0, &audit_system),
-	    DB_NOTFOUND);
+	assert_int_equal(db_hold_place(x->db, TID, x->admin, "again", T0, &audit_system),
+			 DB_CONFLICT);
+	assert_int_equal(db_hold_place(x->db, "99999999999999999999999999999999", x->admin, "r", T0,
+				       &audit_system),
+			 DB_NOTFOUND);
 	c = due(x, T0 + 3 * DAY, 1);
 	assert_int_equal(c.n, 1);
 	assert_true(c.held[0]);
@@ -366,8 +367,10 @@ test_db_purge(void **state)
 	assert_string_equal(pg.blocked, "legal hold");
 	assert_int_equal(raw_int(x, "SELECT length(wrapped_key) FROM files WHERE id = '" FID "'"),
 			 KEYS_WRAPPEDBYTES);
-	assert_int_equal(db_hold_lift(x->db, TID, x->admin, "case closed", T0 + DAY, &audit_system), DB_OK);
-	assert_int_equal(db_hold_lift(x->db, TID, x->admin, "again", T0 + DAY, &audit_system), DB_CONFLICT);
+	assert_int_equal(db_hold_lift(x->db, TID, x->admin, "case closed", T0 + DAY, &audit_system),
+			 DB_OK);
+	assert_int_equal(db_hold_lift(x->db, TID, x->admin, "again", T0 + DAY, &audit_system),
+			 DB_CONFLICT);
 	assert_int_equal(raw_int(x, "SELECT lifted_at FROM legal_holds"), T0 + DAY);
 
 	/* Not due yet: nothing happens. Then the content goes, in one commit. */
@@ -421,7 +424,8 @@ test_db_purge(void **state)
 	/* The pending transfer is untouched. */
 	assert_int_equal(raw_int(x, "SELECT count(*) FROM files WHERE transfer_id = '" TID2 "'"),
 			 1);
-	assert_int_equal(db_hold_lift(x->db, TID, x->admin, "gone", T0, &audit_system), DB_NOTFOUND);
+	assert_int_equal(db_hold_lift(x->db, TID, x->admin, "gone", T0, &audit_system),
+			 DB_NOTFOUND);
 }
 
 /* An abandoned draft's content goes, and it takes no more files afterwards. */
@@ -445,7 +449,8 @@ test_db_draft(void **state)
 	snprintf(f.transfer_id, sizeof(f.transfer_id), "%s", TID);
 	snprintf(f.name, sizeof(f.name), "b.bin");
 	snprintf(f.state, sizeof(f.state), "uploaded");
-	assert_int_equal(db_file_insert(x->db, &f, 10, 0, &audit_system, why, sizeof(why)), DB_CONFLICT);
+	assert_int_equal(db_file_insert(x->db, &f, 10, 0, &audit_system, why, sizeof(why)),
+			 DB_CONFLICT);
 }
 
 int
