@@ -1248,7 +1248,11 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 	http_body_done(rq);
 	if (!is_get)
 		return api_method_not_allowed(c, "GET, HEAD, PUT");
-	return api_download(srv, c, rq, tid, rest);
+	ret = api_download(srv, c, rq, tid, rest);
+	/* A HEAD sends no content: there is no download to record (api_download_done). */
+	if (strcmp(method, "HEAD") == 0)
+		rq->dl.active = 0;
+	return ret;
 }
 
 /*

@@ -162,6 +162,8 @@ api "$tok" GET "/api/v1/transfers/$tid/files/$fid" >/dev/null
 assert_eq "$(status)" 200 "staff download"
 api "$tok" GET "/api/v1/transfers/$tid/files/$fid" -r 100-199 >/dev/null
 assert_eq "$(status)" 206 "staff range download"
+curl -sS --cacert "$DATA/tls/cert.pem" -I -H "Authorization: Bearer $tok" -o /dev/null \
+	"$URL/api/v1/transfers/$tid/files/$fid" || fail "staff HEAD" # no download: not recorded
 for _ in $(seq 1 50); do
 	n=$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM audit WHERE event = 'file.downloaded' AND actor_kind = 'user'")
 	[ "$n" -ge 2 ] && break
