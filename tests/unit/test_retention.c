@@ -358,6 +358,11 @@ test_db_purge(void **state)
 	assert_int_equal(db_hold_place(x->db, "99999999999999999999999999999999", x->admin, "r", T0,
 				       &audit_system),
 			 DB_NOTFOUND);
+	/* Recorded with the hold, once: the refused ones change nothing and leave no record. */
+	assert_int_equal(raw_int(x, "SELECT count(*) FROM audit WHERE event = 'hold.placed' AND "
+				    "object_id = '" TID "' AND json_extract(detail, '$.reason') = "
+				    "'case 17'"),
+			 1);
 	c = due(x, T0 + 3 * DAY, 1);
 	assert_int_equal(c.n, 1);
 	assert_true(c.held[0]);
@@ -372,6 +377,7 @@ test_db_purge(void **state)
 	assert_int_equal(db_hold_lift(x->db, TID, x->admin, "again", T0 + DAY, &audit_system),
 			 DB_CONFLICT);
 	assert_int_equal(raw_int(x, "SELECT lifted_at FROM legal_holds"), T0 + DAY);
+	assert_int_equal(raw_int(x, "SELECT count(*) FROM audit WHERE event = 'hold.lifted'"), 1);
 
 	/* Not due yet: nothing happens. Then the content goes, in one commit. */
 	assert_int_equal(db_purge_content(x->db, TID, &pol, T0 + DAY, &pg), DB_NOTFOUND);
