@@ -177,7 +177,7 @@ api_transfer_create(struct server *srv, struct MHD_Connection *c, struct req *rq
 	t.subject = (char *)subject;
 	t.message = (char *)message;
 	t.created = util_now();
-	r = db_transfer_create(srv->db, &t);
+	r = db_transfer_create(srv->db, &t, &rq->who);
 	json_decref(in);
 	if (r != DB_OK)
 		return http_error(c, 503, "database unavailable");
@@ -458,6 +458,29 @@ api_upload_open(struct server *srv, struct MHD_Connection *c, struct req *rq, co
 	return MHD_YES;
 }
 
+/*
+ * api_upload_refused_record - file.upload_refused for an upload refused
+ * after its body began (a limit, a name taken): nothing is stored, so the
+ * record has a transaction of its own.
+ */
+static int
+api_upload_refused_record(struct server *srv, const struct req *rq, const char *reason)
+{
+	const struct upload *up = rq->up;
+	json_t *d = json_pack("{s:s, s:s, s:I, s:s}", "transfer", up->f.transfer_id, "name",
+			      up->f.name, "received", (json_int_t)up->received, "reason", reason);
+
+	if (d != NULL && up->f.uploader[0] != '\0' &&
+	    json_object_set_new(d, "upload_link", json_string(up->f.uploader)) != 0) {
+		json_decref(d);
+		d = NULL;
+	}
+	if (d == NULL)
+		return DB_ERROR;
+	return db_audit_record(srv->db, &rq->who, "file.upload_refused", "file", up->f.id,
+			       "refused", d, util_now());
+}
+
 static enum MHD_Result
 api_upload_fail(struct req *rq, unsigned status, const char *msg)
 {
@@ -498,6 +521,8 @@ api_upload_data(struct server *srv, struct MHD_Connection *c, struct req *rq, co
 		snprintf(msg, sizeof(msg), "file too large (limit %lld bytes)", (long long)up->max);
 		log_event(LOG_LVL_INFO, "upload.refused", "transfer=%s user=%s reason=too_large",
 			  up->f.transfer_id, rq->user.name);
+		if (api_upload_refused_record(srv, rq, msg) != DB_OK)
+			return api_upload_fail(rq, 503, "database unavailable");
 		return api_upload_fail(rq, 413, msg);
 	}
 	up->received += n;
@@ -545,12 +570,13 @@ api_upload_finish(struct server *srv, struct MHD_Connection *c, struct req *rq)
 		return http_error(c, 500, "key wrapping failed");
 	}
 	sodium_memzero(up->dk, sizeof(up->dk));
-	r = db_file_insert(srv->db, &up->f, up->max_files, up->max_bytes, why, sizeof(why));
+	r = db_file_insert(srv->db, &up->f, up->max_files, up->max_bytes, &rq->who, why,
+			   sizeof(why));
 	if (r != DB_OK) {
 		/* No row, so the blob must go too; recovery would remove it anyway. */
 		blob_remove(srv->conf.storage_dir, up->f.id);
 		up->failed = 1;
-		if (r == DB_CONFLICT)
+		if (r == DB_CONFLICT && api_upload_refused_record(srv, rq, why) == DB_OK)
 			return http_error(c, 409, why);
 		return http_error(c, 503, "database unavailable");
 	}
@@ -1224,7 +1250,32 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 	http_body_done(rq);
 	if (!is_get)
 		return api_method_not_allowed(c, "GET, HEAD, PUT");
-	return api_download(srv, c, rq, tid, rest);
+	ret = api_download(srv, c, rq, tid, rest);
+	/* A HEAD sends no content: there is no download to record (api_download_done). */
+	if (strcmp(method, "HEAD") == 0)
+		rq->dl.active = 0;
+	return ret;
+}
+
+/*
+ * api_download_done - a staff download's response ended: file.downloaded,
+ * "partial" when fewer bytes than asked for went out. The response is
+ * gone, so a failed record can only be logged.
+ */
+static void
+api_download_done(struct server *srv, struct req *rq, int completed)
+{
+	uint64_t bytes = rq->dl.bytes < rq->dl.len ? rq->dl.bytes : rq->dl.len;
+	int complete = completed && rq->dl.bytes >= rq->dl.len;
+	json_t *d = json_pack("{s:s, s:I, s:I, s:I, s:b}", "transfer", rq->dl.transfer_id, "bytes",
+			      (json_int_t)bytes, "range_start", (json_int_t)rq->dl.start, "length",
+			      (json_int_t)rq->dl.len, "complete", complete);
+
+	if (d == NULL ||
+	    db_audit_record(srv->db, &rq->who, "file.downloaded", "file", rq->dl.file_id,
+			    complete ? "ok" : "partial", d, util_now()) != DB_OK)
+		log_event(LOG_LVL_ERR, "audit.record_failed", "event=file.downloaded file=%s",
+			  rq->dl.file_id);
 }
 
 /* api_request_done - free what a request held; an unfinished upload leaves nothing */
@@ -1240,4 +1291,6 @@ api_request_done(struct server *srv, struct req *rq, int completed)
 	}
 	if (rq->dl.active && rq->dl.link_id[0] != '\0')
 		recipient_request_done(srv, rq, completed);
+	else if (rq->dl.active)
+		api_download_done(srv, rq, completed);
 }

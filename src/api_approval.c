@@ -187,8 +187,8 @@ api_approval_decide(struct server *srv, struct MHD_Connection *c, struct req *rq
 					      &no_notice) == 0;
 	why[0] = '\0';
 	r = db_vote(srv->db, tid, rq->user.id, approve, comment, util_now(),
-		    have_ok ? &ok_notice : NULL, have_no ? &no_notice : NULL, &outcome, why,
-		    sizeof(why));
+		    have_ok ? &ok_notice : NULL, have_no ? &no_notice : NULL, &rq->who, &outcome,
+		    why, sizeof(why));
 	if (have_ok)
 		outbox_mail_free(&ok_notice);
 	if (have_no)

@@ -116,8 +116,8 @@ api_hold_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, co
 	r = api_transfer_load(srv, rq, tid, &t);
 	if (r == DB_OK) {
 		db_transfer_free(&t);
-		r = lift ? db_hold_lift(srv->db, tid, rq->user.id, reason, util_now())
-			 : db_hold_place(srv->db, tid, rq->user.id, reason, util_now());
+		r = lift ? db_hold_lift(srv->db, tid, rq->user.id, reason, util_now(), &rq->who)
+			 : db_hold_place(srv->db, tid, rq->user.id, reason, util_now(), &rq->who);
 	}
 	if (r == DB_OK)
 		log_event(LOG_LVL_INFO, lift ? "hold.lifted" : "hold.placed",

@@ -38,7 +38,7 @@ api_request_create(struct server *srv, struct MHD_Connection *c, struct req *rq)
 	struct db_link l;
 	struct db_mail m;
 	json_error_t jerr;
-	json_t *in, *v, *pj;
+	json_t *in, *v, *pj, *dd;
 	struct policy_decision d;
 	char *ptext;
 	int r;
@@ -125,6 +125,22 @@ api_request_create(struct server *srv, struct MHD_Connection *c, struct req *rq)
 			/* addr points into in: logged before it goes. */
 			log_event(LOG_LVL_INFO, "request.refused", "user=%s counterparty=%s "
 				  "outcome=denied rule=%s", rq->user.name, addr, d.rule[POLICY_DENY]);
+			/* No transfer exists: the record's object is the request itself. */
+			dd = policy_json_audit(ptext);
+			if (dd != NULL &&
+			    (json_object_set_new(dd, "action", json_string("request")) != 0 ||
+			     json_object_set_new(dd, "recipient", json_string(addr)) != 0)) {
+				json_decref(dd);
+				dd = NULL;
+			}
+			if (dd == NULL ||
+			    db_audit_record(srv->db, &rq->who, "policy.decided", "request", "",
+					    "denied", dd, util_now()) != DB_OK) {
+				json_decref(pj);
+				json_decref(in);
+				free(ptext);
+				return http_error(c, 503, "database unavailable");
+			}
 			json_decref(in);
 			free(ptext);
 			return api_json(c, 403, json_pack("{s:s, s:o}", "error", why, "policy", pj));
@@ -185,7 +201,7 @@ api_request_create(struct server *srv, struct MHD_Connection *c, struct req *rq)
 		return http_error(c, 500, "the request mail cannot be prepared (template error; see "
 					  "the server log)");
 	}
-	r = db_request_create(srv->db, &t, &l, &m, ptext, d.retention_days);
+	r = db_request_create(srv->db, &t, &l, &m, ptext, d.retention_days, &rq->who);
 	free(ptext);
 	outbox_mail_free(&m);
 	json_decref(in);

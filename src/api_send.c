@@ -306,7 +306,8 @@ api_policy_refuse(struct server *srv, struct MHD_Connection *c, struct req *rq, 
 	char *text = json_dumps(pj, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_t *o;
 
-	if (text == NULL || db_transfer_refused(srv->db, tid, text, util_now()) != DB_OK) {
+	if (text == NULL ||
+	    db_transfer_refused(srv->db, tid, text, util_now(), &rq->who) != DB_OK) {
 		free(text);
 		json_decref(pj);
 		return http_error(c, 503, "database unavailable");
@@ -318,6 +319,23 @@ api_policy_refuse(struct server *srv, struct MHD_Connection *c, struct req *rq, 
 	if (o == NULL)
 		return http_error(c, 500, "internal error");
 	return api_json(c, status, o);
+}
+
+/*
+ * api_send_conflict - a send refused for the transfer's state (already
+ * sent, no files, files changed meanwhile, ...): nothing changed, so
+ * transfer.send_refused has a transaction of its own.
+ */
+static enum MHD_Result
+api_send_conflict(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *tid,
+		  const char *why)
+{
+	json_t *d = json_pack("{s:s}", "reason", why);
+
+	if (d == NULL || db_audit_record(srv->db, &rq->who, "transfer.send_refused", "transfer",
+					 tid, "conflict", d, util_now()) != DB_OK)
+		return http_error(c, 503, "database unavailable");
+	return http_error(c, 409, why);
 }
 
 /* api_send - POST /api/v1/transfers/ID/send */
@@ -366,7 +384,7 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 		goto out;
 	}
 	if (strcmp(t.state, "draft") != 0) {
-		ret = http_error(c, 409, "the transfer was already sent");
+		ret = api_send_conflict(srv, c, rq, tid, "the transfer was already sent");
 		goto out;
 	}
 	/* The mail names the transfer's owner, as the page and receipts do. */
@@ -376,8 +394,9 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 	}
 	if (db_file_list(srv->db, tid, api_files_list_cb, &ft) != DB_OK || ft.failed ||
 	    ft.text == NULL) {
-		ret = ft.text == NULL && !ft.failed ? http_error(c, 409, "the transfer has no files")
-						    : http_error(c, 503, "database unavailable");
+		ret = ft.text == NULL && !ft.failed
+			  ? api_send_conflict(srv, c, rq, tid, "the transfer has no files")
+			  : http_error(c, 503, "database unavailable");
 		goto out;
 	}
 
@@ -407,9 +426,10 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 	    approval_ask_prepare(srv, &ask, &t, r.message ? r.message : t.message, &owner,
 				 &rq->user, &d, r.addr, r.naddr, ft.text, ft.html,
 				 why, sizeof(why), now) != 0) {
-		ret = ask.failed ? http_error(c, 503, "the approval request cannot be prepared "
-						      "(see the server log)")
-				 : http_error(c, 409, why);
+		ret = ask.failed ? http_error(c, 503,
+					      "the approval request cannot be prepared "
+					      "(see the server log)")
+				 : api_send_conflict(srv, c, rq, tid, why);
 		goto out;
 	}
 	fids = api_file_ids(&ft);
@@ -488,10 +508,12 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 				    .allow_unscannable = d.allow_unscannable,
 				    .allow_encrypted = d.allow_encrypted};
 		why[0] = '\0';
-		rc = db_transfer_send(srv->db, &s, links, r.naddr, mails, nmails, why, sizeof(why));
+		rc = db_transfer_send(srv->db, &s, links, r.naddr, mails, nmails, &rq->who, why,
+				      sizeof(why));
 	}
 	if (rc == DB_CONFLICT || rc == DB_NOTFOUND) {
-		ret = http_error(c, 409, why[0] ? why : "the transfer cannot be sent");
+		ret = api_send_conflict(srv, c, rq, tid,
+					why[0] ? why : "the transfer cannot be sent");
 		goto out;
 	}
 	if (rc != DB_OK) {
@@ -547,11 +569,11 @@ api_revoke(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 	if (link_id != NULL) {
 		if (!util_id_valid(link_id))
 			return http_error(c, 404, "no such recipient");
-		r = db_link_revoke(srv->db, tid, link_id, util_now());
+		r = db_link_revoke(srv->db, tid, link_id, util_now(), &rq->who);
 		if (r == DB_NOTFOUND)
 			return http_error(c, 404, "no such recipient, or already revoked");
 	} else {
-		r = db_transfer_revoke(srv->db, tid, &recalled);
+		r = db_transfer_revoke(srv->db, tid, &recalled, &rq->who);
 		if (r == DB_CONFLICT)
 			return http_error(c, 409, "the transfer has already ended (revoked, "
 						  "recalled, rejected or lapsed)");
@@ -617,7 +639,7 @@ api_extend(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 	json_decref(in);
 	if (until <= util_now())
 		return http_error(c, 400, "that expiry is already past");
-	r = db_transfer_extend(srv->db, tid, until);
+	r = db_transfer_extend(srv->db, tid, until, &rq->who);
 	if (r == DB_CONFLICT)
 		return http_error(c, 409, "only a sent, unrevoked transfer can be extended");
 	if (r != DB_OK)

@@ -12,10 +12,13 @@
 
 #include <getopt.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "audit.h"
 #include "conf.h"
 #include "ctl.h"
 #include "db.h"
@@ -175,6 +178,9 @@ ctl_hold_change(struct db *db, int lift, int argc, char **argv)
 	};
 	const char *tid = argv[2], *by = NULL, *reason = NULL;
 	struct db_user u;
+	struct audit_actor who;
+	struct passwd *pw;
+	char uid[32];
 	int ch, r;
 
 	optind = 3;
@@ -200,8 +206,12 @@ ctl_hold_change(struct db *db, int lift, int argc, char **argv)
 	if (strcmp(u.role, "admin") != 0 && strcmp(u.role, "auditor") != 0)
 		die("%s is a %s: only admins and auditors may place or lift a legal hold", u.name,
 		    u.role);
-	r = lift ? db_hold_lift(db, tid, u.id, reason, util_now())
-		 : db_hold_place(db, tid, u.id, reason, util_now());
+	/* The actor is the OS user, as in ctl_audit; --by is named in the detail. */
+	pw = getpwuid(getuid());
+	snprintf(uid, sizeof(uid), "uid:%lu", (unsigned long)getuid());
+	who = (struct audit_actor){.kind = "admin-cli", .name = pw != NULL ? pw->pw_name : uid};
+	r = lift ? db_hold_lift(db, tid, u.id, reason, util_now(), &who)
+		 : db_hold_place(db, tid, u.id, reason, util_now(), &who);
 	if (r == DB_NOTFOUND)
 		die("no such transfer: %s", tid);
 	if (r == DB_CONFLICT)

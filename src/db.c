@@ -739,27 +739,29 @@ db_token_used(struct db *db, const char *token_id, const struct audit_actor *who
 	return db_finish_locked(db, r);
 }
 
+/* db_transfer_create - a new draft, recorded as transfer.created (no subject or message) */
 int
-db_transfer_create(struct db *db, const struct db_transfer *t)
+db_transfer_create(struct db *db, const struct db_transfer *t, const struct audit_actor *who)
 {
 	sqlite3_stmt *st;
 	int r;
 
-	db_lock(db);
+	if (db_begin(db) != DB_OK)
+		return DB_ERROR;
 	st = db_prepare(db, "INSERT INTO transfers (id, owner_id, subject, message, state, created) "
 			    "VALUES (?1, ?2, ?3, ?4, 'draft', ?5)");
-	if (st == NULL) {
-		db_unlock(db);
-		return DB_ERROR;
-	}
+	if (st == NULL)
+		return db_finish_locked(db, DB_ERROR);
 	sqlite3_bind_text(st, 1, t->id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, t->owner_id);
 	sqlite3_bind_text(st, 3, t->subject ? t->subject : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, t->message ? t->message : "", -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 5, t->created);
 	r = db_step_done(db, st);
-	db_unlock(db);
-	return r;
+	if (r == DB_OK)
+		r = db_audit_record_locked(db, who, "transfer.created", "transfer", t->id, "ok",
+					   NULL, t->created);
+	return db_finish_locked(db, r);
 }
 
 int
@@ -860,6 +862,74 @@ db_int_locked(struct db *db, const char *sql, const char *p1, int64_t p2, int64_
 }
 
 /*
+ * db_text_locked - one text column from a query with text parameters ?1
+ * and, if the query has one, ?2, into OUT ("" for NULL). DB_NOTFOUND when
+ * it returns no row.
+ */
+int
+db_text_locked(struct db *db, const char *sql, const char *p1, const char *p2, char *out,
+	       size_t outlen)
+{
+	sqlite3_stmt *st = db_prepare(db, sql);
+	int r;
+
+	out[0] = '\0';
+	if (st == NULL)
+		return DB_ERROR;
+	sqlite3_bind_text(st, 1, p1, -1, SQLITE_TRANSIENT);
+	if (sqlite3_bind_parameter_count(st) > 1)
+		sqlite3_bind_text(st, 2, p2, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		db_copy_text(out, outlen, st, 0);
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? DB_OK : r == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR;
+}
+
+/*
+ * db_record_locked - db_audit_record_locked for a detail that must be
+ * there: a NULL detail (json_pack failed: no memory, or a string that is
+ * not UTF-8) fails the record, and so the change, instead of logging {}.
+ */
+int
+db_record_locked(struct db *db, const struct audit_actor *who, const char *event,
+		 const char *object_kind, const char *object_id, const char *outcome,
+		 json_t *detail, int64_t now)
+{
+	if (detail == NULL) {
+		log_event(LOG_LVL_ERR, "audit.detail_failed", "event=%s", event);
+		return DB_ERROR;
+	}
+	return db_audit_record_locked(db, who, event, object_kind, object_id, outcome, detail, now);
+}
+
+/*
+ * db_file_uploaded_locked - record file.uploaded: what was stored, and for a
+ * counterparty's upload the link and address it came through.
+ */
+static int
+db_file_uploaded_locked(struct db *db, const struct db_file *f, const struct audit_actor *who,
+			int64_t now)
+{
+	json_t *d = json_pack("{s:s, s:s, s:I, s:s}", "transfer", f->transfer_id, "name", f->name,
+			      "size", (json_int_t)f->size, "sha256", f->sha256);
+
+	if (d == NULL)
+		return DB_ERROR;
+	if (f->uploader[0] != '\0') {
+		char addr[DB_EMAILMAX + 1];
+		if (json_object_set_new(d, "upload_link", json_string(f->uploader)) != 0 ||
+		    db_text_locked(db, "SELECT address FROM links WHERE id = ?1", f->uploader, NULL,
+				   addr, sizeof(addr)) != DB_OK ||
+		    json_object_set_new(d, "recipient", json_string(addr)) != 0) {
+			json_decref(d);
+			return DB_ERROR;
+		}
+	}
+	return db_record_locked(db, who, "file.uploaded", "file", f->id, "ok", d, now);
+}
+
+/*
  * db_file_insert - add a stored file, in one transaction with every check
  * that an upload racing a state change could otherwise slip past: the
  * transfer is still a draft, it holds fewer than max_files, and for a
@@ -868,7 +938,7 @@ db_int_locked(struct db *db, const char *sql, const char *p1, int64_t p2, int64_
  */
 int
 db_file_insert(struct db *db, const struct db_file *f, int max_files, int64_t max_bytes,
-	       char *why, size_t whylen)
+	       const struct audit_actor *who, char *why, size_t whylen)
 {
 	sqlite3_stmt *st;
 	int64_t n = -1, v = 0, now = util_now();
@@ -928,6 +998,8 @@ db_file_insert(struct db *db, const struct db_file *f, int max_files, int64_t ma
 	r = db_step_done(db, st);
 	if (r == DB_CONFLICT)
 		snprintf(why, whylen, "the transfer already has a file with this name");
+	if (r == DB_OK)
+		r = db_file_uploaded_locked(db, f, who, now);
 done:
 	return db_finish_locked(db, r);
 }

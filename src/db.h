@@ -32,6 +32,7 @@ enum db_rc {
 #define DB_TYPEMAX 128 /* a detected media type with its NUL (SCAN_TYPEMAX) */
 
 struct db;
+struct audit_actor;
 
 struct db_user {
 	int64_t id;
@@ -104,16 +105,16 @@ int db_token_lookup(struct db *db, const char *token_id, struct db_user *u,
 		    unsigned char hash[32]);
 /* db_token_used - record "auth.token_used" when the address changed or an interval passed */
 #define DB_TOKEN_USE_INTERVAL 3600
-struct audit_actor;
 int db_token_used(struct db *db, const char *token_id, const struct audit_actor *who,
 		  int64_t now);
 
-int db_transfer_create(struct db *db, const struct db_transfer *t);
+/* The mutations below take WHO and append their audit records in their own transaction. */
+int db_transfer_create(struct db *db, const struct db_transfer *t, const struct audit_actor *who);
 int db_transfer_get(struct db *db, const char *id, struct db_transfer *t);
 void db_transfer_free(struct db_transfer *t);
 
 int db_file_insert(struct db *db, const struct db_file *f, int max_files, int64_t max_bytes,
-		   char *why, size_t whylen);
+		   const struct audit_actor *who, char *why, size_t whylen);
 int db_file_get(struct db *db, const char *transfer_id, const char *file_id,
 		struct db_file *f);
 int db_file_name_taken(struct db *db, const char *transfer_id, const char *name);
@@ -274,20 +275,25 @@ typedef int (*db_download_cb)(const struct db_download_row *d, void *arg);
 
 int db_transfer_sendinfo(struct db *db, const char *id, struct db_sendinfo *si);
 int db_transfer_send(struct db *db, const struct db_send *s, const struct db_link *links,
-		     size_t nlinks, const struct db_mail *mails, size_t nmails, char *why,
-		     size_t whylen);
-int db_transfer_refused(struct db *db, const char *transfer_id, const char *policy, int64_t now);
-int db_transfer_revoke(struct db *db, const char *transfer_id, int *recalled);
-int db_transfer_extend(struct db *db, const char *transfer_id, int64_t expires_at);
+		     size_t nlinks, const struct db_mail *mails, size_t nmails,
+		     const struct audit_actor *who, char *why, size_t whylen);
+int db_transfer_refused(struct db *db, const char *transfer_id, const char *policy, int64_t now,
+			const struct audit_actor *who);
+int db_transfer_revoke(struct db *db, const char *transfer_id, int *recalled,
+		       const struct audit_actor *who);
+int db_transfer_extend(struct db *db, const char *transfer_id, int64_t expires_at,
+		       const struct audit_actor *who);
 int db_request_create(struct db *db, const struct db_transfer *t, const struct db_link *l,
-		      const struct db_mail *m, const char *policy, int retention_days);
+		      const struct db_mail *m, const char *policy, int retention_days,
+		      const struct audit_actor *who);
 int db_request_done(struct db *db, const char *link_id, int64_t now, const struct db_mail *m);
 
 int db_link_by_hash(struct db *db, const unsigned char hash[32], struct db_link *l);
 int db_link_get(struct db *db, const char *transfer_id, const char *link_id, struct db_link *l);
 int db_link_list(struct db *db, const char *transfer_id, const char *kind, db_link_cb cb,
 		 void *arg);
-int db_link_revoke(struct db *db, const char *transfer_id, const char *link_id, int64_t now);
+int db_link_revoke(struct db *db, const char *transfer_id, const char *link_id, int64_t now,
+		   const struct audit_actor *who);
 int db_link_attempt(struct db *db, const char *link_id, const char *action, const char *outcome,
 		    const char *ip, const char *user_agent);
 
@@ -333,7 +339,8 @@ int db_votes(struct db *db, const char *transfer_id, db_vote_cb cb, void *arg);
 int db_transfer_policy(struct db *db, const char *transfer_id, char **json, int64_t *at);
 int db_vote(struct db *db, const char *transfer_id, int64_t approver_id, int approve,
 	    const char *comment, int64_t now, const struct db_mail *notify_approve,
-	    const struct db_mail *notify_reject, const char **outcome, char *why, size_t whylen);
+	    const struct db_mail *notify_reject, const struct audit_actor *who,
+	    const char **outcome, char *why, size_t whylen);
 int db_lapsed(struct db *db, int64_t now, char ids[][UTIL_IDLEN + 1], size_t max, size_t *n);
 int db_lapse(struct db *db, const char *transfer_id, int64_t now, const struct db_mail *notify);
 
@@ -399,10 +406,10 @@ int db_purge_metadata(struct db *db, const char *tid, const struct retention_pol
 		      struct db_purge *pg, const struct audit_actor *who);
 int db_purge_pending(struct db *db, const char *tid, int limit, db_id_cb cb, void *arg);
 int db_purge_blob_done(struct db *db, const char *file_id);
-int db_hold_place(struct db *db, const char *tid, int64_t user_id, const char *reason,
-		  int64_t now);
-int db_hold_lift(struct db *db, const char *tid, int64_t user_id, const char *reason,
-		 int64_t now);
+int db_hold_place(struct db *db, const char *tid, int64_t user_id, const char *reason, int64_t now,
+		  const struct audit_actor *who);
+int db_hold_lift(struct db *db, const char *tid, int64_t user_id, const char *reason, int64_t now,
+		 const struct audit_actor *who);
 int db_hold_list(struct db *db, const char *tid, db_hold_cb cb, void *arg);
 
 /* ---- the audit log (db_audit.c; the hashing is in audit.c) ---- */

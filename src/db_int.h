@@ -24,6 +24,14 @@ int db_begin(struct db *db);
 int db_finish_locked(struct db *db, int r);
 int db_step_done(struct db *db, sqlite3_stmt *st);
 int db_int_locked(struct db *db, const char *sql, const char *p1, int64_t p2, int64_t *out);
+struct audit_actor;
+struct json_t;
+/* db_record_locked - db_audit_record_locked, but a NULL detail is an error (DB_ERROR) */
+int db_record_locked(struct db *db, const struct audit_actor *who, const char *event,
+		     const char *object_kind, const char *object_id, const char *outcome,
+		     struct json_t *detail, int64_t now);
+int db_text_locked(struct db *db, const char *sql, const char *p1, const char *p2, char *out,
+		   size_t outlen);
 
 /* db_retention_init_locked - register okuru_due() (db_retention.c) on a new connection */
 int db_retention_init_locked(struct db *db);
@@ -34,6 +42,7 @@ int db_mail_insert_locked(struct db *db, const struct db_mail *m, int64_t now);
 int db_mail_queue_locked(struct db *db, const struct db_mail *m, int64_t now, int64_t not_before,
 			 int held);
 int db_links_cut_locked(struct db *db, const char *transfer_id, const char *link_id);
-int db_transfer_links_end_locked(struct db *db, const char *transfer_id, int64_t now);
+/* ENDED (may be NULL): how many links were still live and are ended now */
+int db_transfer_links_end_locked(struct db *db, const char *transfer_id, int64_t now, int *ended);
 
 #endif

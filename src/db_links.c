@@ -20,12 +20,95 @@
 #include "db_int.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "policy_json.h"
 
 /* db_changes_or - DB_OK when the last write touched a row, else r */
 static int
 db_changes_or(struct db *db, int rc, int r)
 {
 	return rc == DB_OK && sqlite3_changes(db->h) == 0 ? r : rc;
+}
+
+/*
+ * db_policy_decided_locked - record policy.decided for a transfer from the
+ * decision's stored text; ACTION says what was decided on (send, request).
+ */
+static int
+db_policy_decided_locked(struct db *db, const struct audit_actor *who, const char *tid,
+			 const char *policy, const char *action, int64_t now)
+{
+	json_t *d = policy_json_audit(policy);
+	const char *o = json_string_value(json_object_get(d, "outcome"));
+	char outcome[16];
+
+	/* The outcome is copied: d goes with the record. */
+	if (o == NULL || json_object_set_new(d, "action", json_string(action)) != 0) {
+		json_decref(d);
+		return DB_ERROR;
+	}
+	snprintf(outcome, sizeof(outcome), "%s", o);
+	return db_audit_record_locked(db, who, "policy.decided", "transfer", tid, outcome, d, now);
+}
+
+/* db_ids_json - "a,b,c" as a JSON array of strings */
+static json_t *
+db_ids_json(const char *ids)
+{
+	json_t *a = json_array();
+	const char *p = ids ? ids : "";
+
+	while (a != NULL && *p != '\0') {
+		size_t n = strcspn(p, ",");
+		if (json_array_append_new(a, json_stringn(p, n)) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return a;
+}
+
+/*
+ * db_send_audit_locked - the records of a send: the decision, the send
+ * itself (recipients, files, settings; never the message or passphrase)
+ * and one link.created per recipient.
+ */
+static int
+db_send_audit_locked(struct db *db, const struct db_send *s, const struct db_link *links,
+		     size_t nlinks, const struct audit_actor *who)
+{
+	json_t *rcpts = json_array(), *d;
+	int r;
+
+	r = db_policy_decided_locked(db, who, s->transfer_id, s->policy, "send", s->sent_at);
+	for (size_t i = 0; r == DB_OK && rcpts != NULL && i < nlinks; i++)
+		if (json_array_append_new(rcpts, json_string(links[i].address)) != 0)
+			r = DB_ERROR;
+	if (r != DB_OK || rcpts == NULL) {
+		json_decref(rcpts);
+		return DB_ERROR;
+	}
+	d = json_pack("{s:o, s:o*, s:I, s:i, s:s, s:I, s:i, s:s}", "recipients", rcpts, "files",
+		      db_ids_json(s->file_ids), "expires_at", (json_int_t)s->expires_at,
+		      "download_limit", s->download_limit, "verification", s->verification,
+		      "release_at", (json_int_t)s->release_at, "approvals_needed",
+		      s->approvals_needed, "state", s->approvals_needed > 0 ? "pending" : "sent");
+	if (d == NULL || json_object_get(d, "files") == NULL) {
+		json_decref(d);
+		return DB_ERROR;
+	}
+	r = db_record_locked(db, who, "transfer.sent", "transfer", s->transfer_id, "ok", d,
+			     s->sent_at);
+	for (size_t i = 0; r == DB_OK && i < nlinks; i++) {
+		d = json_pack("{s:s, s:s, s:s, s:I}", "transfer", s->transfer_id, "recipient",
+			      links[i].address, "link", links[i].id, "expires_at",
+			      (json_int_t)links[i].expires_at);
+		r = db_record_locked(db, who, "link.created", "link", links[i].id, "ok", d,
+				     s->sent_at);
+	}
+	return r;
 }
 
 int
@@ -109,8 +192,9 @@ db_link_insert_locked(struct db *db, const struct db_link *l)
  * and the links.
  */
 int
-db_transfer_send(struct db *db, const struct db_send *s, const struct db_link *links,
-		 size_t nlinks, const struct db_mail *mails, size_t nmails, char *why, size_t whylen)
+db_transfer_send(struct db *db, const struct db_send *s, const struct db_link *links, size_t nlinks,
+		 const struct db_mail *mails, size_t nmails, const struct audit_actor *who,
+		 char *why, size_t whylen)
 {
 	sqlite3_stmt *st;
 	int64_t nfiles = 0, unclean = 0;
@@ -224,30 +308,48 @@ db_transfer_send(struct db *db, const struct db_send *s, const struct db_link *l
 			    : db_mail_insert_locked(db, &mails[i], s->sent_at);
 	if (r == DB_CONFLICT)
 		snprintf(why, whylen, "a recipient appears twice");
+	if (r == DB_OK)
+		r = db_send_audit_locked(db, s, links, nlinks, who);
 	return db_finish_locked(db, r);
 }
 
-/* db_transfer_refused - record the decision that refused a send; the draft stays */
+/*
+ * db_transfer_refused - keep the decision that refused a send (the draft
+ * stays) with its policy.decided and transfer.send_refused records.
+ */
 int
-db_transfer_refused(struct db *db, const char *transfer_id, const char *policy, int64_t now)
+db_transfer_refused(struct db *db, const char *transfer_id, const char *policy, int64_t now,
+		    const struct audit_actor *who)
 {
 	sqlite3_stmt *st;
+	json_t *pj;
+	const char *o;
+	int r;
 
-	db_lock(db);
+	if (db_begin(db) != DB_OK)
+		return DB_ERROR;
 	st = db_prepare(db, "UPDATE transfers SET policy = ?2, policy_at = ?3 "
 			    "WHERE id = ?1 AND state = 'draft'");
-	if (st == NULL) {
-		db_unlock(db);
-		return DB_ERROR;
-	}
+	if (st == NULL)
+		return db_finish_locked(db, DB_ERROR);
 	sqlite3_bind_text(st, 1, transfer_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, policy, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, now);
-	{
-		int r = db_step_done(db, st);
-		db_unlock(db);
-		return r;
+	r = db_step_done(db, st);
+	if (r == DB_OK)
+		r = db_policy_decided_locked(db, who, transfer_id, policy, "send", now);
+	if (r == DB_OK) {
+		/* The refusal's outcome and reason are the decision's (denied or blocked). */
+		pj = json_loads(policy, 0, NULL);
+		o = json_string_value(json_object_get(pj, "outcome"));
+		r = o == NULL
+			? DB_ERROR
+			: db_record_locked(
+			      db, who, "transfer.send_refused", "transfer", transfer_id, o,
+			      json_pack("{s:O}", "reason", json_object_get(pj, "reason")), now);
+		json_decref(pj); /* after the record: o points into it */
 	}
+	return db_finish_locked(db, r);
 }
 
 /* db_links_cut_locked - end sessions and cancel unsent mail of revoked links */
@@ -285,7 +387,7 @@ db_links_cut_locked(struct db *db, const char *transfer_id, const char *link_id)
  * is revoked now, its sessions end and its unsent mail is cancelled.
  */
 int
-db_transfer_links_end_locked(struct db *db, const char *transfer_id, int64_t now)
+db_transfer_links_end_locked(struct db *db, const char *transfer_id, int64_t now, int *ended)
 {
 	sqlite3_stmt *st = db_prepare(db, "UPDATE links SET revoked_at = ?2 "
 					  "WHERE transfer_id = ?1 AND revoked_at = 0");
@@ -296,6 +398,8 @@ db_transfer_links_end_locked(struct db *db, const char *transfer_id, int64_t now
 	sqlite3_bind_text(st, 1, transfer_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, now);
 	r = db_step_done(db, st);
+	if (r == DB_OK && ended != NULL)
+		*ended = sqlite3_changes(db->h);
 	return r == DB_OK ? db_links_cut_locked(db, transfer_id, NULL) : r;
 }
 
@@ -305,10 +409,11 @@ db_transfer_links_end_locked(struct db *db, const char *transfer_id, int64_t now
  * delay) that is a recall: *recalled says so, and no mail ever goes.
  */
 int
-db_transfer_revoke(struct db *db, const char *transfer_id, int *recalled)
+db_transfer_revoke(struct db *db, const char *transfer_id, int *recalled,
+		   const struct audit_actor *who)
 {
 	sqlite3_stmt *st;
-	int r;
+	int r, ended = 0;
 	int64_t rec = 0, now;
 
 	if (db_begin(db) != DB_OK)
@@ -334,19 +439,29 @@ db_transfer_revoke(struct db *db, const char *transfer_id, int *recalled)
 	sqlite3_bind_text(st, 3, rec ? "recalled" : "revoked", -1, SQLITE_STATIC);
 	r = db_changes_or(db, db_step_done(db, st), DB_CONFLICT);
 	if (r == DB_OK)
-		r = db_transfer_links_end_locked(db, transfer_id, now);
+		r = db_transfer_links_end_locked(db, transfer_id, now, &ended);
+	if (r == DB_OK)
+		r = db_record_locked(db, who, rec ? "transfer.recalled" : "transfer.revoked",
+				     "transfer", transfer_id, "ok",
+				     json_pack("{s:i}", "links_ended", ended), now);
 	return db_finish_locked(db, r);
 }
 
 /* db_transfer_extend - a sent transfer's links live until expires_at */
 int
-db_transfer_extend(struct db *db, const char *transfer_id, int64_t expires_at)
+db_transfer_extend(struct db *db, const char *transfer_id, int64_t expires_at,
+		   const struct audit_actor *who)
 {
 	sqlite3_stmt *st;
+	int64_t old = 0;
 	int r;
 
 	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
+	r = db_int_locked(db, "SELECT expires_at FROM transfers WHERE id = ?1", transfer_id, 0,
+			  &old);
+	if (r != DB_OK)
+		return db_finish_locked(db, r == DB_NOTFOUND ? DB_CONFLICT : r);
 	/* Content purged (retention): nothing left to extend the links to. */
 	st = db_prepare(db, "UPDATE transfers SET expires_at = ?2 WHERE id = ?1 AND state = 'sent' "
 			    "AND content_purged_at = 0");
@@ -364,13 +479,19 @@ db_transfer_extend(struct db *db, const char *transfer_id, int64_t expires_at)
 		sqlite3_bind_int64(st, 2, expires_at);
 		r = db_step_done(db, st);
 	}
+	if (r == DB_OK)
+		r = db_record_locked(db, who, "transfer.extended", "transfer", transfer_id, "ok",
+				     json_pack("{s:I, s:I}", "old_expires_at", (json_int_t)old,
+					       "expires_at", (json_int_t)expires_at),
+				     util_now());
 	return db_finish_locked(db, r);
 }
 
 /* db_request_create - a request-files transfer, its upload link and mail */
 int
 db_request_create(struct db *db, const struct db_transfer *t, const struct db_link *l,
-		  const struct db_mail *m, const char *policy, int retention_days)
+		  const struct db_mail *m, const char *policy, int retention_days,
+		  const struct audit_actor *who)
 {
 	sqlite3_stmt *st;
 	int r;
@@ -395,6 +516,15 @@ db_request_create(struct db *db, const struct db_transfer *t, const struct db_li
 		r = db_link_insert_locked(db, l);
 	if (r == DB_OK)
 		r = db_mail_insert_locked(db, m, t->created);
+	if (r == DB_OK)
+		r = db_policy_decided_locked(db, who, t->id, policy, "request", t->created);
+	if (r == DB_OK)
+		r = db_record_locked(db, who, "request.created", "transfer", t->id, "ok",
+				     json_pack("{s:s, s:s, s:I, s:i, s:I}", "recipient", l->address,
+					       "link", l->id, "expires_at",
+					       (json_int_t)l->expires_at, "max_files", l->max_files,
+					       "max_bytes", (json_int_t)l->max_bytes),
+				     t->created);
 	return db_finish_locked(db, r);
 }
 
@@ -533,8 +663,10 @@ db_link_list(struct db *db, const char *transfer_id, const char *kind, db_link_c
 
 /* db_link_revoke - one recipient's link stops working now */
 int
-db_link_revoke(struct db *db, const char *transfer_id, const char *link_id, int64_t now)
+db_link_revoke(struct db *db, const char *transfer_id, const char *link_id, int64_t now,
+	       const struct audit_actor *who)
 {
+	char addr[DB_EMAILMAX + 1] = "";
 	sqlite3_stmt *st;
 	int r;
 
@@ -550,6 +682,13 @@ db_link_revoke(struct db *db, const char *transfer_id, const char *link_id, int6
 	r = db_changes_or(db, db_step_done(db, st), DB_NOTFOUND);
 	if (r == DB_OK)
 		r = db_links_cut_locked(db, transfer_id, link_id);
+	if (r == DB_OK)
+		r = db_text_locked(db, "SELECT address FROM links WHERE id = ?1", link_id, NULL,
+				   addr, sizeof(addr));
+	if (r == DB_OK)
+		r = db_record_locked(
+		    db, who, "link.revoked", "link", link_id, "ok",
+		    json_pack("{s:s, s:s}", "transfer", transfer_id, "recipient", addr), now);
 	return db_finish_locked(db, r);
 }
 

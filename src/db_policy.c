@@ -10,11 +10,13 @@
  */
 #include "config.h"
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "db.h"
 #include "db_int.h"
 
@@ -220,7 +222,8 @@ db_transfer_policy(struct db *db, const char *transfer_id, char **json, int64_t 
 
 /* db_held_end_locked - a pending transfer ends unsent: state, links, held mails */
 static int
-db_held_end_locked(struct db *db, const char *transfer_id, const char *state, int64_t now)
+db_held_end_locked(struct db *db, const char *transfer_id, const char *state, int64_t now,
+		   int *ended)
 {
 	sqlite3_stmt *st;
 	int r;
@@ -233,7 +236,7 @@ db_held_end_locked(struct db *db, const char *transfer_id, const char *state, in
 	sqlite3_bind_text(st, 2, state, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, now);
 	r = db_step_done(db, st);
-	return r == DB_OK ? db_transfer_links_end_locked(db, transfer_id, now) : r;
+	return r == DB_OK ? db_transfer_links_end_locked(db, transfer_id, now, ended) : r;
 }
 
 /*
@@ -281,11 +284,13 @@ db_release_locked(struct db *db, const char *transfer_id, int64_t now)
 int
 db_vote(struct db *db, const char *transfer_id, int64_t approver_id, int approve,
 	const char *comment, int64_t now, const struct db_mail *notify_approve,
-	const struct db_mail *notify_reject, const char **outcome, char *why, size_t whylen)
+	const struct db_mail *notify_reject, const struct audit_actor *who, const char **outcome,
+	char *why, size_t whylen)
 {
 	sqlite3_stmt *st;
 	int64_t pending = 0, approves = 0, needed = 0, may = 0;
-	int r;
+	char vote_id[24];
+	int r, ended = 0;
 
 	*outcome = "recorded";
 	if (db_begin(db) != DB_OK)
@@ -332,9 +337,19 @@ db_vote(struct db *db, const char *transfer_id, int64_t approver_id, int approve
 	}
 	if (r != DB_OK)
 		return db_finish_locked(db, r);
+	/* The vote is the approvals row; the approver is the record's actor. */
+	snprintf(vote_id, sizeof(vote_id), "%lld", (long long)sqlite3_last_insert_rowid(db->h));
+	r = db_record_locked(
+	    db, who, approve ? "approval.approved" : "approval.rejected", "approval", vote_id, "ok",
+	    json_pack("{s:s, s:s}", "transfer", transfer_id, "comment", comment), now);
+	if (r != DB_OK)
+		return db_finish_locked(db, r);
 	if (!approve) {
 		*outcome = "rejected";
-		r = db_held_end_locked(db, transfer_id, "rejected", now);
+		r = db_held_end_locked(db, transfer_id, "rejected", now, &ended);
+		if (r == DB_OK)
+			r = db_record_locked(db, who, "transfer.rejected", "transfer", transfer_id,
+					     "ok", json_pack("{s:i}", "links_ended", ended), now);
 		if (r == DB_OK && notify_reject != NULL)
 			r = db_mail_insert_locked(db, notify_reject, now);
 		return db_finish_locked(db, r);
@@ -343,8 +358,22 @@ db_vote(struct db *db, const char *transfer_id, int64_t approver_id, int approve
 			      "AND decision = 'approve'", transfer_id, 0, &approves) != DB_OK)
 		return db_finish_locked(db, DB_ERROR);
 	if (approves >= needed) {
+		int64_t release = 0, expires = 0;
 		*outcome = "approved";
 		r = db_release_locked(db, transfer_id, now);
+		if (r == DB_OK)
+			r = db_int_locked(db, "SELECT release_at FROM transfers WHERE id = ?1",
+					  transfer_id, 0, &release);
+		if (r == DB_OK)
+			r = db_int_locked(db, "SELECT expires_at FROM transfers WHERE id = ?1",
+					  transfer_id, 0, &expires);
+		if (r == DB_OK)
+			r = db_record_locked(
+			    db, who, "transfer.approved", "transfer", transfer_id, "ok",
+			    json_pack("{s:I, s:I, s:I}", "approvals", (json_int_t)approves,
+				      "release_at", (json_int_t)release, "expires_at",
+				      (json_int_t)expires),
+			    now);
 		if (r == DB_OK && notify_approve != NULL)
 			r = db_mail_insert_locked(db, notify_approve, now);
 	}
@@ -380,7 +409,7 @@ int
 db_lapse(struct db *db, const char *transfer_id, int64_t now, const struct db_mail *notify)
 {
 	int64_t due = 0;
-	int r;
+	int r, ended = 0;
 
 	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
@@ -389,7 +418,11 @@ db_lapse(struct db *db, const char *transfer_id, int64_t now, const struct db_ma
 		return db_finish_locked(db, DB_ERROR);
 	if (due == 0) /* decided or recalled meanwhile */
 		return db_finish_locked(db, DB_NOTFOUND);
-	r = db_held_end_locked(db, transfer_id, "lapsed", now);
+	r = db_held_end_locked(db, transfer_id, "lapsed", now, &ended);
+	/* Nobody decided: the clock did. */
+	if (r == DB_OK)
+		r = db_record_locked(db, &audit_system, "transfer.lapsed", "transfer", transfer_id,
+				     "ok", json_pack("{s:i}", "links_ended", ended), now);
 	if (r == DB_OK && notify != NULL)
 		r = db_mail_insert_locked(db, notify, now);
 	return db_finish_locked(db, r);

@@ -462,8 +462,27 @@ db_purge_blob_done(struct db *db, const char *file_id)
  * transfer (its records may have been purged); DB_CONFLICT: a hold is
  * already active (one at a time).
  */
+/*
+ * db_hold_audit_locked - hold.placed or hold.lifted: the reason, and the
+ * user the hold is in the name of (okuructl's --by; the actor for the API).
+ */
+static int
+db_hold_audit_locked(struct db *db, const char *event, const char *tid, int64_t user_id,
+		     const char *reason, int64_t now, const struct audit_actor *who)
+{
+	char by[DB_NAMEMAX + 1], idtext[24];
+
+	snprintf(idtext, sizeof(idtext), "%lld", (long long)user_id);
+	if (db_text_locked(db, "SELECT name FROM users WHERE id = CAST(?1 AS INTEGER)", idtext,
+			   NULL, by, sizeof(by)) != DB_OK)
+		return DB_ERROR;
+	return db_record_locked(db, who, event, "transfer", tid, "ok",
+				json_pack("{s:s, s:s}", "reason", reason, "by", by), now);
+}
+
 int
-db_hold_place(struct db *db, const char *tid, int64_t user_id, const char *reason, int64_t now)
+db_hold_place(struct db *db, const char *tid, int64_t user_id, const char *reason, int64_t now,
+	      const struct audit_actor *who)
 {
 	sqlite3_stmt *st;
 	int64_t n = 0;
@@ -493,12 +512,15 @@ db_hold_place(struct db *db, const char *tid, int64_t user_id, const char *reaso
 	rc = db_step_done(db, st);
 	if (rc == DB_CONFLICT)
 		rc = DB_ERROR; /* a constraint here is a bad user id, not a second hold */
+	if (rc == DB_OK)
+		rc = db_hold_audit_locked(db, "hold.placed", tid, user_id, reason, now, who);
 	return db_finish_locked(db, rc);
 }
 
 /* db_hold_lift - end the active hold. DB_NOTFOUND: no such transfer; DB_CONFLICT: no hold */
 int
-db_hold_lift(struct db *db, const char *tid, int64_t user_id, const char *reason, int64_t now)
+db_hold_lift(struct db *db, const char *tid, int64_t user_id, const char *reason, int64_t now,
+	     const struct audit_actor *who)
 {
 	sqlite3_stmt *st;
 	int64_t n = 0;
@@ -522,6 +544,8 @@ db_hold_lift(struct db *db, const char *tid, int64_t user_id, const char *reason
 		rc = DB_CONFLICT;
 	else if (rc == DB_CONFLICT)
 		rc = DB_ERROR;
+	if (rc == DB_OK)
+		rc = db_hold_audit_locked(db, "hold.lifted", tid, user_id, reason, now, who);
 	return db_finish_locked(db, rc);
 }
 

@@ -48,3 +48,34 @@ policy_json_text(const struct policy_decision *d, enum policy_outcome o, const c
 	json_decref(j);
 	return s;
 }
+
+/*
+ * policy_json_audit - the detail of a policy.decided audit record, from the
+ * decision's stored text: outcome, reason, the policy file, and for each
+ * part the rule that decided it ("rules": {part: rule id}). Not the "why"
+ * texts: they repeat the rules and may quote file names at length.
+ */
+json_t *
+policy_json_audit(const char *text)
+{
+	json_t *pj = text ? json_loads(text, JSON_REJECT_DUPLICATES, NULL) : NULL;
+	json_t *rules = json_object(), *out = NULL, *v;
+	size_t i;
+
+	if (pj == NULL || rules == NULL)
+		goto done;
+	json_array_foreach(json_object_get(pj, "decisions"), i, v) {
+		const char *part = json_string_value(json_object_get(v, "part"));
+		json_t *rule = json_object_get(v, "rule");
+		if (part == NULL || !json_is_string(rule) ||
+		    json_object_set(rules, part, rule) != 0)
+			goto done;
+	}
+	out = json_pack("{s:O, s:O, s:O, s:O}", "outcome", json_object_get(pj, "outcome"),
+			"reason", json_object_get(pj, "reason"), "policy",
+			json_object_get(pj, "policy"), "rules", rules);
+done:
+	json_decref(rules);
+	json_decref(pj);
+	return out;
+}

@@ -13,4 +13,7 @@ json_t *policy_json(const struct policy_decision *d, enum policy_outcome o, cons
 char *policy_json_text(const struct policy_decision *d, enum policy_outcome o, const char *why,
 		       const char *file);
 
+/* policy_json_audit - outcome, reason, policy file and each part's rule, from the stored text */
+json_t *policy_json_audit(const char *text);
+
 #endif

@@ -929,6 +929,7 @@ rcpt_upload(struct server *srv, struct MHD_Connection *c, struct req *rq, struct
 	rcpt_attempt(srv, x, x->link.id, "upload", "ok");
 	log_event(LOG_LVL_INFO, "request.upload", "link=%s transfer=%s counterparty=%s ip=%s",
 		  x->link.id, x->link.transfer_id, x->link.address, x->ip);
+	http_actor_set(rq, "recipient", x->link.address); /* file.uploaded's actor */
 	return api_upload_open(srv, c, rq, x->link.transfer_id, name, budget,
 			       x->link.max_files < l.max_files_per_transfer ? x->link.max_files
 									    : l.max_files_per_transfer,

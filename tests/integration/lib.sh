@@ -206,6 +206,29 @@ upload_clean() {
 	echo "$fid"
 }
 
+# arec TID - the staff-side audit records about transfer TID (its object, or
+# detail "transfer"), oldest first: event|actor_kind|actor|outcome|recipient
+arec() {
+	sqlite3 "$DATA/okuru.db" "SELECT event, actor_kind, actor, object_id, outcome,
+		ifnull(json_extract(detail, '\$.transfer'), ''),
+		ifnull(json_extract(detail, '\$.recipient'), '') FROM audit ORDER BY seq" |
+		awk -F'|' -v t="$1" '($4 == t || $6 == t) &&
+			$1 ~ /^(transfer\.|policy\.|file\.upload|link\.(created|revoked)$|approval\.|hold\.|request\.created$)/ ||
+			(($4 == t || $6 == t) && $1 == "file.downloaded" && $2 == "user") {
+			print $1 "|" $2 "|" $3 "|" $5 "|" $7 }'
+}
+# adet EVENT OBJECT_ID EXPR - EXPR on the detail (as d) of the last such record
+adet() {
+	$PY - "$DATA/okuru.db" "$@" <<'PYEOF'
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("SELECT detail FROM audit WHERE event = ? AND object_id = ? ORDER BY seq",
+                  (sys.argv[2], sys.argv[3])).fetchall()
+d = json.loads(rows[-1][0]) if rows else None
+print(eval(sys.argv[4]))
+PYEOF
+}
+
 # A clock tests can move: okurud under libfaketime (Debian package faketime),
 # the offset read from $T/clock at every call ("+0", "+4d", libfaketime's
 # syntax); the monotonic clock is left alone, so timed waits, the watchdog

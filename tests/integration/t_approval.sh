@@ -307,3 +307,45 @@ api "$tok" GET "/api/v1/transfers/$tslow" >/dev/null
 assert_eq "$(json 'j["state"]')" sent "no longer held"
 okuru_stop
 ok "a delayed send goes out when the delay ends, not before"
+
+# The audit log: each decision, vote and its consequence, by whoever made it.
+assert_eq "$(arec "$t1")" "transfer.created|user|alice|ok|
+file.uploaded|user|alice|ok|
+policy.decided|user|alice|denied|
+transfer.send_refused|user|alice|denied|" "audit of a denied send"
+assert_eq "$(adet policy.decided "$t1" 'd["rules"]["deny"], d["outcome"]')" "('no-webmail', 'denied')" "the deciding rule"
+assert_eq "$(adet policy.decided "$tfake" 'd["rules"]["deny"]')" disguised "the type-mismatch rule"
+assert_eq "$(arec "$t2")" "transfer.created|user|alice|ok|
+file.uploaded|user|alice|ok|
+policy.decided|user|alice|approval|
+transfer.sent|user|alice|ok|
+link.created|user|alice|ok|bob@partner.example
+approval.approved|user|carol|ok|
+transfer.approved|user|carol|ok|" "audit of an approved transfer"
+assert_eq "$(adet policy.decided "$t2" 'd["rules"]["approval"], d["rules"]["expiry"], d["rules"]["delay"]')" \
+	"('partner-approval', 'partner-approval', 'default')" "rules of each part"
+assert_eq "$(adet transfer.sent "$t2" 'd["approvals_needed"], d["state"]')" "(1, 'pending')" "sent, pending approval"
+q="SELECT json_extract(detail, '\$.comment') FROM audit WHERE event = 'approval.approved' ORDER BY seq LIMIT 1"
+assert_eq "$(sqlite3 "$DATA/okuru.db" "$q")" "OK 確認済み" "the approver's comment"
+assert_eq "$(arec "$t3" | tail -n 2)" "approval.rejected|user|dan|ok|
+transfer.rejected|user|dan|ok|" "audit of a rejection"
+assert_eq "$(adet transfer.rejected "$t3" 'd["links_ended"]')" 1 "the rejection ends the link"
+assert_eq "$(arec "$t4" | tail -n 3)" "approval.approved|user|carol|ok|
+approval.approved|user|fay|ok|
+transfer.approved|user|fay|ok|" "two votes, the second releases"
+assert_eq "$(adet transfer.approved "$t4" 'd["approvals"]')" 2 "approvals counted"
+assert_eq "$(arec "$t7" | tail -n 1)" "transfer.send_refused|user|alice|conflict|" "too few approvers"
+assert_eq "$(arec "$t8" | tail -n 1)" "transfer.recalled|user|alice|ok|" "recall"
+assert_eq "$(adet transfer.recalled "$t8" 'd["links_ended"]')" 1 "the recall ends the link"
+assert_eq "$(adet policy.decided "$tslow" 'd["outcome"], d["rules"]["delay"]')" "('hold', 'slow')" "a delayed send"
+q="SELECT actor || ' ' || outcome || ' ' || json_extract(detail, '\$.recipient') || ' ' ||
+	json_extract(detail, '\$.rules.deny') FROM audit WHERE event = 'policy.decided' AND object_kind = 'request'"
+assert_eq "$(sqlite3 "$DATA/okuru.db" "$q")" "alice denied q@x.webmail.example no-webmail" "a denied request's decision"
+q="SELECT actor || ' ' || json_extract(detail, '\$.recipient') FROM audit WHERE event = 'request.created'"
+assert_eq "$(sqlite3 "$DATA/okuru.db" "$q")" "alice q@partner.example" "request.created"
+n=$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM audit WHERE event LIKE 'approval.%' AND actor IN ('erin', 'alice')")
+assert_eq "$n" 0 "refused votes change nothing and are not recorded"
+n=$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM audit WHERE event LIKE 'approval.%' AND actor = 'root'")
+assert_eq "$n" 1 "root's one allowed self-approval (t6), not the refused ones"
+"$OKURUCTL" -c "$CONF" audit verify >/dev/null || fail "audit verify"
+ok "audit: decisions with their rules, votes, approvals, rejection and recall recorded"

@@ -74,3 +74,14 @@ sleep 1
 	fail "a lapsed transfer mailed its recipient"
 okuru_stop
 ok "past its deadline the request lapses: sender told, link mail cancelled, late vote 409"
+
+assert_eq "$(arec "$t1" | tail -n 3)" "transfer.sent|user|alice|ok|
+link.created|user|alice|ok|lee@partner.example
+transfer.lapsed|system|okurud|ok|" "audit: the clock lapses the transfer"
+assert_eq "$(adet transfer.lapsed "$t1" 'd["links_ended"]')" 1 "the lapse ends the link"
+assert_eq "$(arec "$t2" | tail -n 2)" "approval.approved|user|carol|ok|
+transfer.approved|user|carol|ok|" "audit: approved in time"
+n=$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM audit WHERE event = 'transfer.lapsed'")
+assert_eq "$n" 1 "one lapse"
+"$OKURUCTL" -c "$CONF" audit verify >/dev/null || fail "audit verify"
+ok "audit: transfer.lapsed by the system, the approval by its approver"

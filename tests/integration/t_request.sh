@@ -169,3 +169,25 @@ assert_eq "$(aq "SELECT count(*) FROM audit WHERE event = 'mail.queued' AND json
 	"1;" "the requester's notice queued"
 "$OKURUCTL" -c "$CONF" audit verify >/dev/null || fail "audit verify"
 ok "audit: the counterparty's code and link use, the request's mails"
+# The audit log: the request and its decision by the staff member, the
+# uploads by the counterparty (through the upload link), the late one refused.
+q="SELECT event || ' ' || actor_kind || ' ' || actor || ' ' || outcome FROM audit
+	WHERE event IN ('policy.decided', 'request.created') ORDER BY seq LIMIT 2"
+assert_eq "$(sqlite3 "$DATA/okuru.db" "$q")" "policy.decided user alice send
+request.created user alice ok" "request and its decision"
+assert_eq "$(adet request.created "$tid" 'd["recipient"], d["max_files"]')" "('dan@client.example', 3)" "request.created detail"
+assert_eq "$(adet policy.decided "$tid" 'd["action"]')" request "the request's decision"
+assert_eq "$(arec "$tid" | grep -c '^file.uploaded|recipient|dan@client.example|ok|dan@client.example$')" 3 \
+	"three counterparty uploads recorded"
+assert_eq "$(adet file.uploaded "$fa" 'd["transfer"], d["name"], d["size"], d["sha256"], len(d["upload_link"])')" \
+	"('$tid', 'a.bin', 100000, '$(sha "$T/a.bin")', 32)" "file.uploaded detail"
+n=$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM audit WHERE event = 'file.uploaded' AND json_extract(detail, '\$.recipient') = 'erin@client.example'")
+assert_eq "$n" 2 "parallel uploads: the two stored are recorded"
+q="SELECT actor_kind || ' ' || actor || ' ' || outcome || ' ' || json_extract(detail, '\$.name') || ' ' ||
+	json_extract(detail, '\$.reason') FROM audit WHERE event = 'file.upload_refused' AND
+	json_extract(detail, '\$.name') = 'slow.bin'"
+assert_eq "$(sqlite3 "$DATA/okuru.db" "$q")" \
+	"recipient fay@client.example refused slow.bin files can only be added to a draft transfer" \
+	"the late upload's refusal"
+"$OKURUCTL" -c "$CONF" audit verify >/dev/null || fail "audit verify"
+ok "audit: request, its decision, counterparty uploads and a refused late upload"

@@ -26,6 +26,7 @@ send() { # TID JSON
 tid=$(new_transfer "$tok")
 head -c 300000 /dev/urandom >"$T/a.bin"
 fid=$(upload_clean "$tok" "$tid" "a.bin" "$T/a.bin")
+fid_a=$fid # upload_clean, called without $(...), sets fid
 
 # Nothing is sent while a file has not passed the scan.
 tid_bad=$(new_transfer "$tok")
@@ -50,6 +51,32 @@ assert_eq "$(status)" 400 "unknown field"
 [ "$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM outbox")" = 0 ] || fail "a refused send queued mail"
 [ "$(mail_count)" = 0 ] || fail "a refused send mailed someone"
 ok "send refuses infected content and bad requests, and mails nobody"
+
+assert_eq "$(arec "$tid_bad")" "transfer.created|user|alice|ok|
+file.uploaded|user|alice|ok|
+policy.decided|user|alice|blocked|
+transfer.send_refused|user|alice|blocked|" "audit of the blocked send"
+assert_eq "$(adet policy.decided "$tid_bad" 'd["action"], d["rules"]["unscannable"], "infected" in d["reason"]')" \
+	"('send', 'default', True)" "policy.decided detail"
+assert_eq "$(adet transfer.send_refused "$tid_bad" 'sorted(d)')" "['reason', 'transfer']" "send_refused detail"
+assert_eq "$(adet file.uploaded "$fid" 'd["transfer"], d["name"], d["size"], d["sha256"], "upload_link" in d')" \
+	"('$tid', 'a.bin', 300000, '$(sha "$T/a.bin")', False)" "file.uploaded detail"
+n=$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM audit WHERE event = 'transfer.created' AND detail != json_object('transfer', object_id)")
+assert_eq "$n" 0 "transfer.created carries no subject or message, only the transfer id"
+
+# Fail closed: when the audit record cannot be written, the send does not happen.
+sqlite3 "$DATA/okuru.db" "CREATE TRIGGER test_audit_fail BEFORE INSERT ON audit
+	WHEN NEW.event = 'transfer.sent' BEGIN SELECT RAISE(ABORT, 'test: audit refused'); END"
+send "$tid" '{"recipients":["bob@client.example"]}'
+assert_eq "$(status)" 503 "send whose audit record fails"
+sqlite3 "$DATA/okuru.db" "DROP TRIGGER test_audit_fail"
+api "$tok" GET "/api/v1/transfers/$tid" >/dev/null
+assert_eq "$(json 'j["state"]')" draft "the transfer stays a draft"
+assert_eq "$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM links")" 0 "no link without its record"
+assert_eq "$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM outbox")" 0 "no mail without its record"
+n=$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM audit WHERE event = 'policy.decided' AND outcome = 'send'")
+assert_eq "$n" 0 "the decision's record rolled back with the send"
+ok "audit: blocked send and its decision recorded; a failed record rolls the send back (503)"
 
 send "$tid" '{"recipients":["bob@client.example","carol@client.example"],"message":"四半期報告書です / Q3 report","expires_days":3,"download_limit":2}'
 assert_eq "$(status)" 200 "send: $(cat "$T/body")"
@@ -129,6 +156,26 @@ assert_eq "$(json "len($r[\"downloads\"])")" 2 "two responses recorded"
 assert_eq "$(json "$r[\"downloads\"][1][\"ip\"]")" 127.0.0.1 "download IP"
 assert_eq "$(json "$r[\"downloads\"][1][\"complete\"]")" True "download complete"
 ok "resumed download, hash matches, receipt mailed, transfer shows delivery and downloads"
+
+# The sender fetches her own file: file.downloaded, the whole and a range.
+api "$tok" GET "/api/v1/transfers/$tid/files/$fid" >/dev/null
+assert_eq "$(status)" 200 "staff download"
+api "$tok" GET "/api/v1/transfers/$tid/files/$fid" -r 100-199 >/dev/null
+assert_eq "$(status)" 206 "staff range download"
+curl -sS --cacert "$DATA/tls/cert.pem" -I -H "Authorization: Bearer $tok" -o /dev/null \
+	"$URL/api/v1/transfers/$tid/files/$fid" || fail "staff HEAD" # no download: not recorded
+for _ in $(seq 1 50); do
+	n=$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM audit WHERE event = 'file.downloaded' AND actor_kind = 'user'")
+	[ "$n" -ge 2 ] && break
+	sleep 0.1
+done
+q="SELECT actor || ' ' || outcome || ' ' || json_extract(detail, '\$.bytes') || ' ' ||
+	json_extract(detail, '\$.range_start') || ' ' || json_extract(detail, '\$.length') || ' ' ||
+	json_extract(detail, '\$.complete') || ' ' || json_extract(detail, '\$.transfer')
+	FROM audit WHERE event = 'file.downloaded' AND actor_kind = 'user' ORDER BY seq"
+assert_eq "$(sqlite3 "$DATA/okuru.db" "$q")" "alice ok 300000 0 300000 1 $tid
+alice ok 100 100 100 1 $tid" "file.downloaded records"
+ok "audit: staff downloads recorded with their range"
 
 # A stray range does not count; the limit ends the link.
 rcpt bob GET "$link_b/files/$fid" -r 5000-5999
@@ -284,6 +331,36 @@ for secret in "$code" "$code_c" "$tb" "correct horse"; do
 done
 "$OKURUCTL" -c "$CONF" audit verify >/dev/null || fail "audit verify"
 ok "audit: views, codes, passphrases, downloads, refusals, unknown tokens, mail with its TLS"
+assert_eq "$(arec "$tid")" "transfer.created|user|alice|ok|
+file.uploaded|user|alice|ok|
+policy.decided|user|alice|send|
+transfer.sent|user|alice|ok|
+link.created|user|alice|ok|bob@client.example
+link.created|user|alice|ok|carol@client.example
+transfer.send_refused|user|alice|conflict|
+file.downloaded|user|alice|ok|
+file.downloaded|user|alice|ok|
+link.revoked|user|alice|ok|carol@client.example
+transfer.revoked|user|alice|ok|" "audit of the sent transfer"
+assert_eq "$(adet transfer.sent "$tid" 'd["recipients"], d["files"], d["download_limit"], d["verification"], d["approvals_needed"], d["expires_at"] > d["release_at"]')" \
+	"(['bob@client.example', 'carol@client.example'], ['$fid_a'], 2, 'email-otp', 0, True)" "transfer.sent detail"
+assert_eq "$(adet transfer.sent "$tid" '"message" in d or "passphrase" in d')" False "no message in the record"
+assert_eq "$(adet link.revoked "$rid_c" 'd["transfer"]')" "$tid" "link.revoked detail"
+assert_eq "$(adet transfer.revoked "$tid" 'd["links_ended"]')" 1 "links ended by the revocation"
+assert_eq "$(adet transfer.send_refused "$tid" 'd["reason"]')" "the transfer was already sent" "conflict reason"
+assert_eq "$(adet transfer.extended "$tid4" 'd["expires_at"] > d["old_expires_at"] and (d["expires_at"] - d["old_expires_at"]) % 86400 == 0')" \
+	True "transfer.extended detail"
+assert_eq "$(adet transfer.sent "$tid4" 'd["verification"]')" passphrase "passphrase send recorded"
+if sqlite3 "$DATA/okuru.db" "SELECT detail FROM audit" | grep -qF "correct horse"; then
+	fail "a passphrase in the audit log"
+fi
+if sqlite3 "$DATA/okuru.db" "SELECT detail FROM audit" | grep -qF "四半期"; then
+	fail "a message in the audit log"
+fi
+n=$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM audit WHERE actor = 'mallory' AND event LIKE 'transfer.%'")
+assert_eq "$n" 0 "a refused revocation of another's transfer changes nothing"
+"$OKURUCTL" -c "$CONF" audit verify >/dev/null || fail "audit verify"
+ok "audit: send, links, revocations and extension recorded in order, without secrets"
 
 # Parallel and out-of-order requests: the limit holds, a complete fetch counts.
 okuru_start

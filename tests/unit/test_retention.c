@@ -252,7 +252,7 @@ make_transfer(struct dbfx *x, const char *tid, const char *fid, const char *stat
 	char why[128], sql[512];
 
 	snprintf(t.id, sizeof(t.id), "%s", tid);
-	assert_int_equal(db_transfer_create(x->db, &t), DB_OK);
+	assert_int_equal(db_transfer_create(x->db, &t, &audit_system), DB_OK);
 	memset(&f, 0, sizeof(f));
 	snprintf(f.id, sizeof(f.id), "%s", fid);
 	snprintf(f.transfer_id, sizeof(f.transfer_id), "%s", tid);
@@ -263,7 +263,7 @@ make_transfer(struct dbfx *x, const char *tid, const char *fid, const char *stat
 	memset(f.wrapped, 0xab, sizeof(f.wrapped));
 	f.size = 1234;
 	f.created = T0 - 10 * DAY;
-	assert_int_equal(db_file_insert(x->db, &f, 10, 0, why, sizeof(why)), DB_OK);
+	assert_int_equal(db_file_insert(x->db, &f, 10, 0, &audit_system, why, sizeof(why)), DB_OK);
 	snprintf(sql, sizeof(sql),
 		 "UPDATE transfers SET state = '%s', expires_at = %lld, "
 		 "retention_days = 2 WHERE id = '%s'",
@@ -352,11 +352,17 @@ test_db_purge(void **state)
 	assert_int_equal(due(x, T0 + 5000 * DAY, 1).n, 1);
 
 	/* A hold: listed as held, skipped by the purger's query, and it wins. */
-	assert_int_equal(db_hold_place(x->db, TID, x->admin, "case 17", T0), DB_OK);
-	assert_int_equal(db_hold_place(x->db, TID, x->admin, "again", T0), DB_CONFLICT);
-	assert_int_equal(
-	    db_hold_place(x->db, "99999999999999999999999999999999", x->admin, "r", T0),
-	    DB_NOTFOUND);
+	assert_int_equal(db_hold_place(x->db, TID, x->admin, "case 17", T0, &audit_system), DB_OK);
+	assert_int_equal(db_hold_place(x->db, TID, x->admin, "again", T0, &audit_system),
+			 DB_CONFLICT);
+	assert_int_equal(db_hold_place(x->db, "99999999999999999999999999999999", x->admin, "r", T0,
+				       &audit_system),
+			 DB_NOTFOUND);
+	/* Recorded with the hold, once: the refused ones change nothing and leave no record. */
+	assert_int_equal(raw_int(x, "SELECT count(*) FROM audit WHERE event = 'hold.placed' AND "
+				    "object_id = '" TID "' AND json_extract(detail, '$.reason') = "
+				    "'case 17'"),
+			 1);
 	c = due(x, T0 + 3 * DAY, 1);
 	assert_int_equal(c.n, 1);
 	assert_true(c.held[0]);
@@ -367,9 +373,12 @@ test_db_purge(void **state)
 	assert_string_equal(pg.blocked, "legal hold");
 	assert_int_equal(raw_int(x, "SELECT length(wrapped_key) FROM files WHERE id = '" FID "'"),
 			 KEYS_WRAPPEDBYTES);
-	assert_int_equal(db_hold_lift(x->db, TID, x->admin, "case closed", T0 + DAY), DB_OK);
-	assert_int_equal(db_hold_lift(x->db, TID, x->admin, "again", T0 + DAY), DB_CONFLICT);
+	assert_int_equal(db_hold_lift(x->db, TID, x->admin, "case closed", T0 + DAY, &audit_system),
+			 DB_OK);
+	assert_int_equal(db_hold_lift(x->db, TID, x->admin, "again", T0 + DAY, &audit_system),
+			 DB_CONFLICT);
 	assert_int_equal(raw_int(x, "SELECT lifted_at FROM legal_holds"), T0 + DAY);
+	assert_int_equal(raw_int(x, "SELECT count(*) FROM audit WHERE event = 'hold.lifted'"), 1);
 
 	/* Not due yet: nothing happens. Then the content goes, in one commit. */
 	assert_int_equal(db_purge_content(x->db, TID, &pol, T0 + DAY, &pg, &audit_system),
@@ -428,7 +437,8 @@ test_db_purge(void **state)
 	/* The pending transfer is untouched. */
 	assert_int_equal(raw_int(x, "SELECT count(*) FROM files WHERE transfer_id = '" TID2 "'"),
 			 1);
-	assert_int_equal(db_hold_lift(x->db, TID, x->admin, "gone", T0), DB_NOTFOUND);
+	assert_int_equal(db_hold_lift(x->db, TID, x->admin, "gone", T0, &audit_system),
+			 DB_NOTFOUND);
 }
 
 /* An abandoned draft's content goes, and it takes no more files afterwards. */
@@ -454,7 +464,8 @@ test_db_draft(void **state)
 	snprintf(f.transfer_id, sizeof(f.transfer_id), "%s", TID);
 	snprintf(f.name, sizeof(f.name), "b.bin");
 	snprintf(f.state, sizeof(f.state), "uploaded");
-	assert_int_equal(db_file_insert(x->db, &f, 10, 0, why, sizeof(why)), DB_CONFLICT);
+	assert_int_equal(db_file_insert(x->db, &f, 10, 0, &audit_system, why, sizeof(why)),
+			 DB_CONFLICT);
 }
 
 int
