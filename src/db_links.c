@@ -297,6 +297,11 @@ db_transfer_send(struct db *db, const struct db_send *s, const struct db_link *l
 	r = db_step_done(db, st);
 	for (size_t i = 0; r == DB_OK && i < nlinks; i++)
 		r = db_link_insert_locked(db, &links[i]);
+	if (r == DB_CONFLICT)
+		snprintf(why, whylen, "a recipient appears twice");
+	/* Recorded before the mails, so the log reads in causal order: decided, sent, queued. */
+	if (r == DB_OK)
+		r = db_send_audit_locked(db, s, links, nlinks, who);
 	/*
 	 * Link mails wait for the delay, and for the approvers when there are
 	 * any; their give-up time counts from the release, not from the send.
@@ -306,10 +311,6 @@ db_transfer_send(struct db *db, const struct db_send *s, const struct db_link *l
 			    ? db_mail_queue_locked(db, &mails[i], s->release_at, s->release_at,
 						   s->approvals_needed > 0)
 			    : db_mail_insert_locked(db, &mails[i], s->sent_at);
-	if (r == DB_CONFLICT)
-		snprintf(why, whylen, "a recipient appears twice");
-	if (r == DB_OK)
-		r = db_send_audit_locked(db, s, links, nlinks, who);
 	return db_finish_locked(db, r);
 }
 
