@@ -286,7 +286,8 @@ int db_transfer_extend(struct db *db, const char *transfer_id, int64_t expires_a
 int db_request_create(struct db *db, const struct db_transfer *t, const struct db_link *l,
 		      const struct db_mail *m, const char *policy, int retention_days,
 		      const struct audit_actor *who);
-int db_request_done(struct db *db, const char *link_id, int64_t now, const struct db_mail *m);
+int db_request_done(struct db *db, const char *link_id, const char *transfer_id, int64_t now,
+		    const struct db_mail *m, const struct audit_actor *who);
 
 int db_link_by_hash(struct db *db, const unsigned char hash[32], struct db_link *l);
 int db_link_get(struct db *db, const char *transfer_id, const char *link_id, struct db_link *l);
@@ -466,7 +467,6 @@ int db_audit_checkpoint_add_mail(struct db *db, const struct audit_checkpoint *c
 /* db_audit_checkpoint_next - the first checkpoint with id > AFTER_ID, DB_NOTFOUND when none */
 int db_audit_checkpoint_next(struct db *db, int64_t after_id, int64_t *id,
 			     struct audit_checkpoint *cp);
-int db_audit_checkpoint_add(struct db *db, const struct audit_checkpoint *cp);
 /* db_audit_checkpoint_last - the newest checkpoint, DB_NOTFOUND when none */
 int db_audit_checkpoint_last(struct db *db, struct audit_checkpoint *cp);
 int db_audit_checkpoint_each(struct db *db,

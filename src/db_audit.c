@@ -201,24 +201,19 @@ db_audit_each(struct db *db, int (*cb)(const struct db_audit_row *r, void *arg),
 	return db_audit_each_after(db, 0, -1, cb, arg);
 }
 
+/*
+ * db_audit_rows_locked - step ST (columns seq, at, actor_kind, actor, ip,
+ * user_agent, event, object_kind, object_id, outcome, detail, prev, hash)
+ * one row at a time into CB, then finalize it; a non-zero CB return stops
+ * the walk and is returned. The readers of the log share it.
+ */
 int
-db_audit_each_after(struct db *db, int64_t after, int limit,
-		    int (*cb)(const struct db_audit_row *r, void *arg), void *arg)
+db_audit_rows_locked(sqlite3_stmt *st, int (*cb)(const struct db_audit_row *r, void *arg),
+		     void *arg)
 {
 	struct db_audit_row row;
-	sqlite3_stmt *st;
 	int r, rc = DB_OK;
 
-	db_lock(db);
-	st = db_prepare(db, "SELECT seq, at, actor_kind, actor, ip, user_agent, event, "
-			    "object_kind, object_id, outcome, detail, prev, hash "
-			    "FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2");
-	if (st == NULL) {
-		db_unlock(db);
-		return DB_ERROR;
-	}
-	sqlite3_bind_int64(st, 1, after);
-	sqlite3_bind_int(st, 2, limit);
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		row.seq = sqlite3_column_int64(st, 0);
 		row.at = sqlite3_column_int64(st, 1);
@@ -240,31 +235,29 @@ db_audit_each_after(struct db *db, int64_t after, int limit,
 	if (rc == 0 && r != SQLITE_DONE)
 		rc = DB_ERROR;
 	sqlite3_finalize(st);
-	db_unlock(db);
 	return rc;
 }
 
 int
-db_audit_checkpoint_add(struct db *db, const struct audit_checkpoint *cp)
+db_audit_each_after(struct db *db, int64_t after, int limit,
+		    int (*cb)(const struct db_audit_row *r, void *arg), void *arg)
 {
 	sqlite3_stmt *st;
-	int r;
+	int rc;
 
 	db_lock(db);
-	st = db_prepare(db, "INSERT INTO audit_checkpoints (seq, hash, at, key_id, signature) "
-			    "VALUES (?1, ?2, ?3, ?4, ?5)");
+	st = db_prepare(db, "SELECT seq, at, actor_kind, actor, ip, user_agent, event, "
+			    "object_kind, object_id, outcome, detail, prev, hash "
+			    "FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2");
 	if (st == NULL) {
 		db_unlock(db);
 		return DB_ERROR;
 	}
-	sqlite3_bind_int64(st, 1, cp->seq);
-	sqlite3_bind_blob(st, 2, cp->hash, AUDIT_HASHBYTES, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, cp->at);
-	sqlite3_bind_text(st, 4, cp->key_id, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 5, cp->sig, AUDIT_SIGBYTES, SQLITE_STATIC);
-	r = db_step_done(db, st);
+	sqlite3_bind_int64(st, 1, after);
+	sqlite3_bind_int(st, 2, limit);
+	rc = db_audit_rows_locked(st, cb, arg);
 	db_unlock(db);
-	return r;
+	return rc;
 }
 
 /* db_audit_cp_row - a checkpoint row; -1 when a column has the wrong size */

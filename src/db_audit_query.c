@@ -127,31 +127,14 @@ db_audit_bind_opt(sqlite3_stmt *st, int i, const char *s)
 		sqlite3_bind_null(st, i);
 }
 
-static const char *
-db_audit_qcol(sqlite3_stmt *st, int col)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-
-	return t ? (const char *)t : "";
-}
-
-static const unsigned char *
-db_audit_qblob(sqlite3_stmt *st, int col)
-{
-	const void *b = sqlite3_column_blob(st, col);
-
-	return b != NULL && sqlite3_column_bytes(st, col) == 32 ? b : NULL;
-}
-
 int
 db_audit_query(struct db *db, const struct db_audit_filter *f,
 	       int (*cb)(const struct db_audit_row *r, void *arg), void *arg)
 {
 	char lo[DB_AUDIT_EVENTMAX + 1], hi[DB_AUDIT_EVENTMAX + 1];
 	const char *exact = NULL;
-	struct db_audit_row row;
 	sqlite3_stmt *st;
-	int r, rc = DB_OK, prefix = 0;
+	int rc, prefix = 0;
 
 	if (f->event != NULL) {
 		size_t n = strlen(f->event);
@@ -186,27 +169,7 @@ db_audit_query(struct db *db, const struct db_audit_filter *f,
 	db_audit_bind_opt(st, 9, f->outcome);
 	sqlite3_bind_int64(st, 10, f->after > 0 ? f->after : 0);
 	sqlite3_bind_int64(st, 11, f->limit > 0 ? f->limit : -1); /* -1: no limit */
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		row.seq = sqlite3_column_int64(st, 0);
-		row.at = sqlite3_column_int64(st, 1);
-		row.actor_kind = db_audit_qcol(st, 2);
-		row.actor = db_audit_qcol(st, 3);
-		row.ip = db_audit_qcol(st, 4);
-		row.user_agent = db_audit_qcol(st, 5);
-		row.event = db_audit_qcol(st, 6);
-		row.object_kind = db_audit_qcol(st, 7);
-		row.object_id = db_audit_qcol(st, 8);
-		row.outcome = db_audit_qcol(st, 9);
-		row.detail = db_audit_qcol(st, 10);
-		row.prev = db_audit_qblob(st, 11);
-		row.hash = db_audit_qblob(st, 12);
-		rc = cb(&row, arg);
-		if (rc != 0)
-			break;
-	}
-	if (rc == 0 && r != SQLITE_DONE)
-		rc = DB_ERROR;
-	sqlite3_finalize(st);
+	rc = db_audit_rows_locked(st, cb, arg);
 	db_unlock(db);
 	return rc;
 }

@@ -45,4 +45,9 @@ int db_links_cut_locked(struct db *db, const char *transfer_id, const char *link
 /* ENDED (may be NULL): how many links were still live and are ended now */
 int db_transfer_links_end_locked(struct db *db, const char *transfer_id, int64_t now, int *ended);
 
+struct db_audit_row;
+/* db_audit_rows_locked - step an audit SELECT into cb, finalize it (db_audit.c) */
+int db_audit_rows_locked(sqlite3_stmt *st, int (*cb)(const struct db_audit_row *r, void *arg),
+			 void *arg);
+
 #endif

@@ -531,7 +531,8 @@ db_request_create(struct db *db, const struct db_transfer *t, const struct db_li
 
 /* db_request_done - the counterparty has finished; staff are told once */
 int
-db_request_done(struct db *db, const char *link_id, int64_t now, const struct db_mail *m)
+db_request_done(struct db *db, const char *link_id, const char *transfer_id, int64_t now,
+		const struct db_mail *m, const struct audit_actor *who)
 {
 	sqlite3_stmt *st;
 	int r;
@@ -545,6 +546,9 @@ db_request_done(struct db *db, const char *link_id, int64_t now, const struct db
 	sqlite3_bind_text(st, 1, link_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 2, now);
 	r = db_changes_or(db, db_step_done(db, st), DB_CONFLICT);
+	if (r == DB_OK)
+		r = db_audit_record_locked(db, who, "request.completed", "link", link_id, "ok",
+					   json_pack("{s:s}", "transfer", transfer_id), now);
 	if (r == DB_OK && m != NULL)
 		r = db_mail_insert_locked(db, m, now);
 	return db_finish_locked(db, r);

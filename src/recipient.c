@@ -992,7 +992,7 @@ rcpt_done(struct server *srv, struct MHD_Connection *c, struct rcpt *x)
 		log_event(LOG_LVL_ERR, "request.template_failed", "error=\"%s\"", err);
 		return http_error(c, 500, "the notification cannot be prepared");
 	}
-	r = db_request_done(srv->db, x->link.id, util_now(), &m);
+	r = db_request_done(srv->db, x->link.id, x->link.transfer_id, util_now(), &m, &x->rq->who);
 	outbox_mail_free(&m);
 	if (r == DB_CONFLICT)
 		return rcpt_gone(c, x);

@@ -96,6 +96,8 @@ assert_eq "$(status)" 404 "upload after done"
 api "$tok" GET "/api/v1/transfers/$tid" >/dev/null
 assert_eq "$(status)" 200 "transfer after done: $(cat "$T/body")"
 assert_eq "$(json 'j["request"]["link"]')" completed "request completed"
+assert_eq "$(sqlite3 -separator ' ' "$DATA/okuru.db" "SELECT actor_kind, actor, outcome, json_extract(detail, '\$.transfer') FROM audit WHERE event = 'request.completed'")" \
+	"recipient dan@client.example ok $tid" "request.completed recorded, by the counterparty"
 ok "done: the requester is mailed, the link ends"
 
 # new_request ADDR JSON-EXTRA -> prints "TID LINK", verified in jar $T/jar
