@@ -19,6 +19,27 @@
 
 const struct audit_actor audit_system = {.kind = "system", .name = "okurud"};
 
+int
+audit_flood_take(struct audit_flood *f, int64_t now, int *left_out)
+{
+	int take;
+
+	*left_out = 0;
+	pthread_mutex_lock(&f->lock);
+	if (now - f->window >= 60) {
+		*left_out = f->dropped;
+		f->window = now;
+		f->used = f->dropped = 0;
+	}
+	take = f->used < AUDIT_FLOOD_PER_MIN;
+	if (take)
+		f->used++;
+	else
+		f->dropped++;
+	pthread_mutex_unlock(&f->lock);
+	return take;
+}
+
 struct audit_signer {
 	unsigned char sk[crypto_sign_SECRETKEYBYTES]; /* sodium_malloc'd, read-only */
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES];
@@ -269,6 +290,60 @@ audit_checkpoint_verify(const unsigned char pk[AUDIT_PKBYTES], const struct audi
 		return -1;
 	n = audit_checkpoint_msg(cp, m);
 	return crypto_sign_verify_detached(cp->sig, m, n, pk) == 0 ? 0 : -1;
+}
+
+static const char audit_anchor_label[] = "okuru audit purge anchor v1";
+
+/*
+ * audit_anchor_msg - u32 len ‖ label ‖ i64 first_seq ‖ i64 through_seq ‖
+ * hash (32) ‖ i64 through_at ‖ i64 purged_at ‖ i64 audit_days, big-endian
+ */
+static size_t
+audit_anchor_msg(const struct audit_anchor *a, unsigned char *m)
+{
+	size_t n = 0, ln = sizeof(audit_anchor_label) - 1;
+	const int64_t v[] = {a->through_at, a->purged_at, a->audit_days};
+
+	m[n++] = 0;
+	m[n++] = 0;
+	m[n++] = 0;
+	m[n++] = (unsigned char)ln;
+	memcpy(m + n, audit_anchor_label, ln);
+	n += ln;
+	audit_put_u64(m + n, (uint64_t)a->first_seq);
+	n += 8;
+	audit_put_u64(m + n, (uint64_t)a->through_seq);
+	n += 8;
+	memcpy(m + n, a->through_hash, AUDIT_HASHBYTES);
+	n += AUDIT_HASHBYTES;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++, n += 8)
+		audit_put_u64(m + n, (uint64_t)v[i]);
+	return n;
+}
+
+void
+audit_anchor_sign(const struct audit_signer *s, struct audit_anchor *a)
+{
+	unsigned char m[160];
+	size_t n;
+
+	audit_key_id(s->pk, a->key_id);
+	n = audit_anchor_msg(a, m);
+	crypto_sign_detached(a->sig, NULL, m, n, s->sk);
+}
+
+int
+audit_anchor_verify(const unsigned char pk[AUDIT_PKBYTES], const struct audit_anchor *a)
+{
+	unsigned char m[160];
+	char id[AUDIT_KEYIDLEN + 1];
+	size_t n;
+
+	audit_key_id(pk, id);
+	if (strcmp(id, a->key_id) != 0)
+		return -1;
+	n = audit_anchor_msg(a, m);
+	return crypto_sign_verify_detached(a->sig, m, n, pk) == 0 ? 0 : -1;
 }
 
 int

@@ -8,6 +8,7 @@
 #ifndef OKURU_AUDIT_H
 #define OKURU_AUDIT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -46,10 +47,39 @@ struct audit_actor {
 
 extern const struct audit_actor audit_system;
 
+/*
+ * A bound on records anyone can cause without credentials (a bad token, an
+ * unknown link): each is a commit, so at most PER a minute, process-wide;
+ * the first record of a new minute says how many were left out.
+ */
+struct audit_flood {
+	pthread_mutex_t lock;
+	int64_t window;
+	int used, dropped;
+};
+#define AUDIT_FLOOD_INIT {PTHREAD_MUTEX_INITIALIZER, 0, 0, 0}
+#define AUDIT_FLOOD_PER_MIN 60
+
+/* audit_flood_take - 1 when one more record fits; *left_out: dropped in the last window */
+int audit_flood_take(struct audit_flood *f, int64_t now, int *left_out);
+
 struct audit_checkpoint {
 	int64_t seq; /* the last record it covers */
 	int64_t at;  /* Unix seconds when it was signed */
 	unsigned char hash[AUDIT_HASHBYTES]; /* that record's hash */
+	char key_id[AUDIT_KEYIDLEN + 1];
+	unsigned char sig[AUDIT_SIGBYTES];
+};
+
+/*
+ * A purge anchor: okurud's (or okuructl's) signed statement that records
+ * first_seq..through_seq were removed at purged_at under audit_days, the
+ * last of them having hash through_hash and time through_at. Signed under
+ * its own label, so an ordinary checkpoint can never stand in for one.
+ */
+struct audit_anchor {
+	int64_t first_seq, through_seq, through_at, purged_at, audit_days;
+	unsigned char through_hash[AUDIT_HASHBYTES];
 	char key_id[AUDIT_KEYIDLEN + 1];
 	unsigned char sig[AUDIT_SIGBYTES];
 };
@@ -82,6 +112,10 @@ void audit_checkpoint_sign(const struct audit_signer *s, struct audit_checkpoint
 /* audit_checkpoint_verify - 0 when the key id and the signature match pk */
 int audit_checkpoint_verify(const unsigned char pk[AUDIT_PKBYTES],
 			    const struct audit_checkpoint *cp);
+
+/* audit_anchor_sign / _verify - the same for a purge anchor (its own label) */
+void audit_anchor_sign(const struct audit_signer *s, struct audit_anchor *a);
+int audit_anchor_verify(const unsigned char pk[AUDIT_PKBYTES], const struct audit_anchor *a);
 
 /* The export file: "okuru-audit-checkpoint v1" and five "name value" lines. */
 /* audit_checkpoint_text - the export file's text (mail, syslog); 0, or -1 when len is short */

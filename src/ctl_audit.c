@@ -59,13 +59,27 @@ struct ctl_verify {
 	int64_t expect, records;
 	unsigned char prev[AUDIT_HASHBYTES];
 	char bad[512];
-	/* A purged log starts at first > 1: anchored by a signed checkpoint at first - 1... */
+	/* A purged log starts at first > 1: signed purge anchors cover 1..first-1... */
+	struct audit_anchor *anchors;
+	size_t nanchors;
 	int64_t first;
-	const char *anchor; /* where that checkpoint came from */
 	unsigned char anchor_hash[AUDIT_HASHBYTES];
-	/* ...and named by an audit.purged record in what is left. */
+	/* ...and an audit.purged record in what is left names the last one. */
 	int purged_named;
 };
+
+static int
+ctl_anchor_collect(const struct audit_anchor *a, void *arg)
+{
+	struct ctl_verify *v = arg;
+	void *n = realloc(v->anchors, (v->nanchors + 1) * sizeof(*v->anchors));
+
+	if (n == NULL)
+		die("out of memory");
+	v->anchors = n;
+	v->anchors[v->nanchors++] = *a;
+	return 0;
+}
 
 static int
 ctl_cp_cmp(const void *a, const void *b)
@@ -91,31 +105,54 @@ ctl_cp_collect(const struct audit_checkpoint *cp, void *arg)
 }
 
 /*
- * ctl_verify_start - the log starts at record s > 1 (an audit purge):
- * acceptable only when a signed checkpoint at s - 1 (stored or exported;
- * every signature was checked already) holds record s's prev. Older
- * checkpoints cover records that are gone and are passed over.
+ * ctl_verify_start - the log starts at record s > 1 (audit purges):
+ * acceptable only when the signed purge anchors (signatures checked
+ * already, in through_seq order) cover 1..s-1 without gap or overlap, each
+ * removed only after its audit_days, the last holding record s's prev. An
+ * ordinary checkpoint cannot serve: it is signed under another label.
+ * Checkpoints of removed records are passed over, but one at s-1 that
+ * disagrees with record s's prev is a second history and is reported.
  */
 static int
 ctl_verify_start(struct ctl_verify *v, const struct db_audit_row *r)
 {
-	int64_t s = r->seq;
+	int64_t s = r->seq, next = 1;
+	const struct audit_anchor *last = NULL;
 
 	v->first = s;
+	for (size_t i = 0; i < v->nanchors && v->anchors[i].through_seq < s; i++) {
+		const struct audit_anchor *a = &v->anchors[i];
+		if (a->first_seq != next || a->through_seq < a->first_seq ||
+		    a->through_at > a->purged_at - a->audit_days * 86400) {
+			snprintf(v->bad, sizeof(v->bad),
+				 "record %lld: the purge anchor of records %lld to %lld does not "
+				 "follow on from record %lld or was made before their retention",
+				 (long long)s, (long long)a->first_seq, (long long)a->through_seq,
+				 (long long)next - 1);
+			return 1;
+		}
+		next = a->through_seq + 1;
+		last = a;
+	}
+	if (last == NULL || last->through_seq != s - 1 || r->prev == NULL ||
+	    sodium_memcmp(last->through_hash, r->prev, AUDIT_HASHBYTES) != 0) {
+		snprintf(v->bad, sizeof(v->bad),
+			 "record %lld: the log starts here, but no signed purge anchor covers records "
+			 "1 to %lld and holds its prev: they were removed without an audit purge "
+			 "(tampering)",
+			 (long long)s, (long long)s - 1);
+		return 1;
+	}
 	while (v->next < v->ncp && v->cps[v->next].cp.seq < s - 1)
 		v->next++;
 	for (; v->next < v->ncp && v->cps[v->next].cp.seq == s - 1; v->next++)
-		if (v->anchor == NULL && r->prev != NULL &&
-		    sodium_memcmp(v->cps[v->next].cp.hash, r->prev, AUDIT_HASHBYTES) == 0)
-			v->anchor = v->cps[v->next].from;
-	if (v->anchor == NULL) {
-		snprintf(v->bad, sizeof(v->bad),
-			 "record %lld: the log starts here, but no signed checkpoint of record %lld "
-			 "holds its prev: records 1 to %lld were removed without an audit purge "
-			 "(tampering), or pass the checkpoint with --checkpoint",
-			 (long long)s, (long long)s - 1, (long long)s - 1);
-		return 1;
-	}
+		if (sodium_memcmp(v->cps[v->next].cp.hash, r->prev, AUDIT_HASHBYTES) != 0) {
+			snprintf(v->bad, sizeof(v->bad),
+				 "record %lld: its prev differs from the signed checkpoint (%s) of "
+				 "record %lld",
+				 (long long)s, v->cps[v->next].from, (long long)s - 1);
+			return 1;
+		}
 	memcpy(v->prev, r->prev, AUDIT_HASHBYTES);
 	memcpy(v->anchor_hash, r->prev, AUDIT_HASHBYTES);
 	v->expect = s;
@@ -224,6 +261,18 @@ ctl_audit_verify(const struct conf *c, struct db *db, const char *pubpath, char 
 	}
 	if (v.ncp > 0)
 		qsort(v.cps, v.ncp, sizeof(*v.cps), ctl_cp_cmp);
+	if (db_audit_anchor_each(db, ctl_anchor_collect, &v) != DB_OK)
+		die("cannot read the audit purge anchors");
+	for (size_t i = 0; i < v.nanchors; i++) {
+		if (audit_anchor_verify(pk, &v.anchors[i]) != 0) {
+			printf("purge anchor of records %lld to %lld: signature does not verify "
+			       "with the public key\n",
+			       (long long)v.anchors[i].first_seq, (long long)v.anchors[i].through_seq);
+			free(v.cps);
+			free(v.anchors);
+			return 1;
+		}
+	}
 	r = db_audit_each(db, ctl_verify_row, &v);
 	if (r == DB_ERROR)
 		die("cannot read the audit log");
@@ -241,6 +290,7 @@ ctl_audit_verify(const struct conf *c, struct db *db, const char *pubpath, char 
 	if (v.bad[0] != '\0') {
 		printf("%s\n", v.bad);
 		free(v.cps);
+		free(v.anchors);
 		return 1;
 	}
 	sodium_bin2hex(hex, sizeof(hex), v.prev, AUDIT_HASHBYTES);
@@ -248,9 +298,10 @@ ctl_audit_verify(const struct conf *c, struct db *db, const char *pubpath, char 
 	       nstored + nfiles, (long long)v.expect - 1, hex);
 	if (v.first > 1)
 		printf("records 1 to %lld were purged (audit.purged); the log starts at %lld, "
-		       "anchored by the signed checkpoint (%s) of record %lld\n",
-		       (long long)v.first - 1, (long long)v.first, v.anchor, (long long)v.first - 1);
+		       "anchored by %zu signed purge anchor(s)\n",
+		       (long long)v.first - 1, (long long)v.first, v.nanchors);
 	free(v.cps);
+	free(v.anchors);
 	return 0;
 }
 

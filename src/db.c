@@ -297,7 +297,26 @@ static const char *const db_migrations[] = {
 	"CREATE INDEX audit_by_recipient ON audit(recipient_ref, seq);"
 	"CREATE INDEX audit_by_actor ON audit(actor, seq);"
 	"CREATE INDEX audit_by_event ON audit(event, seq);"
-	"CREATE INDEX audit_by_at ON audit(at);",
+	"CREATE INDEX audit_by_at ON audit(at);"
+	/*
+	 * Purge anchors (audit.h struct audit_anchor): one signed statement
+	 * per audit purge, kept for good (a few rows a year), so verify can
+	 * tell a log whose head was purged from one whose head was cut.
+	 */
+	"CREATE TABLE audit_anchors ("
+	"  id INTEGER PRIMARY KEY,"
+	"  first_seq INTEGER NOT NULL,"
+	"  through_seq INTEGER NOT NULL,"
+	"  through_hash BLOB NOT NULL CHECK (length(through_hash) = 32),"
+	"  through_at INTEGER NOT NULL,"
+	"  purged_at INTEGER NOT NULL,"
+	"  audit_days INTEGER NOT NULL,"
+	"  key_id TEXT NOT NULL,"
+	"  signature BLOB NOT NULL CHECK (length(signature) = 64));"
+	"CREATE TRIGGER audit_anchors_no_update BEFORE UPDATE ON audit_anchors "
+	"  BEGIN SELECT RAISE(ABORT, 'audit anchors are append-only'); END;"
+	"CREATE TRIGGER audit_anchors_no_delete BEFORE DELETE ON audit_anchors "
+	"  BEGIN SELECT RAISE(ABORT, 'audit anchors are append-only'); END;",
 };
 #define DB_NMIGRATIONS ((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 

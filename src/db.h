@@ -495,6 +495,10 @@ int db_audit_purge_plan(struct db *db, int64_t cutoff, int64_t keep_from,
  * then the records through through_seq and the checkpoints before it are
  * deleted. DB_NOTFOUND when nothing is old enough.
  */
+struct audit_anchor;
+/* db_audit_anchor_each - every purge anchor, by through_seq */
+int db_audit_anchor_each(struct db *db, int (*cb)(const struct audit_anchor *a, void *arg),
+			 void *arg);
 int db_audit_purge(struct db *db, const struct audit_signer *s, const struct audit_actor *who,
 		   int audit_days, int64_t now, int64_t keep_from, struct db_audit_purge *p);
 

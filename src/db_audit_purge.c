@@ -1,10 +1,11 @@
 /*
  * db_audit_purge.c - the audit log's retention (policy retention.audit_days):
  * plan which leading records are old enough to go, and remove them in one
- * transaction that first anchors what stays to what goes: a signed
- * checkpoint at the last removed record, and an audit.purged record
+ * transaction that first anchors what stays to what goes: a signed purge
+ * anchor (audit_anchors) for the removed range, and an audit.purged record
  * naming it. okuructl audit verify accepts a log that starts after seq 1
- * only with both (ctl_audit.c), so a head deleted by hand is reported.
+ * only on anchors from seq 1 on (ctl_audit.c), so a head deleted by hand
+ * is reported.
  */
 #include "config.h"
 
@@ -23,8 +24,7 @@
  * purge's own DELETEs. They guard against accidents (a stray DELETE from
  * okuru's own connection); the hash chain and the signed checkpoints are
  * the protection against someone who can drop them, and the purge leaves
- * both intact: a signed checkpoint at the last removed record and a
- * record saying what went. Same text as migration 5, so the schema reads
+ * both intact: a signed anchor for what went and a record saying so. Same text as migration 5, so the schema reads
  * the same after a purge.
  */
 static const char db_audit_purge_drop[] = "DROP TRIGGER audit_no_delete;"
@@ -106,51 +106,80 @@ db_audit_purge_plan(struct db *db, int64_t cutoff, int64_t keep_from, struct db_
 	return r;
 }
 
-/* db_audit_anchor_locked - a checkpoint at p->through_seq that verifies with the signer's key */
+/*
+ * db_audit_anchor_locked - the purge anchor: a statement signed under its
+ * own label that first..through went at now under audit_days. verify
+ * accepts a log starting after seq 1 only on an unbroken series of these
+ * from seq 1; an ordinary checkpoint cannot serve (ctl_audit.c).
+ */
 static int
-db_audit_anchor_locked(struct db *db, const struct audit_signer *s, int64_t now,
+db_audit_anchor_locked(struct db *db, const struct audit_signer *s, int64_t now, int audit_days,
 		       const struct db_audit_purge *p)
 {
-	struct audit_checkpoint cp;
+	struct audit_anchor a = {.first_seq = p->first_seq,
+				 .through_seq = p->through_seq,
+				 .through_at = p->through_at,
+				 .purged_at = now,
+				 .audit_days = audit_days};
 	sqlite3_stmt *st;
-	int r, found = 0;
 
-	st = db_prepare(db, "SELECT seq, hash, at, key_id, signature FROM audit_checkpoints "
-			    "WHERE seq = ?1");
+	memcpy(a.through_hash, p->through_hash, AUDIT_HASHBYTES);
+	audit_anchor_sign(s, &a);
+	st = db_prepare(db, "INSERT INTO audit_anchors (first_seq, through_seq, through_hash, "
+			    "through_at, purged_at, audit_days, key_id, signature) "
+			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
 	if (st == NULL)
 		return DB_ERROR;
-	sqlite3_bind_int64(st, 1, p->through_seq);
-	while (!found && (r = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&cp, 0, sizeof(cp));
-		cp.seq = sqlite3_column_int64(st, 0);
-		cp.at = sqlite3_column_int64(st, 2);
-		db_copy_text(cp.key_id, sizeof(cp.key_id), st, 3);
-		if (sqlite3_column_bytes(st, 1) != AUDIT_HASHBYTES ||
-		    sqlite3_column_bytes(st, 4) != AUDIT_SIGBYTES)
-			continue;
-		memcpy(cp.hash, sqlite3_column_blob(st, 1), AUDIT_HASHBYTES);
-		memcpy(cp.sig, sqlite3_column_blob(st, 4), AUDIT_SIGBYTES);
-		found = sodium_memcmp(cp.hash, p->through_hash, AUDIT_HASHBYTES) == 0 &&
-			audit_checkpoint_verify(audit_signer_pk(s), &cp) == 0;
-	}
-	sqlite3_finalize(st);
-	if (found)
-		return DB_OK;
-	memset(&cp, 0, sizeof(cp));
-	cp.seq = p->through_seq;
-	cp.at = now;
-	memcpy(cp.hash, p->through_hash, AUDIT_HASHBYTES);
-	audit_checkpoint_sign(s, &cp);
-	st = db_prepare(db, "INSERT INTO audit_checkpoints (seq, hash, at, key_id, signature) "
-			    "VALUES (?1, ?2, ?3, ?4, ?5)");
-	if (st == NULL)
-		return DB_ERROR;
-	sqlite3_bind_int64(st, 1, cp.seq);
-	sqlite3_bind_blob(st, 2, cp.hash, AUDIT_HASHBYTES, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(st, 3, cp.at);
-	sqlite3_bind_text(st, 4, cp.key_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_blob(st, 5, cp.sig, AUDIT_SIGBYTES, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 1, a.first_seq);
+	sqlite3_bind_int64(st, 2, a.through_seq);
+	sqlite3_bind_blob(st, 3, a.through_hash, AUDIT_HASHBYTES, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, a.through_at);
+	sqlite3_bind_int64(st, 5, a.purged_at);
+	sqlite3_bind_int64(st, 6, a.audit_days);
+	sqlite3_bind_text(st, 7, a.key_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 8, a.sig, AUDIT_SIGBYTES, SQLITE_TRANSIENT);
 	return db_step_done(db, st);
+}
+
+int
+db_audit_anchor_each(struct db *db, int (*cb)(const struct audit_anchor *a, void *arg),
+		     void *arg)
+{
+	struct audit_anchor a;
+	sqlite3_stmt *st;
+	int r, rc = DB_OK;
+
+	db_lock(db);
+	st = db_prepare(db, "SELECT first_seq, through_seq, through_hash, through_at, purged_at, "
+			    "audit_days, key_id, signature FROM audit_anchors ORDER BY through_seq");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&a, 0, sizeof(a));
+		if (sqlite3_column_bytes(st, 2) != AUDIT_HASHBYTES ||
+		    sqlite3_column_bytes(st, 7) != AUDIT_SIGBYTES) {
+			rc = DB_ERROR;
+			break;
+		}
+		a.first_seq = sqlite3_column_int64(st, 0);
+		a.through_seq = sqlite3_column_int64(st, 1);
+		memcpy(a.through_hash, sqlite3_column_blob(st, 2), AUDIT_HASHBYTES);
+		a.through_at = sqlite3_column_int64(st, 3);
+		a.purged_at = sqlite3_column_int64(st, 4);
+		a.audit_days = sqlite3_column_int64(st, 5);
+		db_copy_text(a.key_id, sizeof(a.key_id), st, 6);
+		memcpy(a.sig, sqlite3_column_blob(st, 7), AUDIT_SIGBYTES);
+		rc = cb(&a, arg);
+		if (rc != 0)
+			break;
+	}
+	if (rc == DB_OK && r != SQLITE_DONE)
+		rc = DB_ERROR;
+	sqlite3_finalize(st);
+	db_unlock(db);
+	return rc;
 }
 
 /* db_audit_purge_delete_locked - the rows themselves, the triggers lifted for these two DELETEs */
@@ -167,7 +196,7 @@ db_audit_purge_delete_locked(struct db *db, int64_t through)
 	sqlite3_bind_int64(st, 1, through);
 	if (db_step_done(db, st) != DB_OK)
 		return DB_ERROR;
-	st = db_prepare(db, "DELETE FROM audit_checkpoints WHERE seq < ?1");
+	st = db_prepare(db, "DELETE FROM audit_checkpoints WHERE seq <= ?1");
 	if (st == NULL)
 		return DB_ERROR;
 	sqlite3_bind_int64(st, 1, through);
@@ -192,7 +221,7 @@ db_audit_purge(struct db *db, const struct audit_signer *s, const struct audit_a
 	if (r != DB_OK)
 		return db_finish_locked(db, r);
 	/* In this order: the anchor and the record exist before anything goes. */
-	r = db_audit_anchor_locked(db, s, now, p);
+	r = db_audit_anchor_locked(db, s, now, audit_days, p);
 	if (r == DB_OK) {
 		sodium_bin2hex(hex, sizeof(hex), p->through_hash, AUDIT_HASHBYTES);
 		detail = json_pack("{sI sI ss sI si}", "first_seq", (json_int_t)p->first_seq,

@@ -42,13 +42,6 @@
 
 #define RCPT_COOKIE "okuru_s"
 #define RCPT_MAXFILES 10000
-/*
- * Unknown or malformed tokens go to the audit log at most this many times
- * a minute (process-wide): anyone can make them, and each is a commit.
- * The first record after a full minute says how many were left out.
- */
-#define RCPT_UNKNOWN_PER_MIN 60
-
 /* Everything a link's page needs, gathered once per request. */
 struct rcpt {
 	struct db_link link;
@@ -106,33 +99,19 @@ rcpt_attempt(struct server *srv, const struct rcpt *x, const char *link_id, cons
 
 /*
  * rcpt_unknown_audit - "link.unknown" for a token that names no link, in
- * its own transaction and bounded (RCPT_UNKNOWN_PER_MIN). A failure is
+ * its own transaction and bounded (audit_flood_take). A failure is
  * only logged: the answer is the same 404 either way.
  */
 static void
 rcpt_unknown_audit(struct server *srv, const struct rcpt *x, const char *action, const char *reason)
 {
-	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-	static int64_t window;
-	static int used, dropped;
+	static struct audit_flood flood = AUDIT_FLOOD_INIT;
 	struct audit_actor a = x->rq->who;
 	int64_t now = util_now();
-	int record, left_out = 0;
+	int left_out;
 	json_t *d;
 
-	pthread_mutex_lock(&lock);
-	if (now - window >= 60) {
-		left_out = dropped;
-		window = now;
-		used = dropped = 0;
-	}
-	record = used < RCPT_UNKNOWN_PER_MIN;
-	if (record)
-		used++;
-	else
-		dropped++;
-	pthread_mutex_unlock(&lock);
-	if (!record)
+	if (!audit_flood_take(&flood, now, &left_out))
 		return;
 	a.kind = "recipient";
 	a.name = "";

@@ -53,8 +53,9 @@ assert_eq "$row" "system okurud audit 3" "audit.purged actor and object"
 detail=$(sql "SELECT detail FROM audit WHERE event = 'audit.purged'")
 hash3=$(sql "SELECT hex(prev) FROM audit WHERE seq = 4" | tr 'A-F' 'a-f')
 assert_eq "$detail" "{\"audit_days\":10,\"first_seq\":1,\"records\":3,\"through_hash\":\"$hash3\",\"through_seq\":3}" "audit.purged detail"
-assert_eq "$(sql 'SELECT count(*) FROM audit_checkpoints WHERE seq = 3')" 1 "the anchor checkpoint at 3"
-assert_eq "$(sql 'SELECT count(*) FROM audit_checkpoints WHERE seq < 3')" 0 "older checkpoints went with their records"
+assert_eq "$(sql "SELECT first_seq, through_seq, lower(hex(through_hash)), audit_days FROM audit_anchors")" \
+	"1|3|$hash3|10" "the signed purge anchor of records 1 to 3"
+assert_eq "$(sql 'SELECT count(*) FROM audit_checkpoints WHERE seq <= 3')" 0 "checkpoints went with their records"
 sql "DELETE FROM audit WHERE seq = 4" 2>"$T/err" && fail "the delete trigger is gone after a purge"
 assert_contains "$(cat "$T/err")" "append-only" "the delete trigger is back"
 out=$("$OKURUCTL" -c "$CONF" audit verify)
@@ -98,15 +99,23 @@ expect_bad() { # MESSAGE [verify args]
 	assert_contains "$got" "$want" "verify report"
 }
 tamper "DELETE FROM audit WHERE seq = $head; DELETE FROM audit_checkpoints WHERE seq <= $head"
-expect_bad "record $((head + 1)): the log starts here, but no signed checkpoint of record $head holds its prev"
+expect_bad "record $((head + 1)): the log starts here, but no signed purge anchor covers records 1 to $head"
 ok "a head deleted without a signed anchor is reported"
 
-# A signed checkpoint at the cut is not enough: the audit.purged record must name it.
+# A signed checkpoint at the cut is not enough: it is not a purge anchor (another label).
 okuru_start_faked
 okuru_stop # okurud.started, okurud.stopped and a checkpoint of the latter
 cut=$(sql 'SELECT max(seq) FROM audit_checkpoints')
 okuru_start_faked
 okuru_stop
 tamper "DELETE FROM audit WHERE seq <= $cut; DELETE FROM audit_checkpoints WHERE seq < $cut"
-expect_bad "record $((cut + 1)): the log starts here, but no audit.purged record names record $cut"
-ok "a head deleted up to a signed checkpoint but without audit.purged is reported"
+expect_bad "record $((cut + 1)): the log starts here, but no signed purge anchor covers records 1 to $cut"
+# Nor is a copy of the real anchor stretched over more records, or one with a forged signature.
+tamper "DELETE FROM audit WHERE seq <= $cut; DELETE FROM audit_checkpoints WHERE seq < $cut;
+	DROP TRIGGER audit_anchors_no_update;
+	UPDATE audit_anchors SET through_seq = $cut, through_hash = (SELECT prev FROM audit WHERE seq = $((cut + 1)))
+	WHERE id = (SELECT max(id) FROM audit_anchors)"
+expect_bad "purge anchor of records"
+tamper "DROP TRIGGER audit_anchors_no_update; UPDATE audit_anchors SET signature = zeroblob(64) WHERE first_seq = 1"
+expect_bad "purge anchor of records 1 to 3: signature does not verify"
+ok "a head deleted up to a signed checkpoint, or behind an altered anchor, is reported"

@@ -21,7 +21,8 @@ assert_eq "$(json 'j["error"]')" "a valid API token is required" "401 body"
 api "garbage" GET "/api/v1/transfers/$tid" >/dev/null
 assert_eq "$(status)" 401 "malformed token"
 # Right shape, right id, wrong secret.
-forged="${alice%_*}_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+# (The id is 16 hex digits; the secret may itself contain "_".)
+forged="okr_$(echo "$alice" | cut -d_ -f2)_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
 api "$forged" GET "/api/v1/transfers/$tid" >/dev/null
 assert_eq "$(status)" 401 "forged secret"
 curl -sS --cacert "$DATA/tls/cert.pem" -H "Authorization: Basic YTpi" -o /dev/null -w '%{http_code}' \
@@ -29,7 +30,12 @@ curl -sS --cacert "$DATA/tls/cert.pem" -H "Authorization: Basic YTpi" -o /dev/nu
 assert_eq "$(status)" 401 "Basic auth"
 api "$alice" GET "/api/v1/transfers/$tid" >/dev/null
 assert_eq "$(status)" 200 "owner"
-ok "tokens: missing, malformed and forged are 401"
+assert_eq "$(sqlite3 -separator ' ' "$DATA/okuru.db" "SELECT json_extract(detail, '\$.reason'), object_id, ip FROM audit WHERE event = 'auth.failed' ORDER BY seq" | tr '\n' ';')" \
+	"no_token  127.0.0.1;malformed  127.0.0.1;mismatch $(echo "$alice" | cut -d_ -f2) 127.0.0.1;no_token  127.0.0.1;" \
+	"each refused token recorded with its reason and, when it parsed, its id"
+assert_eq "$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM audit WHERE event = 'auth.token_used' AND actor = 'alice'")" 1 \
+	"alice's token use recorded once, not per request"
+ok "tokens: missing, malformed and forged are 401 and recorded"
 
 api "$bob" GET "/api/v1/transfers/$tid" >/dev/null
 assert_eq "$(status)" 404 "other user's transfer"
@@ -58,4 +64,15 @@ assert_eq "$(json 'j["error"]')" "not found" "404 body"
 curl -sS --cacert "$DATA/tls/cert.pem" -X POST -o /dev/null -w '%{http_code}' "$URL/healthz" >"$T/status"
 assert_eq "$(status)" 405 "POST /healthz"
 ok "unknown paths and methods"
+
+# Anyone can present a bad token: at most 60 such records a minute (each is a commit).
+urls=$(for _ in $(seq 1 80); do printf '%s ' "$URL/api/v1/transfers"; done)
+# shellcheck disable=SC2086
+curl -s --cacert "$DATA/tls/cert.pem" $urls >/dev/null
+assert_eq "$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM audit WHERE event = 'auth.failed'")" 60 \
+	"auth.failed bounded to 60 a minute"
+api "$alice" GET "/api/v1/transfers/$tid" >/dev/null
+assert_eq "$(status)" 200 "the gateway still serves"
+ok "a flood of bad tokens is bounded in the audit log"
 okuru_stop
+"$OKURUCTL" -c "$CONF" audit verify >/dev/null || fail "audit verify"
