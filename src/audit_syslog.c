@@ -32,6 +32,8 @@
 #include "log.h"
 #include "util.h"
 
+#define AUDIT_SYSLOG_DGRAM_MAX 65000 /* under UDP's 65,507-byte payload */
+
 #define AUDIT_SYSLOG_BATCH 64
 #define AUDIT_SYSLOG_BACKOFF_MAX 60
 #define AUDIT_SYSLOG_IO_TIMEOUT 5 /* seconds for a connect or a send */
@@ -185,6 +187,19 @@ audit_syslog_send(struct audit_syslog *s, const char *msg, size_t len)
 			: -1;
 	} else {
 		ssize_t w;
+		/*
+		 * A datagram holds at most 65,507 bytes over UDP; a record can be
+		 * longer (detail up to AUDIT_DETAILMAX). Retrying it would stop
+		 * forwarding, and so audit retention, for good: send the head,
+		 * whose structured data names the record's seq and hash, so the
+		 * collector can fetch the whole of it (RFC 5424 6.1 lets a
+		 * receiver truncate anyway).
+		 */
+		if (len > AUDIT_SYSLOG_DGRAM_MAX) {
+			log_event(LOG_LVL_WARN, "audit.syslog_truncated", "target=%s bytes=%zu sent=%d",
+				  s->url, len, AUDIT_SYSLOG_DGRAM_MAX);
+			len = AUDIT_SYSLOG_DGRAM_MAX;
+		}
 		do
 			w = send(s->fd, msg, len, MSG_NOSIGNAL);
 		while (w < 0 && errno == EINTR);
