@@ -206,6 +206,30 @@ upload_clean() {
 	echo "$fid"
 }
 
+# sqlq DB SQL [NAME=VALUE...] - run SQL (one or more statements) on DB with
+# :NAME bound to VALUE (integers as integers), never pasted into the SQL;
+# rows are printed with columns joined by $SQLQ_SEP (default "|"), like
+# the sqlite3 shell.
+sqlq() {
+	SQLQ_SEP=${SQLQ_SEP:-|} $PY - "$@" <<'PYEOF'
+import os, re, sqlite3, sys
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+params = {}
+for kv in sys.argv[3:]:
+    k, v = kv.split("=", 1)
+    params[k] = int(v) if re.fullmatch(r"-?[0-9]+", v) else v
+sep, buf = os.environ["SQLQ_SEP"], ""
+for ch in sys.argv[2] + ";":
+    buf += ch
+    if ch == ";" and sqlite3.complete_statement(buf):
+        if buf.strip(" \t\n;"):
+            names = set(re.findall(r":([A-Za-z_][A-Za-z0-9_]*)", buf))
+            for row in db.execute(buf, {k: params[k] for k in names if k in params}):
+                print(sep.join("" if c is None else str(c) for c in row))
+        buf = ""
+PYEOF
+}
+
 # arec TID - the staff-side audit records about transfer TID (its object, or
 # detail "transfer"), oldest first: event|actor_kind|actor|outcome|recipient
 arec() {

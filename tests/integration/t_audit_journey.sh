@@ -37,7 +37,7 @@ sql() { sqlite3 "$DB" "$1"; }
 # wait_event EVENT N - until the log has N records of EVENT (mail results come from a thread)
 wait_event() {
 	for _ in $(seq 1 200); do
-		[ "$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE event = '$1'")" -ge "$2" ] && return 0
+		[ "$(sqlq "$DB" "SELECT count(*) FROM audit WHERE event = :e" e="$1")" -ge "$2" ] && return 0
 		sleep 0.05
 	done
 	fail "no $2 records of $1"
@@ -85,8 +85,8 @@ okuru_stop
 # Exactly these records, in this order, after the users were added and okurud started.
 q="SELECT event, actor_kind, actor, object_kind, outcome,
 	ifnull(json_extract(detail, '\$.recipient'), '-') FROM audit
-	WHERE seq > $start AND event NOT IN ('okurud.stopped', 'audit.checkpoint') ORDER BY seq"
-got=$(sqlite3 -separator ' ' "$DB" "$q")
+	WHERE seq > :start AND event NOT IN ('okurud.stopped', 'audit.checkpoint') ORDER BY seq"
+got=$(SQLQ_SEP=' ' sqlq "$DB" "$q" start="$start")
 expect="auth.token_used user alice token ok -
 transfer.created user alice transfer ok -
 file.uploaded user alice file ok -
@@ -142,7 +142,7 @@ ok "the records carry name, size, hash, scan, rule, TLS, bytes and the client; n
 okuru_start_faked
 api "$audrey" GET "/api/v1/audit?transfer=$tid&limit=1000" >/dev/null
 assert_eq "$(status)" 200 "auditor reads the log"
-n=$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE object_id = '$tid' OR json_extract(detail, '\$.transfer') = '$tid'")
+n=$(sqlq "$DB" "SELECT count(*) FROM audit WHERE object_id = :t OR json_extract(detail, '\$.transfer') = :t" t="$tid")
 assert_eq "$(json 'len(j["records"])')" "$n" "the transfer's records through the API"
 assert_eq "$(json 'j["records"][0]["event"], j["records"][-1]["event"]')" "transfer.created purge.metadata" \
 	"first and last of the transfer"

@@ -38,8 +38,8 @@ ok "a signed checkpoint is mailed to the auditor over TLS and verifies with --ch
 cp "$CONF" "$T/verify.conf"
 $PY "$SCRIPTS/confset.py" "$T/verify.conf" - database "\"$T/copy.db\""
 sqlite3 "$DATA/okuru.db" ".backup '$T/copy.db'"
-sqlite3 "$T/copy.db" "DROP TRIGGER audit_no_delete; DROP TRIGGER audit_checkpoints_no_delete;
-	DELETE FROM audit WHERE seq >= $seq; DELETE FROM audit_checkpoints WHERE seq >= $((seq - 1))"
+sqlq "$T/copy.db" "DROP TRIGGER audit_no_delete; DROP TRIGGER audit_checkpoints_no_delete;
+	DELETE FROM audit WHERE seq >= :s; DELETE FROM audit_checkpoints WHERE seq >= :s - 1" s="$seq"
 assert_contains "$("$OKURUCTL" -c "$T/verify.conf" audit verify)" "ok: " "the truncated copy alone looks fine"
 set +e
 out=$("$OKURUCTL" -c "$T/verify.conf" audit verify --checkpoint "$T/mailed.cp")

@@ -74,7 +74,7 @@ assert_eq "$(sql 'SELECT min(seq) FROM audit')" 4 "a dry run removes nothing"
 out=$("$OKURUCTL" -c "$CONF" audit purge --at "$at")
 assert_contains "$out" "audit    records 4 to $((head - 1))" "audit purge output"
 assert_eq "$(sql 'SELECT min(seq) FROM audit')" "$head" "okuructl purged all but the newest"
-assert_eq "$(sql "SELECT actor_kind || ' ' || object_id FROM audit WHERE seq = $((head + 1))")" \
+assert_eq "$(sqlq "$DB" "SELECT actor_kind || ' ' || object_id FROM audit WHERE seq = :s" s=$((head + 1)))" \
 	"admin-cli $((head - 1))" "okuructl's audit.purged record"
 assert_contains "$("$OKURUCTL" -c "$CONF" audit verify)" "the log starts at $head" "verify after okuructl's purge"
 ok "okuructl purge --dry-run shows the audit records due; okuructl audit purge purges them"
@@ -83,10 +83,12 @@ ok "okuructl purge --dry-run shows the audit records due; okuructl audit purge p
 VCONF="$T/verify.conf"
 cp "$CONF" "$VCONF"
 $PY "$SCRIPTS/confset.py" "$VCONF" - database "\"$T/copy.db\""
-tamper() {
+tamper() { # SQL [NAME=VALUE...] - the attacker's SQL on a copy, :NAME bound
+	local sql=$1
+	shift
 	rm -f "$T/copy.db" "$T/copy.db-wal" "$T/copy.db-shm"
 	sqlite3 "$DB" ".backup '$T/copy.db'"
-	sqlite3 "$T/copy.db" "DROP TRIGGER audit_no_delete; DROP TRIGGER audit_checkpoints_no_delete; $1"
+	sqlq "$T/copy.db" "DROP TRIGGER audit_no_delete; DROP TRIGGER audit_checkpoints_no_delete; $sql" "$@"
 }
 expect_bad() { # MESSAGE [verify args]
 	local want=$1 got rc
@@ -98,7 +100,7 @@ expect_bad() { # MESSAGE [verify args]
 	assert_eq "$rc" 1 "verify status for '$want'"
 	assert_contains "$got" "$want" "verify report"
 }
-tamper "DELETE FROM audit WHERE seq = $head; DELETE FROM audit_checkpoints WHERE seq <= $head"
+tamper "DELETE FROM audit WHERE seq = :h; DELETE FROM audit_checkpoints WHERE seq <= :h" h="$head"
 expect_bad "record $((head + 1)): the log starts here, but no signed purge anchor covers records 1 to $head"
 ok "a head deleted without a signed anchor is reported"
 
@@ -108,13 +110,13 @@ okuru_stop # okurud.started, okurud.stopped and a checkpoint of the latter
 cut=$(sql 'SELECT max(seq) FROM audit_checkpoints')
 okuru_start_faked
 okuru_stop
-tamper "DELETE FROM audit WHERE seq <= $cut; DELETE FROM audit_checkpoints WHERE seq < $cut"
+tamper "DELETE FROM audit WHERE seq <= :c; DELETE FROM audit_checkpoints WHERE seq < :c" c="$cut"
 expect_bad "record $((cut + 1)): the log starts here, but no signed purge anchor covers records 1 to $cut"
 # Nor is a copy of the real anchor stretched over more records, or one with a forged signature.
-tamper "DELETE FROM audit WHERE seq <= $cut; DELETE FROM audit_checkpoints WHERE seq < $cut;
+tamper "DELETE FROM audit WHERE seq <= :c; DELETE FROM audit_checkpoints WHERE seq < :c;
 	DROP TRIGGER audit_anchors_no_update;
-	UPDATE audit_anchors SET through_seq = $cut, through_hash = (SELECT prev FROM audit WHERE seq = $((cut + 1)))
-	WHERE id = (SELECT max(id) FROM audit_anchors)"
+	UPDATE audit_anchors SET through_seq = :c, through_hash = (SELECT prev FROM audit WHERE seq = :c + 1)
+	WHERE id = (SELECT max(id) FROM audit_anchors)" c="$cut"
 expect_bad "purge anchor of records"
 tamper "DROP TRIGGER audit_anchors_no_update; UPDATE audit_anchors SET signature = zeroblob(64) WHERE first_seq = 1"
 expect_bad "purge anchor of records 1 to 3: signature does not verify"

@@ -144,7 +144,7 @@ EOF
 }
 export QPY="$T/q.py"
 
-at() { sqlite3 "$DB" "SELECT at FROM audit WHERE seq = $1"; }
+at() { sqlq "$DB" "SELECT at FROM audit WHERE seq = :s" s="$1"; }
 iso() { $PY -c "import time,sys; print(time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(int(sys.argv[1]))))" "$1"; }
 
 all=$(check all '{}')
@@ -271,7 +271,7 @@ ok "JSONL export: jq and Python read it; the same objects as the API"
 "$OKURUCTL" -c "$CONF" audit export --format jsonl --event 'user.*' >"$T/u.jsonl"
 assert_eq "$(jq -r .seq "$T/u.jsonl" | tr '\n' ' ')" "1 2 3 4 5 6 " "--event user.*"
 "$OKURUCTL" -c "$CONF" audit export --format jsonl --from "$(iso "$t3")" --to "$((tn + 1))" >"$T/r.jsonl"
-want=$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE at >= $t3 AND at < $tn + 1")
+want=$(sqlq "$DB" "SELECT count(*) FROM audit WHERE at >= :a AND at < :b + 1" a="$t3" b="$tn")
 assert_eq "$(jq -s length "$T/r.jsonl")" "$want" "--from/--to"
 "$OKURUCTL" -c "$CONF" audit export --format csv --event auth.failed >"$T/f.csv"
 want=$(sqlite3 "$DB" "SELECT count(*) FROM audit WHERE event = 'auth.failed'")

@@ -64,7 +64,7 @@ typed locked.zip "$T/m/locked.zip" unscannable application/zip
 ok "infected and encrypted files get their types too"
 
 # Stored with the verdict, and logged with it.
-assert_eq "$(sqlite3 "$DATA/okuru.db" "SELECT detected_type FROM files WHERE id = '$id_disguised'")" \
+assert_eq "$(sqlq "$DATA/okuru.db" "SELECT detected_type FROM files WHERE id = :f" f="$id_disguised")" \
 	application/x-dosexec "detected_type column"
 assert_eq "$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM files WHERE detected_type = ''")" 0 \
 	"every scanned file has a type"

@@ -132,7 +132,7 @@ done
 wait $pids || true
 created=$(cat "$T/up.1" "$T/up.2" "$T/up.3" | grep -o 201 | wc -l)
 assert_eq "$created" 2 "parallel uploads accepted within 400000 bytes"
-total=$(sqlite3 "$DATA/okuru.db" "SELECT sum(size) FROM files WHERE transfer_id = '$tid2'")
+total=$(sqlq "$DATA/okuru.db" "SELECT sum(size) FROM files WHERE transfer_id = :t" t="$tid2")
 [ "$total" -le 400000 ] || fail "stored $total bytes over a 400000-byte request"
 ok "parallel uploads stay within the request's byte limit"
 
@@ -153,7 +153,7 @@ api "$tok" POST "/api/v1/transfers/$tid3/send" -H 'Content-Type: application/jso
 assert_eq "$(status)" 200 "send while an upload runs"
 wait "$slow" || true
 assert_eq "$(cat "$T/slow.status")" 409 "upload finishing after the send"
-assert_eq "$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM files WHERE transfer_id = '$tid3'")" 1 \
+assert_eq "$(sqlq "$DATA/okuru.db" "SELECT count(*) FROM files WHERE transfer_id = :t" t="$tid3")" 1 \
 	"files in the sent transfer"
 okuru_stop
 ok "an upload that ends after the send is refused, the sent transfer unchanged"

@@ -88,7 +88,7 @@ ok "a clean file of 6 MiB is clean and downloads intact"
 # Infected content is destroyed: no key, no blob, no download.
 assert_eq "$(file_field "$tok" "$tid" "$id_eicar" "f['scan']['content']")" destroyed "content destroyed"
 [ ! -e "$DATA/storage/blobs/${id_eicar:0:2}/$id_eicar" ] || fail "infected blob still on disk"
-assert_eq "$(sqlite3 "$DATA/okuru.db" "SELECT length(wrapped_key), key_id, shredded FROM files WHERE id = '$id_eicar'")" \
+assert_eq "$(sqlq "$DATA/okuru.db" "SELECT length(wrapped_key), key_id, shredded FROM files WHERE id = :f" f="$id_eicar")" \
 	"0||1" "infected file's data key erased"
 api "$tok" GET "/api/v1/transfers/$tid/files/$id_eicar" >/dev/null
 assert_eq "$(status)" 409 "infected download"
@@ -99,7 +99,7 @@ ok "infected content destroyed (data key erased, blob removed); unscannable kept
 # Every verdict is in scans with the engine and signature version.
 n=$(sqlite3 "$DATA/okuru.db" "SELECT count(*) FROM scans WHERE engine LIKE 'ClamAV %' AND db_version LIKE '%okuru-test.ndb@%'")
 assert_eq "$n" 8 "scan records with engine and version"
-assert_eq "$(sqlite3 "$DATA/okuru.db" "SELECT verdict || ' ' || detail FROM scans WHERE file_id = '$id_locked'")" \
+assert_eq "$(sqlq "$DATA/okuru.db" "SELECT verdict || ' ' || detail FROM scans WHERE file_id = :f" f="$id_locked")" \
 	"unscannable Heuristics.Encrypted.Zip" "recorded verdict"
 ok "every verdict is recorded with the engine and signature version"
 
@@ -130,7 +130,7 @@ okuru_start
 expect eicar2.com "$T/z/eicar.com" infected Okuru.Test.EICAR
 id_q=$(cat "$T/last")
 [ -e "$DATA/storage/blobs/${id_q:0:2}/$id_q" ] || fail "quarantined blob removed"
-assert_eq "$(sqlite3 "$DATA/okuru.db" "SELECT length(wrapped_key), shredded FROM files WHERE id = '$id_q'")" \
+assert_eq "$(sqlq "$DATA/okuru.db" "SELECT length(wrapped_key), shredded FROM files WHERE id = :f" f="$id_q")" \
 	"72|0" "quarantined key kept"
 api "$tok" GET "/api/v1/transfers/$tid/files/$id_q" >/dev/null
 assert_eq "$(status)" 409 "quarantined download"
