@@ -247,18 +247,37 @@ audit_pub_load(const char *path, unsigned char pk[AUDIT_PKBYTES], char *err, siz
 	return 0;
 }
 
+/* audit_msg_label - a signed message's start: u32 len (big-endian) ‖ label; its length */
+static size_t
+audit_msg_label(unsigned char *m, const char *label)
+{
+	size_t ln = strlen(label);
+
+	m[0] = m[1] = m[2] = 0;
+	m[3] = (unsigned char)ln;
+	memcpy(m + 4, label, ln);
+	return 4 + ln;
+}
+
+/* audit_msg_verify - 0 when KEY_ID is pk's and SIG is pk's signature of M */
+static int
+audit_msg_verify(const unsigned char pk[AUDIT_PKBYTES], const char *key_id,
+		 const unsigned char sig[AUDIT_SIGBYTES], const unsigned char *m, size_t n)
+{
+	char id[AUDIT_KEYIDLEN + 1];
+
+	audit_key_id(pk, id);
+	if (strcmp(id, key_id) != 0)
+		return -1;
+	return crypto_sign_verify_detached(sig, m, n, pk) == 0 ? 0 : -1;
+}
+
 /* audit_checkpoint_msg - u32 len ‖ label ‖ i64 seq ‖ hash (32) ‖ i64 at, big-endian */
 static size_t
 audit_checkpoint_msg(const struct audit_checkpoint *cp, unsigned char *m)
 {
-	size_t n = 0, ln = sizeof(audit_checkpoint_label) - 1;
+	size_t n = audit_msg_label(m, audit_checkpoint_label);
 
-	m[n++] = 0;
-	m[n++] = 0;
-	m[n++] = 0;
-	m[n++] = (unsigned char)ln;
-	memcpy(m + n, audit_checkpoint_label, ln);
-	n += ln;
 	audit_put_u64(m + n, (uint64_t)cp->seq);
 	n += 8;
 	memcpy(m + n, cp->hash, AUDIT_HASHBYTES);
@@ -282,14 +301,8 @@ int
 audit_checkpoint_verify(const unsigned char pk[AUDIT_PKBYTES], const struct audit_checkpoint *cp)
 {
 	unsigned char m[128];
-	char id[AUDIT_KEYIDLEN + 1];
-	size_t n;
 
-	audit_key_id(pk, id);
-	if (strcmp(id, cp->key_id) != 0)
-		return -1;
-	n = audit_checkpoint_msg(cp, m);
-	return crypto_sign_verify_detached(cp->sig, m, n, pk) == 0 ? 0 : -1;
+	return audit_msg_verify(pk, cp->key_id, cp->sig, m, audit_checkpoint_msg(cp, m));
 }
 
 static const char audit_anchor_label[] = "okuru audit purge anchor v1";
@@ -301,15 +314,9 @@ static const char audit_anchor_label[] = "okuru audit purge anchor v1";
 static size_t
 audit_anchor_msg(const struct audit_anchor *a, unsigned char *m)
 {
-	size_t n = 0, ln = sizeof(audit_anchor_label) - 1;
+	size_t n = audit_msg_label(m, audit_anchor_label);
 	const int64_t v[] = {a->through_at, a->purged_at, a->audit_days};
 
-	m[n++] = 0;
-	m[n++] = 0;
-	m[n++] = 0;
-	m[n++] = (unsigned char)ln;
-	memcpy(m + n, audit_anchor_label, ln);
-	n += ln;
 	audit_put_u64(m + n, (uint64_t)a->first_seq);
 	n += 8;
 	audit_put_u64(m + n, (uint64_t)a->through_seq);
@@ -336,14 +343,8 @@ int
 audit_anchor_verify(const unsigned char pk[AUDIT_PKBYTES], const struct audit_anchor *a)
 {
 	unsigned char m[160];
-	char id[AUDIT_KEYIDLEN + 1];
-	size_t n;
 
-	audit_key_id(pk, id);
-	if (strcmp(id, a->key_id) != 0)
-		return -1;
-	n = audit_anchor_msg(a, m);
-	return crypto_sign_verify_detached(a->sig, m, n, pk) == 0 ? 0 : -1;
+	return audit_msg_verify(pk, a->key_id, a->sig, m, audit_anchor_msg(a, m));
 }
 
 int

@@ -417,29 +417,40 @@ fail:
 	return -1;
 }
 
-/* db_open - open (or with create, make) the database and migrate it */
-int
-db_open(const char *path, int create, struct db **out, char *err, size_t errlen)
+/* db_connect - a connection with FLAGS, extended result codes and a busy timeout */
+static struct db *
+db_connect(const char *path, int flags, char *err, size_t errlen)
 {
-	struct db *db;
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW;
-	sqlite3_stmt *st;
+	struct db *db = calloc(1, sizeof(*db));
 
-	if (create)
-		flags |= SQLITE_OPEN_CREATE;
-	db = calloc(1, sizeof(*db));
 	if (db == NULL) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return NULL;
 	}
 	pthread_mutex_init(&db->lock, NULL);
 	if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "database %s: %s", path,
 			 db->h ? sqlite3_errmsg(db->h) : "cannot open");
-		goto fail;
+		db_close(db);
+		return NULL;
 	}
 	sqlite3_extended_result_codes(db->h, 1);
 	sqlite3_busy_timeout(db->h, 10000);
+	return db;
+}
+
+/* db_open - open (or with create, make) the database and migrate it */
+int
+db_open(const char *path, int create, struct db **out, char *err, size_t errlen)
+{
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW;
+	struct db *db;
+	sqlite3_stmt *st;
+
+	if (create)
+		flags |= SQLITE_OPEN_CREATE;
+	if ((db = db_connect(path, flags, err, errlen)) == NULL)
+		return -1;
 	if (db_exec_locked(db, "PRAGMA journal_mode = WAL") != DB_OK ||
 	    db_exec_locked(db, "PRAGMA synchronous = FULL") != DB_OK ||
 	    db_exec_locked(db, "PRAGMA foreign_keys = ON") != DB_OK ||
@@ -467,9 +478,7 @@ db_open(const char *path, int create, struct db **out, char *err, size_t errlen)
 	*out = db;
 	return 0;
 fail:
-	sqlite3_close(db->h);
-	pthread_mutex_destroy(&db->lock);
-	free(db);
+	db_close(db);
 	return -1;
 }
 
@@ -482,21 +491,11 @@ fail:
 int
 db_open_reader(const char *path, struct db **out, char *err, size_t errlen)
 {
-	int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW;
-	struct db *db = calloc(1, sizeof(*db));
+	struct db *db = db_connect(
+		path, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_NOFOLLOW, err, errlen);
 
-	if (db == NULL) {
-		snprintf(err, errlen, "out of memory");
+	if (db == NULL)
 		return -1;
-	}
-	pthread_mutex_init(&db->lock, NULL);
-	if (sqlite3_open_v2(path, &db->h, flags, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "database %s: %s", path,
-			 db->h ? sqlite3_errmsg(db->h) : "cannot open");
-		goto fail;
-	}
-	sqlite3_extended_result_codes(db->h, 1);
-	sqlite3_busy_timeout(db->h, 10000);
 	if (db_exec_locked(db, "PRAGMA trusted_schema = OFF") != DB_OK ||
 	    db_exec_locked(db, "PRAGMA query_only = ON") != DB_OK) {
 		snprintf(err, errlen, "database %s: %s", path, sqlite3_errmsg(db->h));
@@ -510,9 +509,7 @@ db_open_reader(const char *path, struct db **out, char *err, size_t errlen)
 	*out = db;
 	return 0;
 fail:
-	sqlite3_close(db->h);
-	pthread_mutex_destroy(&db->lock);
-	free(db);
+	db_close(db);
 	return -1;
 }
 
