@@ -11,6 +11,7 @@ PKGS=(
 	curl openssl ca-certificates python3 python3-aiosmtpd procps
 	clamav clamav-testfiles zip unzip
 	faketime jq
+	chromium fonts-ipafont-gothic
 )
 
 missing=()
@@ -24,3 +25,18 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 echo "deps: all ${#PKGS[@]} packages present"
+
+# The browser and tus tests (tests/js): playwright-core drives Debian's
+# chromium above (it never downloads a browser of its own), tus-js-client
+# is the reference tus client. Pinned by tests/js/package-lock.json.
+if ! command -v npm >/dev/null 2>&1; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+top=$(cd "$(dirname "$0")/.." && pwd)
+if [ ! -d "$top/tests/js/node_modules" ] ||
+	[ "$top/tests/js/package-lock.json" -nt "$top/tests/js/node_modules/.package-lock.json" ]; then
+	(cd "$top/tests/js" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "deps: node $(node --version), tests/js modules present"

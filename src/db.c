@@ -317,6 +317,42 @@ static const char *const db_migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'audit anchors are append-only'); END;"
 	"CREATE TRIGGER audit_anchors_no_delete BEFORE DELETE ON audit_anchors "
 	"  BEGIN SELECT RAISE(ABORT, 'audit anchors are append-only'); END;",
+	/*
+	 * 9: staff login in a browser (auth_pw.c, totp.c, session.c).
+	 * pw_hash is libsodium's Argon2id string ('' = no password login). The
+	 * TOTP secret is never stored in the clear: it is a random data key
+	 * wrapped by the master keyring (keys.h, the same wrapping as a file's
+	 * key, bound to "totp:<user id>"), NULL until enrolment is confirmed;
+	 * totp_pending holds an enrolment begun and not yet confirmed.
+	 * totp_last_step refuses a code used twice. failed_logins and
+	 * locked_until are the lockout. cert_dn maps a TLS client certificate's
+	 * subject to the user.
+	 * A session is the cookie's id and a hash of the whole cookie, like an
+	 * API token; stage 'enroll' may only enrol a second factor.
+	 */
+	"ALTER TABLE users ADD COLUMN pw_hash TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE users ADD COLUMN pw_changed INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN totp_wrapped BLOB;"
+	"ALTER TABLE users ADD COLUMN totp_key_id TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE users ADD COLUMN totp_pending BLOB;"
+	"ALTER TABLE users ADD COLUMN totp_pending_key_id TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN locked_until INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE users ADD COLUMN cert_dn TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX users_cert_dn ON users(cert_dn) WHERE cert_dn != '';"
+	"CREATE TABLE sessions ("
+	"  id TEXT PRIMARY KEY,"
+	"  user_id INTEGER NOT NULL REFERENCES users(id),"
+	"  hash BLOB NOT NULL CHECK (length(hash) = 32),"
+	"  method TEXT NOT NULL CHECK (method IN ('password','proxy','certificate')),"
+	"  stage TEXT NOT NULL CHECK (stage IN ('full','enroll')),"
+	"  created INTEGER NOT NULL,"
+	"  last_seen INTEGER NOT NULL,"
+	"  ip TEXT NOT NULL,"
+	"  user_agent TEXT NOT NULL,"
+	"  ended INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX sessions_user ON sessions(user_id, ended);",
 };
 #define DB_NMIGRATIONS ((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 
@@ -397,6 +433,7 @@ db_migrate(struct db *db, char *err, size_t errlen)
 			"PRAGMA user_version = 6",
 			"PRAGMA user_version = 7",
 			"PRAGMA user_version = 8",
+			"PRAGMA user_version = 9",
 		};
 		_Static_assert(sizeof(set_version) / sizeof(set_version[0]) == DB_NMIGRATIONS,
 			       "one user_version statement per migration");
