@@ -7,7 +7,7 @@ PKGS=(
 	build-essential autoconf automake libtool pkg-config
 	libmicrohttpd-dev libgnutls28-dev gnutls-bin libsodium-dev libclamav-dev
 	libcmocka-dev libsqlite3-dev sqlite3 libjansson-dev libconfig-dev libunistring-dev
-	libseccomp-dev libcurl4-gnutls-dev libmagic-dev libmagic-mgc
+	libseccomp-dev libcurl4-gnutls-dev libmagic-dev libmagic-mgc libqrencode-dev
 	curl openssl ca-certificates python3 python3-aiosmtpd procps
 	clamav clamav-testfiles zip unzip
 	faketime jq

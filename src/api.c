@@ -33,6 +33,7 @@
 #include "log.h"
 #include "mailer.h"
 #include "scanner.h"
+#include "session.h"
 #include "store.h"
 #include "util.h"
 
@@ -1128,6 +1129,90 @@ api_auth_failed_audit(struct server *srv, struct req *rq, const char *tokid, con
 		log_event(LOG_LVL_ERR, "audit.unrecorded", "event=auth.failed reason=%s", why);
 }
 
+/*
+ * api_auth_session - a request with a session cookie and no token: the
+ * session must be live, a change must carry its CSRF token (and come from
+ * our origin), and a session that has not set up its second factor yet
+ * may do nothing else (ALLOW_ENROLL: the session endpoints).
+ */
+static int
+api_auth_session(struct server *srv, struct MHD_Connection *c, struct req *rq, int is_change,
+		 int allow_enroll, enum MHD_Result *ret)
+{
+	const char *why;
+	int a = session_resolve(srv, c, rq, &why);
+
+	if (a == AUTH_ERROR) {
+		*ret = http_error(c, 503, "database unavailable");
+		return 0;
+	}
+	if (a != AUTH_OK) {
+		log_event(LOG_LVL_INFO, "auth.session_refused", "ip=%s reason=%s", rq->ip, why);
+		/* An idle or expired session was recorded as it ended. */
+		if (strcmp(why, "idle") != 0 && strcmp(why, "expired") != 0)
+			api_auth_failed_audit(srv, rq, "", why);
+		*ret = http_error(c, 401, "your session has ended: log in again");
+		return 0;
+	}
+	http_actor_set(rq, "user", rq->user.name);
+	if (is_change && (!session_origin_ok(srv, c) || !session_csrf_ok(c, rq))) {
+		log_event(LOG_LVL_WARN, "auth.csrf_refused", "user=%s ip=%s", rq->user.name, rq->ip);
+		api_auth_failed_audit(srv, rq, rq->sess.id, "csrf");
+		*ret = http_error(c, 403, "missing or wrong " SESSION_CSRF_HEADER " header");
+		return 0;
+	}
+	if (strcmp(rq->sess.stage, "full") != 0 && !allow_enroll) {
+		*ret = http_error(c, 403, "set up your authenticator app first");
+		return 0;
+	}
+	rq->user_ok = 1;
+	return 1;
+}
+
+/*
+ * api_auth - who is asking: a bearer API token (scripts), else a browser
+ * session cookie. 1 with rq->user set; 0 with the refusal queued in *ret
+ * (the body, if any, is dropped).
+ */
+int
+api_auth(struct server *srv, struct MHD_Connection *c, struct req *rq, int is_change,
+	 int allow_enroll, enum MHD_Result *ret)
+{
+	const char *authz =
+		MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	char tokid[AUTH_TOKEN_IDLEN + 1];
+	const char *why;
+	int a;
+
+	if (authz == NULL && MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SESSION_COOKIE)) {
+		a = api_auth_session(srv, c, rq, is_change, allow_enroll, ret);
+		if (!a)
+			http_body_done(rq);
+		return a;
+	}
+	a = auth_bearer(srv->db, authz, &rq->user, tokid, &why);
+	if (a == AUTH_ERROR) {
+		http_body_done(rq);
+		*ret = http_error(c, 503, "database unavailable");
+		return 0;
+	}
+	if (a != AUTH_OK) {
+		http_body_done(rq);
+		log_event(LOG_LVL_WARN, "auth.failed", "ip=%s reason=%s", rq->ip, why);
+		api_auth_failed_audit(srv, rq, tokid, why);
+		*ret = http_error(c, 401, "a valid API token or a login is required");
+		return 0;
+	}
+	http_actor_set(rq, "user", rq->user.name);
+	if (db_token_used(srv->db, tokid, &rq->who, util_now()) != DB_OK) {
+		http_body_done(rq);
+		*ret = http_error(c, 503, "database unavailable");
+		return 0;
+	}
+	rq->user_ok = 1;
+	return 1;
+}
+
 enum MHD_Result
 api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *url,
 	   const char *method, const char *data, size_t *data_size)
@@ -1151,35 +1236,16 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 	}
 	if (recipient_route(url))
 		return recipient_handle(srv, c, rq, url, method, data, data_size, first);
+	if (api_session_route(url)) /* logins, logout, TOTP enrolment (api_session.c) */
+		return api_session_handle(srv, c, rq, url, method, data, data_size, first);
 	if (strcmp(url, API_REQUESTS) != 0 && api_approval_id(url) == NULL && !api_audit_route(url) &&
 	    (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0 ||
 	     (url[strlen(API_PREFIX)] != '\0' && url[strlen(API_PREFIX)] != '/'))) {
 		http_body_done(rq);
 		return http_error(c, 404, "not found");
 	}
-	if (first) {
-		const char *authz =
-			MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-		char tokid[AUTH_TOKEN_IDLEN + 1];
-		const char *why;
-		int a = auth_bearer(srv->db, authz, &rq->user, tokid, &why);
-		if (a == AUTH_ERROR) {
-			http_body_done(rq);
-			return http_error(c, 503, "database unavailable");
-		}
-		if (a != AUTH_OK) {
-			http_body_done(rq);
-			log_event(LOG_LVL_WARN, "auth.failed", "ip=%s reason=%s", rq->ip, why);
-			api_auth_failed_audit(srv, rq, tokid, why);
-			return http_error(c, 401, "a valid API token is required");
-		}
-		http_actor_set(rq, "user", rq->user.name);
-		if (db_token_used(srv->db, tokid, &rq->who, util_now()) != DB_OK) {
-			http_body_done(rq);
-			return http_error(c, 503, "database unavailable");
-		}
-		rq->user_ok = 1;
-	}
+	if (first && !api_auth(srv, c, rq, !is_get, 0, &ret))
+		return ret;
 	if (api_audit_route(url)) /* GET /api/v1/audit: auditors only (api_audit.c) */
 		return api_audit_handle(srv, c, rq, method);
 	/* Auditors read; they never create or upload. A legal hold is theirs to place. */
@@ -1304,6 +1370,7 @@ api_download_done(struct server *srv, struct req *rq, int completed)
 void
 api_request_done(struct server *srv, struct req *rq, int completed)
 {
+	sodium_memzero(rq->sess.cookie, sizeof(rq->sess.cookie));
 	if (rq->up != NULL) {
 		if (!rq->up->committed && !rq->up->failed)
 			log_event(LOG_LVL_INFO, "upload.aborted", "transfer=%s user=%s received=%" PRIu64,

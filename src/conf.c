@@ -4,6 +4,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <libconfig.h>
 #include <libgen.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "audit_syslog.h"
@@ -55,6 +57,10 @@ static const struct conf_known conf_known[] = {
 	{"links", "otp_attempts"}, {"links", "otp_lock"}, {"links", "otp_per_hour"},
 	{"links", "session_lifetime"},
 	{"requests", "max_files"}, {"requests", "max_bytes"},
+	{NULL, "auth"}, {"auth", "session_idle"}, {"auth", "session_max"},
+	{"auth", "lockout_failures"}, {"auth", "lockout_time"}, {"auth", "login_per_minute"},
+	{"auth", "totp_required"}, {"auth", "password_min_length"}, {"auth", "totp_issuer"},
+	{"auth", "proxy_header"}, {"auth", "proxy_addresses"}, {"auth", "client_ca"},
 };
 
 /* Settings the policy file decides now: a clear pointer, not "unknown". */
@@ -89,7 +95,7 @@ conf_is_group_name(const char *name)
 {
 	static const char *const groups[] = {"tls",  "limits", "log",	  "clamav",
 					     "scanner", "smtp",	  "links", "requests",
-					     "retention", "audit"};
+					     "retention", "audit", "auth"};
 
 	for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
 		if (strcmp(name, groups[g]) == 0)
@@ -207,6 +213,64 @@ conf_bool(config_t *cf, const char *key, int def, int *out, const char *file, ch
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
 		return cfgerr_set(err, errlen, file, s, "%s must be true or false", key);
 	*out = config_setting_get_bool(s);
+	return 0;
+}
+
+/*
+ * conf_header_name_ok - "" or an HTTP header name a proxy may set; never
+ * one that carries credentials or routing of its own.
+ */
+static int
+conf_header_name_ok(const char *h)
+{
+	static const char *const refused[] = {"authorization", "cookie", "host", "content-length",
+					      "transfer-encoding", "x-csrf-token"};
+	size_t n = strlen(h);
+
+	if (n > 64 || strspn(h, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-") != n)
+		return -1;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		if (strcasecmp(h, refused[i]) == 0)
+			return -1;
+	return 0;
+}
+
+/*
+ * conf_addresses - auth.proxy_addresses: a list of IP addresses, each kept
+ * in the form http_client_ip writes (inet_ntop), so a comparison of text
+ * is a comparison of addresses.
+ */
+static int
+conf_addresses(config_t *cf, const char *key, struct conf *c, char *err, size_t errlen)
+{
+	config_setting_t *s = config_lookup(cf, key);
+	int n;
+
+	c->auth_proxy_naddrs = 0;
+	if (s == NULL)
+		return 0;
+	if (config_setting_is_array(s) != CONFIG_TRUE)
+		return cfgerr_set(err, errlen, c->path, s, "%s must be a list [\"ADDRESS\", ...]",
+				 key);
+	n = config_setting_length(s);
+	if (n > (int)CONF_PROXY_MAX)
+		return cfgerr_set(err, errlen, c->path, s, "%s has more than %u addresses", key,
+				 CONF_PROXY_MAX);
+	for (int i = 0; i < n; i++) {
+		config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *v = config_setting_get_string(e);
+		unsigned char bin[16];
+		char *out = c->auth_proxy_addrs[i];
+
+		if (v != NULL && inet_pton(AF_INET, v, bin) == 1)
+			inet_ntop(AF_INET, bin, out, sizeof(c->auth_proxy_addrs[i]));
+		else if (v != NULL && inet_pton(AF_INET6, v, bin) == 1)
+			inet_ntop(AF_INET6, bin, out, sizeof(c->auth_proxy_addrs[i]));
+		else
+			return cfgerr_set(err, errlen, c->path, e,
+					 "%s: \"%s\" is not an IP address", key, v ? v : "?");
+		c->auth_proxy_naddrs++;
+	}
 	return 0;
 }
 
@@ -571,6 +635,38 @@ parse:
 		      errlen) != 0)
 		goto out;
 	c->requests_max_bytes = v;
+	INT("auth.session_idle", 1800, 60, 86400, auth_session_idle);
+	INT("auth.session_max", 43200, 300, 7 * 86400, auth_session_max);
+	INT("auth.lockout_failures", 5, 1, 100, auth_lockout_failures);
+	INT("auth.lockout_time", 900, 60, 7 * 86400, auth_lockout_time);
+	INT("auth.login_per_minute", 20, 1, 100000, auth_login_per_minute);
+	if (conf_bool(&cf, "auth.totp_required", 1, &c->auth_totp_required, c->path, err,
+		      errlen) != 0)
+		goto out;
+	INT("auth.password_min_length", 12, 8, 128, auth_password_min_length);
+	STR("auth.totp_issuer", "okuru", 0, auth_totp_issuer);
+	if (c->auth_totp_issuer[0] == '\0' || strlen(c->auth_totp_issuer) > 64 ||
+	    strchr(c->auth_totp_issuer, ':') != NULL) {
+		cfgerr_set(err, errlen, c->path, config_lookup(&cf, "auth.totp_issuer"),
+			  "auth.totp_issuer must be 1-64 characters without a colon");
+		goto out;
+	}
+	STR("auth.proxy_header", "", 0, auth_proxy_header);
+	if (conf_header_name_ok(c->auth_proxy_header) != 0) {
+		cfgerr_set(err, errlen, c->path, config_lookup(&cf, "auth.proxy_header"),
+			  "auth.proxy_header must be a header name (letters, digits, -), not "
+			  "Authorization, Cookie or Host");
+		goto out;
+	}
+	if (conf_addresses(&cf, "auth.proxy_addresses", c, err, errlen) != 0)
+		goto out;
+	if ((c->auth_proxy_header[0] != '\0') != (c->auth_proxy_naddrs > 0)) {
+		cfgerr_set(err, errlen, c->path, config_lookup(&cf, "auth.proxy_header"),
+			  "auth.proxy_header and auth.proxy_addresses go together: single sign-on "
+			  "needs both the header and the proxies it is taken from");
+		goto out;
+	}
+	STR("auth.client_ca", "", 1, auth_client_ca);
 	if (c->smtp_url[0] != '\0' && strncmp(c->smtp_url, "smtps://", 8) != 0 &&
 	    strncmp(c->smtp_url, "smtp://", 7) != 0) {
 		cfgerr_set(err, errlen, c->path, config_lookup(&cf, "smtp.url"),
@@ -600,7 +696,8 @@ conf_free(struct conf *c)
 			c->templates_dir, c->mail_from_name, c->smtp_username, c->public_origin,
 			c->smtp_password_file, c->www_dir,
 			c->policy_file, c->audit_signing_key, c->audit_public_key,
-			c->audit_syslog, c->audit_syslog_facility, c->audit_checkpoint_mail};
+			c->audit_syslog, c->audit_syslog_facility, c->audit_checkpoint_mail,
+			c->auth_totp_issuer, c->auth_proxy_header, c->auth_client_ca};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		free(strs[i]);
 	memset(c, 0, sizeof(*c));

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #define SCANNER_WORKERS_MAX 32
+#define CONF_PROXY_MAX 16
 
 struct conf {
 	char *path;
@@ -85,6 +86,19 @@ struct conf {
 	int links_session_lifetime;
 	int requests_max_files;
 	int64_t requests_max_bytes;
+	/* staff login in a browser (session.c, api_session.c) */
+	int auth_session_idle;	  /* seconds without a request before a session ends */
+	int auth_session_max;	  /* seconds after login a session ends regardless */
+	int auth_lockout_failures; /* failed logins in a row that lock an account */
+	int auth_lockout_time;	  /* seconds an account stays locked */
+	int auth_login_per_minute; /* login attempts per client address and minute */
+	int auth_totp_required;	  /* password logins need a TOTP second factor */
+	int auth_password_min_length;
+	char *auth_totp_issuer;
+	char *auth_proxy_header; /* "" = no single sign-on through a proxy */
+	int auth_proxy_naddrs;
+	char auth_proxy_addrs[CONF_PROXY_MAX][64]; /* as http_client_ip writes them */
+	char *auth_client_ca;			   /* "" = no client certificates */
 };
 
 #define CONF_DEFAULT_PRIORITIES                                                 \

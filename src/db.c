@@ -654,7 +654,8 @@ db_user_add(struct db *db, const char *name, const char *email, const char *role
 	return r;
 }
 
-static void
+/* db_user_row - id, name, email, role from columns COL.. */
+void
 db_user_row(sqlite3_stmt *st, int col, struct db_user *u)
 {
 	u->id = sqlite3_column_int64(st, col);

@@ -24,6 +24,8 @@ int db_begin(struct db *db);
 int db_finish_locked(struct db *db, int r);
 int db_step_done(struct db *db, sqlite3_stmt *st);
 int db_int_locked(struct db *db, const char *sql, const char *p1, int64_t p2, int64_t *out);
+struct db_user;
+void db_user_row(sqlite3_stmt *st, int col, struct db_user *u);
 struct audit_actor;
 struct json_t;
 /* db_record_locked - db_audit_record_locked, but a NULL detail is an error (DB_ERROR) */

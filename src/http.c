@@ -28,6 +28,7 @@
 
 #include "http.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "scanner.h"
 #include "tls.h"
 #include "util.h"
@@ -404,6 +405,18 @@ http_start(struct server *srv, char *err, size_t errlen)
 		return -1;
 	if (tls_creds_load(srv->conf.tls_cert, srv->conf.tls_key, &srv->creds, err, errlen) != 0)
 		return -1;
+	srv->login_rate = ratelimit_new();
+	if (srv->login_rate == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (srv->conf.auth_client_ca[0] != '\0') {
+		gnutls_x509_trust_list_t trust;
+		if (tls_client_ca_load(srv->conf.auth_client_ca, &trust, &srv->client_ca_pem, err,
+				       errlen) != 0)
+			return -1;
+		srv->client_trust = trust;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
@@ -423,6 +436,8 @@ http_start(struct server *srv, char *err, size_t errlen)
 		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
 		MHD_OPTION_HTTPS_CERT_CALLBACK, http_cert_cb,
 		MHD_OPTION_HTTPS_PRIORITIES, srv->conf.tls_priorities,
+		/* Non-NULL: clients are asked for a certificate (optional; api_session.c verifies). */
+		MHD_OPTION_HTTPS_MEM_TRUST, srv->client_ca_pem,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv->conf.max_connections,
 		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)srv->conf.max_per_ip,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)srv->conf.idle_timeout,

@@ -50,6 +50,9 @@ struct server {
 	struct purger *purger; /* retention (purger.c) */
 	const struct audit_signer *audit_signer; /* signs the anchor of an audit purge */
 	struct audit_syslog *audit_syslog;	 /* NULL when audit.syslog is empty */
+	struct ratelimit *login_rate;		 /* logins per client address (session.c) */
+	void *client_trust; /* gnutls_x509_trust_list_t of auth.client_ca, or NULL */
+	char *client_ca_pem; /* its PEM, kept while MHD runs (it asks clients for a certificate) */
 	struct MHD_Daemon *mhd;
 
 	pthread_rwlock_t lock; /* guards limits, creds, policy */
@@ -77,6 +80,15 @@ struct req {
 	char ua[256];
 	char actor[DB_EMAILMAX + 1];
 	struct audit_actor who;
+	/* A browser session, when the request came with its cookie (session.c). */
+	struct {
+		int active;
+		char id[17];
+		char stage[8];
+		char method[16];
+		char cookie[80]; /* the cookie's value, for the CSRF check; wiped */
+		int64_t created;
+	} sess;
 	char *body; /* JSON request bodies, bounded */
 	size_t bodylen;
 	int body_too_big;
@@ -144,6 +156,16 @@ enum MHD_Result api_body_begin(struct server *srv, struct MHD_Connection *c, str
 int api_body_ready(struct server *srv, struct MHD_Connection *c, struct req *rq, int first,
 		   const char *data, size_t *data_size, enum MHD_Result *ret);
 enum MHD_Result api_method_not_allowed(struct MHD_Connection *c, const char *allow);
+
+/* api_auth - who asks: an API token, or a browser session (CSRF token on a change) */
+int api_auth(struct server *srv, struct MHD_Connection *c, struct req *rq, int is_change,
+	     int allow_enroll, enum MHD_Result *ret);
+
+/* api_session.c: /api/v1/session (staff login in a browser) */
+int api_session_route(const char *url);
+enum MHD_Result api_session_handle(struct server *srv, struct MHD_Connection *c, struct req *rq,
+				   const char *url, const char *method, const char *data,
+				   size_t *data_size, int first);
 
 /* api_hold.c: legal hold (admins and auditors); a transfer's hold and retention as JSON */
 int api_hold_route(const char *url);

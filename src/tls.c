@@ -191,3 +191,45 @@ out:
 		gnutls_x509_privkey_deinit(pk);
 	return rc;
 }
+
+int
+tls_client_ca_load(const char *path, gnutls_x509_trust_list_t *trust, char **pem, char *err,
+		   size_t errlen)
+{
+	const size_t max = 1 << 20;
+	unsigned char *buf = malloc(max + 1);
+	gnutls_datum_t d;
+	size_t n;
+	int r;
+
+	*trust = NULL;
+	*pem = NULL;
+	if (buf == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (util_read_small_file(path, buf, max, &n) != 0) {
+		snprintf(err, errlen, "auth.client_ca %s: %s", path, strerror(errno));
+		free(buf);
+		return -1;
+	}
+	buf[n] = '\0';
+	d.data = buf;
+	d.size = (unsigned)n;
+	if (gnutls_x509_trust_list_init(trust, 0) < 0) {
+		snprintf(err, errlen, "out of memory");
+		free(buf);
+		return -1;
+	}
+	r = gnutls_x509_trust_list_add_trust_mem(*trust, &d, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+	if (r <= 0) {
+		snprintf(err, errlen, "auth.client_ca %s: no CA certificate in it (%s)", path,
+			 r < 0 ? gnutls_strerror(r) : "empty");
+		gnutls_x509_trust_list_deinit(*trust, 1);
+		*trust = NULL;
+		free(buf);
+		return -1;
+	}
+	*pem = (char *)buf;
+	return 0;
+}

@@ -17,7 +17,7 @@ curl -sS --cacert "$DATA/tls/cert.pem" -D "$T/hdr" -o "$T/body" -w '%{http_code}
 	"$URL/api/v1/transfers/$tid" >"$T/status"
 assert_eq "$(status)" 401 "no token"
 assert_contains "$(tr -d '\r' <"$T/hdr")" 'WWW-Authenticate: Bearer' "WWW-Authenticate"
-assert_eq "$(json 'j["error"]')" "a valid API token is required" "401 body"
+assert_eq "$(json 'j["error"]')" "a valid API token or a login is required" "401 body"
 api "garbage" GET "/api/v1/transfers/$tid" >/dev/null
 assert_eq "$(status)" 401 "malformed token"
 # Right shape, right id, wrong secret.
