@@ -1234,6 +1234,12 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 			return api_method_not_allowed(c, "GET, HEAD");
 		return api_health(srv, c);
 	}
+	if (strcmp(url, "/") == 0) { /* the staff app (www.c) */
+		http_body_done(rq);
+		if (!is_get)
+			return api_method_not_allowed(c, "GET, HEAD");
+		return www_app(srv, c);
+	}
 	if (recipient_route(url))
 		return recipient_handle(srv, c, rq, url, method, data, data_size, first);
 	if (api_session_route(url)) /* logins, logout, TOTP enrolment (api_session.c) */

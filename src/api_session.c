@@ -688,6 +688,24 @@ api_session_login_ready(struct server *srv, struct MHD_Connection *c, struct req
 	return api_body_ready(srv, c, rq, first, data, data_size, ret);
 }
 
+/* api_session_methods - 401 for GET /api/v1/session without credentials, naming the ways in */
+static enum MHD_Result
+api_session_methods(struct server *srv, struct MHD_Connection *c)
+{
+	json_t *m = json_array(), *o;
+
+	if (m == NULL)
+		return http_error(c, 503, "out of memory");
+	json_array_append_new(m, json_string("password"));
+	if (srv->conf.auth_proxy_header[0] != '\0')
+		json_array_append_new(m, json_string("proxy"));
+	if (srv->client_trust != NULL)
+		json_array_append_new(m, json_string("certificate"));
+	o = json_pack("{s:s, s:o, s:b}", "error", "not logged in", "methods", m, "totp_required",
+		      srv->conf.auth_totp_required);
+	return api_session_reply(srv, c, 401, o, NULL, 0);
+}
+
 enum MHD_Result
 api_session_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *url,
 		   const char *method, const char *data, size_t *data_size, int first)
@@ -705,6 +723,13 @@ api_session_handle(struct server *srv, struct MHD_Connection *c, struct req *rq,
 		if (sub[0] == '\0')
 			return api_session_login(srv, c, rq);
 		return sub[1] == 's' ? api_session_sso(srv, c, rq) : api_session_cert(srv, c, rq);
+	}
+	/* The login page asks which ways in there are before anyone is logged in. */
+	if (is_get && sub[0] == '\0' &&
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION) == NULL &&
+	    MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SESSION_COOKIE) == NULL) {
+		http_body_done(rq);
+		return api_session_methods(srv, c);
 	}
 	if (first && !api_auth(srv, c, rq, !is_get, 1, &ret))
 		return ret;

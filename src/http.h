@@ -193,6 +193,10 @@ enum MHD_Result api_extend(struct server *srv, struct MHD_Connection *c, struct 
 			   const char *tid);
 int api_send_json(struct server *srv, const char *tid, json_t *o);
 
+/* www.c: the static files of the pages (www_dir): /static/NAME, and the staff app at / */
+enum MHD_Result www_static(struct server *srv, struct MHD_Connection *c, const char *name);
+enum MHD_Result www_app(struct server *srv, struct MHD_Connection *c);
+
 /* recipient.c: /d/TOKEN (recipients), /u/TOKEN (counterparties), /static/ */
 int recipient_route(const char *url);
 enum MHD_Result recipient_handle(struct server *srv, struct MHD_Connection *c, struct req *rq,

@@ -991,46 +991,6 @@ rcpt_done(struct server *srv, struct MHD_Connection *c, struct rcpt *x)
 	return page_send(c, 200, &p);
 }
 
-/* rcpt_static - /static/NAME from the www directory: [a-z0-9-]+.(css|js) only */
-static enum MHD_Result
-rcpt_static(struct server *srv, struct MHD_Connection *c, const char *name)
-{
-	static const struct {
-		const char *ext, *type;
-	} types[] = {{".css", "text/css; charset=utf-8"},
-		     {".js", "text/javascript; charset=utf-8"}};
-	const char *dot = strrchr(name, '.'), *type = NULL;
-	char path[4096];
-	unsigned char *buf;
-	struct MHD_Response *r;
-	size_t n;
-
-	for (const char *p = name; dot != NULL && p < dot; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
-			dot = NULL;
-	for (size_t i = 0; dot != NULL && dot != name && i < sizeof(types) / sizeof(types[0]); i++)
-		if (strcmp(dot, types[i].ext) == 0)
-			type = types[i].type;
-	if (type == NULL)
-		return http_error(c, 404, "not found");
-	snprintf(path, sizeof(path), "%s/%s", srv->conf.www_dir, name);
-	buf = malloc(1 << 20);
-	if (buf == NULL)
-		return http_error(c, 503, "out of memory");
-	if (util_read_small_file(path, buf, 1 << 20, &n) != 0) {
-		free(buf);
-		return http_error(c, 404, "not found");
-	}
-	r = MHD_create_response_from_buffer(n, buf, MHD_RESPMEM_MUST_FREE);
-	if (r == NULL) {
-		free(buf);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", type);
-	MHD_add_response_header(r, "Cache-Control", "public, max-age=3600");
-	return http_send(c, 200, r);
-}
-
 /*
  * rcpt_dead_audit - a token that cannot be used: "link.unknown" (bounded)
  * when it names no link, else "link.viewed" with the reason as outcome
@@ -1074,7 +1034,7 @@ recipient_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, c
 		http_body_done(rq);
 		if (!is_get)
 			return http_error(c, 405, "method not allowed");
-		return rcpt_static(srv, c, url + 8);
+		return www_static(srv, c, url + 8);
 	}
 	/* An upload's later calls carry its body; the first one checked the link. */
 	if (is_put && !first)

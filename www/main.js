@@ -1,0 +1,3 @@
+// main.js - start the staff app once every page script has registered.
+"use strict";
+window.Okuru.start();

@@ -1,0 +1,194 @@
+// pages-send.js - #/send: drop files (each uploaded with tus, a progress bar
+// each, resumable), watch each file's virus scan, choose recipients and the
+// link's settings, see what the policy will decide before sending (a dry
+// run of the send), send, and see what it decided.
+"use strict";
+(function () {
+	var O = window.Okuru, h = O.h, t = O.t;
+	var FINAL = { clean: 1, infected: 1, unscannable: 1, error: 1 };
+
+	// The policy's outcome in the user's words, with the reason and each rule's part.
+	O.policyView = function (p, id) {
+		if (!p) return null;
+		var kind = p.outcome === "send" ? "ok" : p.outcome === "hold" || p.outcome === "approval" ? "info" : "error";
+		var rows = (p.decisions || []).map(function (d) {
+			return h("tr", null, h("th", { scope: "row" }, t("policy.part." + d.part)), h("td", null, d.value),
+				h("td", null, d.rule || t("policy.default")));
+		});
+		return h("section", { class: "policy " + kind, id: id, "aria-live": "polite" },
+			h("h3", null, t("policy.outcome." + p.outcome)),
+			p.reason ? h("p", { class: "reason" }, p.reason) : null,
+			p.message ? h("p", { class: "reason" }, p.message) : null,
+			rows.length ? h("details", null, h("summary", null, t("policy.details")),
+				h("table", { class: "grid" }, h("thead", null, h("tr", null, h("th", null, t("policy.part")),
+					h("th", null, t("policy.value")), h("th", null, t("policy.rule")))), h("tbody", null, rows))) : null);
+	};
+
+	// A file's scan state as a badge: waiting, clean, blocked (with the signature).
+	O.scanBadge = function (f) {
+		var s = f.scan, v = s ? s.verdict : "pending";
+		var label = t("scan." + v);
+		if (s && s.signature) label += " — " + s.signature;
+		if (s && s.message) label += " — " + s.message;
+		var cls = v === "clean" ? "ok" : v === "pending" ? "wait" : "bad";
+		return h("span", { class: "badge " + cls, "data-verdict": v }, label);
+	};
+
+	O.pages.send = function () {
+		var st = { tid: null, creating: null, rows: {}, files: [], timer: null, uploading: 0 };
+		var subject = O.field("send-subject", t("send.subject"), h("input", { type: "text", maxlength: 200 }));
+		var pick = h("input", { type: "file", multiple: true, id: "send-files", class: "visually-hidden" });
+		var drop = h("div", { class: "drop", id: "send-drop", tabindex: 0, role: "button", "aria-describedby": "send-drop-hint" },
+			h("strong", null, t("send.drop")), h("p", { id: "send-drop-hint", class: "hint" }, t("send.drop.hint")));
+		var list = h("ul", { class: "files", id: "send-list", "aria-live": "polite" });
+		var rcpts = O.field("send-recipients", t("send.recipients"), h("textarea", { rows: 3, autocomplete: "email" }), t("send.recipients.hint"));
+		var message = O.field("send-message", t("send.message"), h("textarea", { rows: 4, maxlength: 10000 }));
+		var days = O.field("send-days", t("send.expiry"), h("input", { type: "number", min: 1, max: 3650, inputmode: "numeric" }), t("send.expiry.hint"));
+		var verif = O.field("send-verification", t("send.verification"), h("select", null,
+			h("option", { value: "" }, t("send.verification.policy")),
+			h("option", { value: "email-otp" }, t("verification.email-otp")),
+			h("option", { value: "passphrase" }, t("verification.passphrase")),
+			h("option", { value: "none" }, t("verification.none"))));
+		var pass = O.field("send-passphrase", t("send.passphrase"), h("input", { type: "password", autocomplete: "new-password", minlength: 8, maxlength: 256 }), t("send.passphrase.hint"));
+		pass.row.hidden = true;
+		verif.input.addEventListener("change", function () { pass.row.hidden = verif.input.value !== "passphrase"; });
+		var preview = h("div", { id: "send-preview" });
+		var result = h("div", { id: "send-result" });
+		var checkBtn = h("button", { type: "button", id: "send-check" }, t("send.check"));
+		var sendBtn = h("button", { type: "submit", class: "primary", id: "send-submit" }, t("send.submit"));
+
+		function body(dry) {
+			var b = { recipients: rcpts.input.value.split(/[\s,;]+/).filter(function (s) { return s !== ""; }) };
+			if (message.input.value) b.message = message.input.value;
+			if (days.input.value) b.expires_days = parseInt(days.input.value, 10);
+			if (verif.input.value) b.verification = verif.input.value;
+			if (verif.input.value === "passphrase") b.passphrase = pass.input.value;
+			if (dry) b.dry_run = true;
+			return b;
+		}
+
+		function ensureTransfer() {
+			if (st.tid) return Promise.resolve(st.tid);
+			if (!st.creating)
+				st.creating = O.api("POST", "/api/v1/transfers", { subject: subject.input.value || "" }).then(function (r) {
+					if (r.status !== 201) throw new Error(O.err(r));
+					st.tid = r.json.id;
+					subject.input.disabled = true;
+					return st.tid;
+				});
+			return st.creating;
+		}
+
+		function row(file) {
+			var bar = h("progress", { max: 100, value: 0, "aria-label": t("send.progress", { name: file.name }) });
+			var state = h("span", { class: "state" }, t("send.waiting"));
+			var li = h("li", { "data-name": file.name }, h("span", { class: "name" }, file.name),
+				h("span", { class: "size" }, O.bytes(file.size)), bar, state);
+			list.appendChild(li);
+			st.rows[file.name] = { li: li, bar: bar, state: state };
+			return st.rows[file.name];
+		}
+
+		function add(files) {
+			result.textContent = "";
+			Array.prototype.forEach.call(files, function (file) {
+				if (st.rows[file.name]) return;
+				var r = row(file);
+				st.uploading++;
+				ensureTransfer().then(function (tid) {
+					r.state.textContent = t("send.uploading");
+					return window.OkuruTus.upload(file, { transfer: tid }, {
+						headers: { "X-CSRF-Token": O.session.csrf },
+						onProgress: function (sent, total) {
+							r.bar.value = total ? Math.floor(sent * 100 / total) : 100;
+						},
+						onStatus: function () { r.state.textContent = t("send.retrying"); }
+					});
+				}).then(function () {
+					r.bar.value = 100;
+					r.state.textContent = t("scan.pending");
+					r.li.classList.add("uploaded");
+					poll();
+				}, function (e) {
+					r.state.textContent = "";
+					r.state.appendChild(h("span", { class: "badge bad" }, e.message));
+					r.li.classList.add("failed");
+				}).then(function () { st.uploading--; });
+			});
+		}
+
+		function poll() {
+			if (st.timer || !st.tid) return;
+			st.timer = setTimeout(function () {
+				st.timer = null;
+				if (!document.getElementById("send-list")) return; // left the page
+				O.api("GET", "/api/v1/transfers/" + st.tid).then(function (r) {
+					if (r.status !== 200) return;
+					var waiting = st.uploading > 0;
+					st.files = r.json.files;
+					r.json.files.forEach(function (f) {
+						var x = st.rows[f.name];
+						if (!x) return;
+						x.li.setAttribute("data-file", f.id);
+						x.state.textContent = "";
+						x.state.appendChild(O.scanBadge(f));
+						x.state.appendChild(h("code", { class: "sha", title: "SHA-256" }, f.sha256));
+						if (!(f.scan && FINAL[f.scan.verdict])) waiting = true;
+					});
+					if (waiting) poll();
+				});
+			}, 1000);
+		}
+
+		function show(p, where) {
+			where.textContent = "";
+			where.appendChild(O.policyView(p, where.id + "-policy"));
+		}
+
+		checkBtn.addEventListener("click", function () {
+			if (!st.tid) { preview.textContent = ""; preview.appendChild(O.message("error", t("send.nofiles"))); return; }
+			O.api("POST", "/api/v1/transfers/" + st.tid + "/send", body(true)).then(function (r) {
+				if (r.json && r.json.policy) show(r.json.policy, preview);
+				else { preview.textContent = ""; preview.appendChild(O.message("error", O.err(r))); }
+				if (r.json && r.json.error && r.json.policy) preview.appendChild(O.message("error", r.json.error));
+			});
+		});
+
+		var form = h("form", { id: "send-form", class: "card" });
+		form.addEventListener("submit", function (ev) {
+			ev.preventDefault();
+			if (!st.tid) { result.textContent = ""; result.appendChild(O.message("error", t("send.nofiles"))); return; }
+			if (st.uploading > 0) { result.textContent = ""; result.appendChild(O.message("error", t("send.stilluploading"))); return; }
+			sendBtn.disabled = true;
+			O.api("POST", "/api/v1/transfers/" + st.tid + "/send", body(false)).then(function (r) {
+				sendBtn.disabled = false;
+				result.textContent = "";
+				if (r.status === 200 || r.status === 202) {
+					var s = r.json;
+					var what = s.state === "pending" ? t("send.done.approval") : s.state === "held"
+						? t("send.done.held", { time: O.time(s.release) }) : t("send.done.sent");
+					result.appendChild(O.message("ok", what));
+					if (s.policy) result.appendChild(O.policyView(s.policy, "send-result-policy"));
+					result.appendChild(h("p", null, h("a", { href: "#/transfers/" + s.id, id: "send-open" }, t("send.open"))));
+					form.querySelectorAll("input,textarea,select,button").forEach(function (e) { e.disabled = true; });
+					return;
+				}
+				result.appendChild(O.message("error", O.err(r)));
+				if (r.json && r.json.policy) result.appendChild(O.policyView(r.json.policy, "send-result-policy"));
+			});
+		});
+
+		pick.addEventListener("change", function () { add(pick.files); pick.value = ""; });
+		drop.addEventListener("click", function () { pick.click(); });
+		drop.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); pick.click(); } });
+		drop.addEventListener("dragover", function (e) { e.preventDefault(); drop.classList.add("over"); });
+		drop.addEventListener("dragleave", function () { drop.classList.remove("over"); });
+		drop.addEventListener("drop", function (e) { e.preventDefault(); drop.classList.remove("over"); add(e.dataTransfer.files); });
+
+		form.appendChild(h("h1", null, t("send.title")));
+		[subject.row, h("label", { for: "send-files", class: "visually-hidden" }, t("send.drop")), pick, drop, list,
+			rcpts.row, message.row, h("div", { class: "cols" }, days.row, verif.row), pass.row,
+			h("div", { class: "actions" }, checkBtn, sendBtn), preview, result].forEach(function (e) { form.appendChild(e); });
+		O.show(form);
+	};
+})();

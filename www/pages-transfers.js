@@ -1,0 +1,175 @@
+// pages-transfers.js - #/transfers: the user's transfers, newest first;
+// #/transfers/ID: one transfer with its files, the policy's decision and each
+// recipient's mail, verification and downloads (the receipt), with revoke,
+// extend and recall; #/requests: ask a counterparty for files, and the
+// requests made.
+"use strict";
+(function () {
+	var O = window.Okuru, h = O.h, t = O.t;
+
+	function stateBadge(s) {
+		var cls = s === "sent" ? "ok" : s === "held" || s === "pending" || s === "draft" ? "wait" : "bad";
+		return h("span", { class: "badge " + cls, "data-state": s }, t("state." + s));
+	}
+	O.stateBadge = stateBadge;
+
+	function table(head, rows, id) {
+		return h("div", { class: "scroll" }, h("table", { class: "grid", id: id },
+			h("thead", null, h("tr", null, head.map(function (x) { return h("th", { scope: "col" }, x); }))),
+			h("tbody", null, rows)));
+	}
+	O.table = table;
+
+	function listPage(origin, into) {
+		var out = h("div", { id: origin === "request" ? "requests-list" : "transfers-list" });
+		var more = h("button", { type: "button", hidden: true }, t("list.more"));
+		var tbody = null, cursor = null;
+		function load() {
+			var q = "/api/v1/transfers?limit=50" + (cursor ? "&before=" + encodeURIComponent(cursor) : "");
+			O.api("GET", q).then(function (r) {
+				if (r.status !== 200) { out.appendChild(O.message("error", O.err(r))); return; }
+				var items = (r.json.transfers || []).filter(function (x) { return (x.origin || "upload") === origin; });
+				var rows = items.map(function (x) {
+					var files = x.files ? x.files.length : (x.file_count || 0);
+					var rc = (x.recipients || []).map(function (p) { return p.address; }).join(", ") ||
+						(x.request ? x.request.address : "");
+					return h("tr", null,
+						h("td", null, O.time(x.created)),
+						h("td", null, h("a", { href: "#/transfers/" + x.id }, x.subject || t("transfers.nosubject"))),
+						h("td", null, stateBadge(x.state)), h("td", null, String(files)), h("td", null, rc));
+				});
+				if (!tbody) {
+					var tb = table([t("col.created"), t("col.subject"), t("col.state"), t("col.files"), t("col.recipients")], rows,
+						origin === "request" ? "requests-table" : "transfers-table");
+					tbody = tb.querySelector("tbody");
+					out.appendChild(rows.length || r.json.next ? tb : h("p", { class: "empty" }, t("list.empty")));
+				} else {
+					rows.forEach(function (x) { tbody.appendChild(x); });
+				}
+				cursor = r.json.next || null;
+				more.hidden = !cursor;
+			});
+		}
+		more.addEventListener("click", load);
+		into.appendChild(out);
+		into.appendChild(more);
+		load();
+	}
+
+	function detail(id) {
+		var box = h("section", { class: "card", id: "transfer" });
+		O.show(h("p", null, h("a", { href: "#/transfers" }, "← " + t("nav.transfers"))), box);
+		function act(method, path, body, confirmText) {
+			if (confirmText && !window.confirm(confirmText)) return;
+			O.api(method, path, body).then(function (r) {
+				if (r.status >= 200 && r.status < 300) render();
+				else box.insertBefore(O.message("error", O.err(r)), box.firstChild);
+			});
+		}
+		function render() {
+			O.api("GET", "/api/v1/transfers/" + id).then(function (r) {
+				box.textContent = "";
+				if (r.status !== 200) { box.appendChild(O.message("error", O.err(r))); return; }
+				var x = r.json, live = x.state === "sent" || x.state === "held" || x.state === "pending" || x.state === "expired";
+				box.appendChild(h("h1", null, x.subject || t("transfers.nosubject"), " ", stateBadge(x.state)));
+				box.appendChild(h("dl", { class: "facts" },
+					h("dt", null, t("col.created")), h("dd", null, O.time(x.created)),
+					h("dt", null, t("col.sent")), h("dd", null, O.time(x.sent)),
+					x.release ? [h("dt", null, t("col.release")), h("dd", null, O.time(x.release))] : null,
+					h("dt", null, t("col.expires")), h("dd", null, O.time(x.expires)),
+					x.verification ? [h("dt", null, t("send.verification")), h("dd", null, t("verification." + x.verification))] : null));
+				var acts = h("div", { class: "actions" });
+				if (x.state === "held" || x.state === "pending")
+					acts.appendChild(h("button", { type: "button", id: "t-recall", onclick: function () {
+						act("DELETE", "/api/v1/transfers/" + id, undefined, t("transfer.recall.confirm"));
+					} }, t("transfer.recall")));
+				else if (live || x.state === "draft")
+					acts.appendChild(h("button", { type: "button", id: "t-revoke", class: "danger", onclick: function () {
+						act("DELETE", "/api/v1/transfers/" + id, undefined, t("transfer.revoke.confirm"));
+					} }, t("transfer.revoke")));
+				if (live && x.state !== "pending") {
+					var d = O.field("t-days", t("transfer.extend.days"), h("input", { type: "number", min: 1, max: 3650, inputmode: "numeric", required: true }));
+					var f = h("form", { class: "inline", id: "t-extend" }, d.row, h("button", { type: "submit" }, t("transfer.extend")));
+					f.addEventListener("submit", function (ev) {
+						ev.preventDefault();
+						act("PATCH", "/api/v1/transfers/" + id, { expires_days: parseInt(d.input.value, 10) });
+					});
+					acts.appendChild(f);
+				}
+				box.appendChild(acts);
+				box.appendChild(h("h2", null, t("transfer.files")));
+				box.appendChild(table([t("col.name"), t("col.size"), t("col.scan"), "SHA-256"], x.files.map(function (f) {
+					return h("tr", null, h("td", null, f.scan && f.scan.verdict === "clean"
+						? h("a", { href: "/api/v1/transfers/" + id + "/files/" + f.id, download: f.name }, f.name) : f.name),
+					h("td", null, O.bytes(f.size)), h("td", null, O.scanBadge(f)), h("td", null, h("code", { class: "sha" }, f.sha256)));
+				}), "t-files"));
+				if (x.policy) box.appendChild(O.policyView(x.policy, "t-policy"));
+				if (x.request) {
+					box.appendChild(h("h2", null, t("transfer.request")));
+					box.appendChild(h("p", { id: "t-request" }, x.request.address, " — ", t("link." + x.request.link),
+						x.request.completed ? " (" + O.time(x.request.completed) + ")" : ""));
+				}
+				if (x.recipients && x.recipients.length) {
+					box.appendChild(h("h2", null, t("transfer.recipients")));
+					box.appendChild(table([t("col.recipient"), t("col.link"), t("col.mail"), t("col.verified"), t("col.downloads"), ""],
+						x.recipients.map(function (p) {
+							var dl = p.downloads.filter(function (d) { return d.complete; });
+							return h("tr", { "data-address": p.address },
+								h("td", null, p.address), h("td", null, t("link." + p.link)),
+								h("td", null, p.mail ? t("mail." + p.mail.state) + (p.mail.tls ? " (" + p.mail.tls + ")" : "") : "—"),
+								h("td", null, O.time(p.verification.verified)),
+								h("td", { class: "receipt" }, dl.length ? dl.map(function (d) {
+									var file = x.files.filter(function (f) { return f.id === d.file; })[0];
+									return h("div", null, (file ? file.name : d.file) + " — " + O.time(d.finished) + " — " + d.ip);
+								}) : "—"),
+								h("td", null, p.link === "active" ? h("button", { type: "button", class: "link", onclick: function () {
+									act("DELETE", "/api/v1/transfers/" + id + "/recipients/" + p.id, undefined, t("recipient.revoke.confirm", { address: p.address }));
+								} }, t("recipient.revoke")) : null));
+						}), "t-recipients"));
+				}
+			});
+		}
+		render();
+	}
+
+	O.pages.transfers = function (args) {
+		if (args[0]) { detail(args[0]); return; }
+		var box = h("section", { class: "card" }, h("h1", null, t("nav.transfers")));
+		O.show(box);
+		listPage("upload", box);
+	};
+
+	O.pages.requests = function () {
+		var addr = O.field("req-address", t("request.address"), h("input", { type: "email", required: true, autocomplete: "email", maxlength: 254 }));
+		var subject = O.field("req-subject", t("send.subject"), h("input", { type: "text", maxlength: 200 }));
+		var message = O.field("req-message", t("send.message"), h("textarea", { rows: 3, maxlength: 10000 }));
+		var days = O.field("req-days", t("send.expiry"), h("input", { type: "number", min: 1, max: 3650, inputmode: "numeric" }));
+		var files = O.field("req-files", t("request.maxfiles"), h("input", { type: "number", min: 1, max: 10000, inputmode: "numeric" }));
+		var out = h("div", { id: "req-result" });
+		var form = h("form", { class: "card", id: "req-form" }, h("h1", null, t("request.title")), h("p", null, t("request.intro")),
+			addr.row, subject.row, message.row, h("div", { class: "cols" }, days.row, files.row),
+			h("button", { type: "submit", class: "primary" }, t("request.submit")), out);
+		form.addEventListener("submit", function (ev) {
+			ev.preventDefault();
+			var b = { address: addr.input.value };
+			if (subject.input.value) b.subject = subject.input.value;
+			if (message.input.value) b.message = message.input.value;
+			if (days.input.value) b.expires_days = parseInt(days.input.value, 10);
+			if (files.input.value) b.max_files = parseInt(files.input.value, 10);
+			O.api("POST", "/api/v1/requests", b).then(function (r) {
+				out.textContent = "";
+				if (r.status === 201 || r.status === 200) {
+					out.appendChild(O.message("ok", t("request.done", { address: b.address })));
+					out.appendChild(h("a", { href: "#/transfers/" + r.json.id }, t("send.open")));
+					form.reset();
+					return;
+				}
+				out.appendChild(O.message("error", O.err(r)));
+				if (r.json && r.json.policy) out.appendChild(O.policyView(r.json.policy, "req-policy"));
+			});
+		});
+		var list = h("section", { class: "card" }, h("h2", null, t("request.list")));
+		O.show(form, list);
+		listPage("request", list);
+	};
+})();
