@@ -31,6 +31,8 @@ atok=$(okuru_user root admin)
 utok=$(okuru_user audrey auditor)
 "$OKURUCTL" -c "$CONF" user add pat --email pat@bank.example --role approver \
 	--group compliance >/dev/null || fail "approver"
+# Enough records that the export and the verification read several batches.
+for _ in $(seq 1 600); do "$OKURUCTL" -c "$CONF" user token carol >/dev/null; done
 okuru_start
 DB="$DATA/okuru.db"
 
@@ -155,7 +157,7 @@ assert seqs == sorted(seqs) and all(len(r) == 12 for r in rows)
 print(len(rows) - 1)
 PYEOF
 )" "$n" "CSV rows parsed by csv"
-[ "$n" -gt 10 ] || fail "too few records to mean anything ($n)"
+[ "$n" -gt 600 ] || fail "too few records to cross a batch ($n)"
 from=$(sqlq "$DB" "SELECT at FROM audit WHERE seq = 3")
 exp "format=jsonl&event=transfer.*&from=$from&to=$to" "$T/t.jsonl" --format jsonl --event 'transfer.*' \
 	--from "$from" --to "$to"
