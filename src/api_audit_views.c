@@ -177,6 +177,17 @@ api_export_name_time(int has, int64_t t, const char *word, char out[32])
 	out[o] = '\0';
 }
 
+/* api_export_format_count - how many times "format" is given (MHD_KeyValueIterator) */
+static enum MHD_Result
+api_export_format_count(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	(void)kind;
+	(void)value;
+	if (strcmp(key, "format") == 0)
+		(*(int *)cls)++;
+	return MHD_YES;
+}
+
 static enum MHD_Result
 api_export(struct server *srv, struct MHD_Connection *c)
 {
@@ -186,8 +197,11 @@ api_export(struct server *srv, struct MHD_Connection *c)
 	struct MHD_Response *resp;
 	unsigned char head[32];
 	char why[200], from[32], to[32], disp[160];
-	int jsonl;
+	int jsonl, nformat = 0;
 
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, api_export_format_count, &nformat);
+	if (nformat > 1)
+		return http_error(c, 400, "parameter format: given more than once");
 	if (format == NULL || (strcmp(format, "csv") != 0 && strcmp(format, "jsonl") != 0))
 		return http_error(c, 400, "parameter format: must be csv or jsonl");
 	if (api_audit_filter_parse(c, "format", &f, why, sizeof(why)) != 0)
