@@ -1245,6 +1245,7 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 	if (api_session_route(url)) /* logins, logout, TOTP enrolment (api_session.c) */
 		return api_session_handle(srv, c, rq, url, method, data, data_size, first);
 	if (strcmp(url, API_REQUESTS) != 0 && api_approval_id(url) == NULL && !api_audit_route(url) &&
+	    !api_admin_route(url) && !api_audit_views_route(url) && /* views for the web UI */
 	    (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0 ||
 	     (url[strlen(API_PREFIX)] != '\0' && url[strlen(API_PREFIX)] != '/'))) {
 		http_body_done(rq);
@@ -1252,6 +1253,12 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 	}
 	if (first && !api_auth(srv, c, rq, !is_get, 0, &ret))
 		return ret;
+	/* Views for the web UI: admin status (api_admin.c), audit export and verify
+	 * (api_audit_views.c); each checks the role itself. */
+	if (api_admin_route(url))
+		return api_admin_handle(srv, c, rq, method);
+	if (api_audit_views_route(url))
+		return api_audit_views_handle(srv, c, rq, url, method);
 	if (api_audit_route(url)) /* GET /api/v1/audit: auditors only (api_audit.c) */
 		return api_audit_handle(srv, c, rq, method);
 	/* Auditors read; they never create or upload. A legal hold is theirs to place. */
@@ -1293,9 +1300,13 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 
 	/* /api/v1/transfers */
 	if (url[strlen(API_PREFIX)] == '\0') {
+		if (is_get) { /* the user's own transfers, a page at a time (api_views.c) */
+			http_body_done(rq);
+			return api_views_transfers(srv, c, rq);
+		}
 		if (strcmp(method, "POST") != 0) {
 			http_body_done(rq);
-			return api_method_not_allowed(c, "POST");
+			return api_method_not_allowed(c, "GET, HEAD, POST");
 		}
 		if (!api_body_ready(srv, c, rq, first, data, data_size, &ret))
 			return ret;

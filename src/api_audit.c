@@ -35,6 +35,7 @@ api_audit_route(const char *url)
 
 struct api_audit_args {
 	struct db_audit_filter f;
+	int unpaged; /* the export (api_audit_views.c): no limit, no after */
 	unsigned seen;
 	const char *why; /* the first problem, or NULL */
 	char whybuf[200];
@@ -81,12 +82,16 @@ api_audit_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *v
 	(void)kind;
 	for (i = 0; i < n && strcmp(key, api_audit_params[i]) != 0; i++)
 		;
+	if (a->unpaged && i < n && (strcmp(key, "limit") == 0 || strcmp(key, "after") == 0))
+		i = n;
 	if (i == n) {
 		/* Not echoed: the name may be any bytes, and the answer is JSON. */
 		if (a->why == NULL)
-			a->why =
-			    "unknown parameter (allowed: from, to, actor, recipient, transfer, "
-			    "event, outcome, limit, after)";
+			a->why = a->unpaged
+				     ? "unknown parameter (allowed: format, from, to, actor, "
+				       "recipient, transfer, event, outcome)"
+				     : "unknown parameter (allowed: from, to, actor, recipient, "
+				       "transfer, event, outcome, limit, after)";
 		return MHD_NO;
 	}
 	if (a->seen & (1u << i)) {
@@ -141,6 +146,48 @@ api_audit_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *v
 		a->f.outcome = value;
 	}
 	return MHD_YES;
+}
+
+/*
+ * api_audit_filter_parse - the query's filters for the export
+ * (api_audit_views.c): the parameters above less limit and after, which
+ * its caller takes out first (SKIP names one more parameter left to the
+ * caller, or NULL). 0, or -1 with why saying which parameter is wrong.
+ * F's strings point into the connection's memory.
+ */
+struct api_audit_skip {
+	struct api_audit_args *a;
+	const char *skip;
+};
+
+static enum MHD_Result
+api_audit_arg_skip(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct api_audit_skip *x = cls;
+
+	if (x->skip != NULL && strcmp(key, x->skip) == 0)
+		return MHD_YES;
+	return api_audit_arg(x->a, kind, key, value);
+}
+
+int
+api_audit_filter_parse(struct MHD_Connection *c, const char *skip, struct db_audit_filter *f,
+		       char *why, size_t whylen)
+{
+	struct api_audit_args a;
+	struct api_audit_skip x = {&a, skip};
+
+	memset(&a, 0, sizeof(a));
+	a.unpaged = 1;
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, api_audit_arg_skip, &x);
+	if (a.why == NULL && a.f.has_from && a.f.has_to && a.f.from >= a.f.to)
+		a.why = "from must be before to";
+	if (a.why != NULL) {
+		snprintf(why, whylen, "%s", a.why);
+		return -1;
+	}
+	*f = a.f;
+	return 0;
 }
 
 struct api_audit_page {

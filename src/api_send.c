@@ -51,6 +51,7 @@ struct api_send_req {
 	int limit;
 	const char *verification;
 	const char *passphrase;
+	int dry_run; /* evaluate the policy only (api_preview.c): nothing changes */
 };
 
 /* api_send_parse - the request body, every field checked; why says what is wrong */
@@ -128,9 +129,16 @@ api_send_parse(const struct conf *c, json_t *in, struct api_send_req *r, char *w
 						      "characters");
 				return -1;
 			}
+		} else if (strcmp(key, "dry_run") == 0) {
+			if (!json_is_boolean(v)) {
+				snprintf(why, whylen, "dry_run must be true or false");
+				return -1;
+			}
+			r->dry_run = json_is_true(v);
 		} else {
 			snprintf(why, whylen, "unknown field \"%.40s\" (allowed: recipients, message, "
-					      "expires_days, download_limit, verification, passphrase)",
+					      "expires_days, download_limit, verification, passphrase, "
+					      "dry_run)",
 				 key);
 			return -1;
 		}
@@ -324,14 +332,18 @@ api_policy_refuse(struct server *srv, struct MHD_Connection *c, struct req *rq, 
 /*
  * api_send_conflict - a send refused for the transfer's state (already
  * sent, no files, files changed meanwhile, ...): nothing changed, so
- * transfer.send_refused has a transaction of its own.
+ * transfer.send_refused has a transaction of its own. A dry run records
+ * nothing (it was not a send).
  */
 static enum MHD_Result
 api_send_conflict(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *tid,
-		  const char *why)
+		  const char *why, int dry_run)
 {
-	json_t *d = json_pack("{s:s}", "reason", why);
+	json_t *d;
 
+	if (dry_run)
+		return http_error(c, 409, why);
+	d = json_pack("{s:s}", "reason", why);
 	if (d == NULL || db_audit_record(srv->db, &rq->who, "transfer.send_refused", "transfer",
 					 tid, "conflict", d, util_now()) != DB_OK)
 		return http_error(c, 503, "database unavailable");
@@ -384,7 +396,7 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 		goto out;
 	}
 	if (strcmp(t.state, "draft") != 0) {
-		ret = api_send_conflict(srv, c, rq, tid, "the transfer was already sent");
+		ret = api_send_conflict(srv, c, rq, tid, "the transfer was already sent", r.dry_run);
 		goto out;
 	}
 	/* The mail names the transfer's owner, as the page and receipts do. */
@@ -395,7 +407,7 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 	if (db_file_list(srv->db, tid, api_files_list_cb, &ft) != DB_OK || ft.failed ||
 	    ft.text == NULL) {
 		ret = ft.text == NULL && !ft.failed
-			  ? api_send_conflict(srv, c, rq, tid, "the transfer has no files")
+			  ? api_send_conflict(srv, c, rq, tid, "the transfer has no files", r.dry_run)
 			  : http_error(c, 503, "database unavailable");
 		goto out;
 	}
@@ -410,6 +422,12 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 	pj = policy_json(&d, outcome, why, pfile);
 	if (pj == NULL) {
 		ret = http_error(c, 503, "out of memory");
+		goto out;
+	}
+	/* A dry run answers the decision here: no record, no mail (api_preview.c). */
+	if (r.dry_run && (outcome == POLICY_DENIED || outcome == POLICY_BLOCKED)) {
+		ret = api_json(c, 200, api_preview_json(&d, outcome, why, pj, 0, now));
+		pj = NULL;
 		goto out;
 	}
 	if (outcome == POLICY_DENIED || outcome == POLICY_BLOCKED) {
@@ -429,7 +447,12 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 		ret = ask.failed ? http_error(c, 503,
 					      "the approval request cannot be prepared "
 					      "(see the server log)")
-				 : api_send_conflict(srv, c, rq, tid, why);
+				 : api_send_conflict(srv, c, rq, tid, why, r.dry_run);
+		goto out;
+	}
+	if (r.dry_run) {
+		ret = api_json(c, 200, api_preview_json(&d, outcome, why, pj, r.expires_days, now));
+		pj = NULL;
 		goto out;
 	}
 	fids = api_file_ids(&ft);
@@ -513,7 +536,7 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 	}
 	if (rc == DB_CONFLICT || rc == DB_NOTFOUND) {
 		ret = api_send_conflict(srv, c, rq, tid,
-					why[0] ? why : "the transfer cannot be sent");
+					why[0] ? why : "the transfer cannot be sent", 0);
 		goto out;
 	}
 	if (rc != DB_OK) {

@@ -7,8 +7,9 @@
  *   audit purge [--dry-run] [--at TIME]  remove records older than the policy's
  *                                     retention.audit_days (audit_purge.c)
  * verify reads the whole log in seq order, recomputes every hash and
- * checks the chain, then every checkpoint against the record at its seq;
- * it prints the first problem as "record N: ..." and exits 1.
+ * checks the chain, then every checkpoint against the record at its seq
+ * (audit_verify.c, shared with GET /api/v1/audit/verify); it prints the
+ * first problem as "record N: ..." and exits 1.
  */
 #include "config.h"
 
@@ -24,6 +25,7 @@
 
 #include "audit.h"
 #include "audit_purge.h"
+#include "audit_verify.h"
 #include "conf.h"
 #include "ctl.h"
 #include "db.h"
@@ -48,260 +50,36 @@ ctl_audit(struct db *db, const char *event, const char *object_kind, const char 
 		die("cannot write the audit record %s", event);
 }
 
-struct ctl_cp {
-	struct audit_checkpoint cp;
-	const char *from; /* "stored" or the export file's name */
-};
-
-struct ctl_verify {
-	struct ctl_cp *cps;
-	size_t ncp, next;
-	int64_t expect, records;
-	unsigned char prev[AUDIT_HASHBYTES];
-	char bad[512];
-	/* A purged log starts at first > 1: signed purge anchors cover 1..first-1... */
-	struct audit_anchor *anchors;
-	size_t nanchors;
-	int64_t first;
-	unsigned char anchor_hash[AUDIT_HASHBYTES];
-	/* ...and an audit.purged record in what is left names the last one. */
-	int purged_named;
-};
-
-static int
-ctl_anchor_collect(const struct audit_anchor *a, void *arg)
-{
-	struct ctl_verify *v = arg;
-	void *n = realloc(v->anchors, (v->nanchors + 1) * sizeof(*v->anchors));
-
-	if (n == NULL)
-		die("out of memory");
-	v->anchors = n;
-	v->anchors[v->nanchors++] = *a;
-	return 0;
-}
-
-static int
-ctl_cp_cmp(const void *a, const void *b)
-{
-	const struct ctl_cp *x = a, *y = b;
-
-	return x->cp.seq < y->cp.seq ? -1 : x->cp.seq > y->cp.seq;
-}
-
-static int
-ctl_cp_collect(const struct audit_checkpoint *cp, void *arg)
-{
-	struct ctl_verify *v = arg;
-	void *n = realloc(v->cps, (v->ncp + 1) * sizeof(*v->cps));
-
-	if (n == NULL)
-		die("out of memory");
-	v->cps = n;
-	v->cps[v->ncp].cp = *cp;
-	v->cps[v->ncp].from = "stored";
-	v->ncp++;
-	return 0;
-}
-
-/*
- * ctl_verify_start - the log starts at record s > 1 (audit purges):
- * acceptable only when the signed purge anchors (signatures checked
- * already, in through_seq order) cover 1..s-1 without gap or overlap, each
- * removed only after its audit_days, the last holding record s's prev. An
- * ordinary checkpoint cannot serve: it is signed under another label.
- * Checkpoints of removed records are passed over, but one at s-1 that
- * disagrees with record s's prev is a second history and is reported.
- */
-static int
-ctl_verify_start(struct ctl_verify *v, const struct db_audit_row *r)
-{
-	int64_t s = r->seq, next = 1;
-	const struct audit_anchor *last = NULL;
-
-	v->first = s;
-	for (size_t i = 0; i < v->nanchors && v->anchors[i].through_seq < s; i++) {
-		const struct audit_anchor *a = &v->anchors[i];
-		if (a->first_seq != next || a->through_seq < a->first_seq ||
-		    a->through_at > a->purged_at - a->audit_days * 86400) {
-			snprintf(v->bad, sizeof(v->bad),
-				 "record %lld: the purge anchor of records %lld to %lld does not "
-				 "follow on from record %lld or was made before their retention",
-				 (long long)s, (long long)a->first_seq, (long long)a->through_seq,
-				 (long long)next - 1);
-			return 1;
-		}
-		next = a->through_seq + 1;
-		last = a;
-	}
-	if (last == NULL || last->through_seq != s - 1 || r->prev == NULL ||
-	    sodium_memcmp(last->through_hash, r->prev, AUDIT_HASHBYTES) != 0) {
-		snprintf(v->bad, sizeof(v->bad),
-			 "record %lld: the log starts here, but no signed purge anchor covers records "
-			 "1 to %lld and holds its prev: they were removed without an audit purge "
-			 "(tampering)",
-			 (long long)s, (long long)s - 1);
-		return 1;
-	}
-	while (v->next < v->ncp && v->cps[v->next].cp.seq < s - 1)
-		v->next++;
-	for (; v->next < v->ncp && v->cps[v->next].cp.seq == s - 1; v->next++)
-		if (sodium_memcmp(v->cps[v->next].cp.hash, r->prev, AUDIT_HASHBYTES) != 0) {
-			snprintf(v->bad, sizeof(v->bad),
-				 "record %lld: its prev differs from the signed checkpoint (%s) of "
-				 "record %lld",
-				 (long long)s, v->cps[v->next].from, (long long)s - 1);
-			return 1;
-		}
-	memcpy(v->prev, r->prev, AUDIT_HASHBYTES);
-	memcpy(v->anchor_hash, r->prev, AUDIT_HASHBYTES);
-	v->expect = s;
-	return 0;
-}
-
-/* ctl_verify_purged - 1 when r is the audit.purged record of everything before v->first */
-static int
-ctl_verify_purged(const struct ctl_verify *v, const struct db_audit_row *r)
-{
-	char want[2 * AUDIT_HASHBYTES + 1];
-	json_t *d, *seq, *hash;
-	int ok;
-
-	if (strcmp(r->event, "audit.purged") != 0 || r->seq < v->first)
-		return 0;
-	d = json_loads(r->detail, 0, NULL);
-	seq = json_object_get(d, "through_seq");
-	hash = json_object_get(d, "through_hash");
-	sodium_bin2hex(want, sizeof(want), v->anchor_hash, AUDIT_HASHBYTES);
-	ok = json_is_integer(seq) && json_integer_value(seq) == v->first - 1 &&
-	     json_is_string(hash) && strcmp(json_string_value(hash), want) == 0;
-	json_decref(d);
-	return ok;
-}
-
-static int
-ctl_verify_row(const struct db_audit_row *r, void *arg)
-{
-	struct ctl_verify *v = arg;
-	struct audit_event ev = {r->actor_kind, r->actor, r->ip, r->user_agent, r->event,
-				 r->object_kind, r->object_id, r->outcome, r->detail};
-	unsigned char h[AUDIT_HASHBYTES];
-
-	if (v->records == 0 && v->expect == 1 && r->seq > 1 && ctl_verify_start(v, r) != 0)
-		return 1;
-	if (v->first > 1 && !v->purged_named)
-		v->purged_named = ctl_verify_purged(v, r);
-	if (r->seq != v->expect) {
-		snprintf(v->bad, sizeof(v->bad), "record %lld: missing (the next record is %lld)",
-			 (long long)v->expect, (long long)r->seq);
-		return 1;
-	}
-	if (r->prev == NULL || sodium_memcmp(r->prev, v->prev, AUDIT_HASHBYTES) != 0) {
-		snprintf(v->bad, sizeof(v->bad),
-			 "record %lld: its prev is not the hash of record %lld (reordered or "
-			 "replaced)",
-			 (long long)r->seq, (long long)r->seq - 1);
-		return 1;
-	}
-	audit_hash(r->seq, r->at, &ev, v->prev, h);
-	if (r->hash == NULL || sodium_memcmp(r->hash, h, AUDIT_HASHBYTES) != 0) {
-		snprintf(v->bad, sizeof(v->bad), "record %lld: hash does not match its contents",
-			 (long long)r->seq);
-		return 1;
-	}
-	for (; v->next < v->ncp && v->cps[v->next].cp.seq == r->seq; v->next++) {
-		if (sodium_memcmp(v->cps[v->next].cp.hash, h, AUDIT_HASHBYTES) != 0) {
-			snprintf(v->bad, sizeof(v->bad),
-				 "record %lld: hash differs from the signed checkpoint (%s) at this "
-				 "seq",
-				 (long long)r->seq, v->cps[v->next].from);
-			return 1;
-		}
-	}
-	memcpy(v->prev, h, AUDIT_HASHBYTES);
-	v->expect++;
-	v->records++;
-	return 0;
-}
-
 static int
 ctl_audit_verify(const struct conf *c, struct db *db, const char *pubpath, char **files,
 		 size_t nfiles)
 {
+	static struct audit_verify_extra extra[CTL_AUDIT_MAXEXPORTED];
+	struct audit_verify_result res;
 	unsigned char pk[AUDIT_PKBYTES];
 	char err[1024], hex[2 * AUDIT_HASHBYTES + 1];
-	struct ctl_verify v;
-	size_t nstored;
-	int r;
 
-	memset(&v, 0, sizeof(v));
-	v.expect = 1;
 	if (audit_pub_load(pubpath ? pubpath : c->audit_public_key, pk, err, sizeof(err)) != 0)
 		die("%s", err);
-	if (db_audit_checkpoint_each(db, ctl_cp_collect, &v) != DB_OK)
-		die("cannot read the audit checkpoints");
-	nstored = v.ncp;
 	for (size_t i = 0; i < nfiles; i++) {
-		struct audit_checkpoint cp;
-		if (audit_checkpoint_read(files[i], &cp, err, sizeof(err)) != 0)
+		if (audit_checkpoint_read(files[i], &extra[i].cp, err, sizeof(err)) != 0)
 			die("%s", err);
-		ctl_cp_collect(&cp, &v);
-		v.cps[v.ncp - 1].from = files[i];
+		extra[i].from = files[i];
 	}
-	for (size_t i = 0; i < v.ncp; i++) {
-		if (audit_checkpoint_verify(pk, &v.cps[i].cp) != 0) {
-			char id[AUDIT_KEYIDLEN + 1];
-			audit_key_id(pk, id);
-			printf("checkpoint at record %lld (%s): signature does not verify with "
-			       "public key %s (checkpoint key %s)\n",
-			       (long long)v.cps[i].cp.seq, v.cps[i].from, id, v.cps[i].cp.key_id);
-			free(v.cps);
-			return 1;
-		}
-	}
-	if (v.ncp > 0)
-		qsort(v.cps, v.ncp, sizeof(*v.cps), ctl_cp_cmp);
-	if (db_audit_anchor_each(db, ctl_anchor_collect, &v) != DB_OK)
-		die("cannot read the audit purge anchors");
-	for (size_t i = 0; i < v.nanchors; i++) {
-		if (audit_anchor_verify(pk, &v.anchors[i]) != 0) {
-			printf("purge anchor of records %lld to %lld: signature does not verify "
-			       "with the public key\n",
-			       (long long)v.anchors[i].first_seq, (long long)v.anchors[i].through_seq);
-			free(v.cps);
-			free(v.anchors);
-			return 1;
-		}
-	}
-	r = db_audit_each(db, ctl_verify_row, &v);
-	if (r == DB_ERROR)
-		die("cannot read the audit log");
-	if (r == 0 && v.next < v.ncp)
-		snprintf(v.bad, sizeof(v.bad),
-			 "record %lld: missing (a signed checkpoint (%s) covers record %lld; the "
-			 "log ends at %lld)",
-			 (long long)v.expect, v.cps[v.ncp - 1].from, (long long)v.cps[v.ncp - 1].cp.seq,
-			 (long long)v.expect - 1);
-	if (r == 0 && v.bad[0] == '\0' && v.first > 1 && !v.purged_named)
-		snprintf(v.bad, sizeof(v.bad),
-			 "record %lld: the log starts here, but no audit.purged record names record "
-			 "%lld as the last one removed (records removed without an audit purge)",
-			 (long long)v.first, (long long)v.first - 1);
-	if (v.bad[0] != '\0') {
-		printf("%s\n", v.bad);
-		free(v.cps);
-		free(v.anchors);
+	/* The verification itself is shared with GET /api/v1/audit/verify (audit_verify.c). */
+	if (audit_verify_run(db, pk, extra, nfiles, &res) != 0)
+		die("%s", res.problem);
+	if (!res.ok) {
+		printf("%s\n", res.problem);
 		return 1;
 	}
-	sodium_bin2hex(hex, sizeof(hex), v.prev, AUDIT_HASHBYTES);
-	printf("ok: %lld records, %zu checkpoints, last seq %lld hash %s\n", (long long)v.records,
-	       nstored + nfiles, (long long)v.expect - 1, hex);
-	if (v.first > 1)
+	sodium_bin2hex(hex, sizeof(hex), res.last_hash, AUDIT_HASHBYTES);
+	printf("ok: %lld records, %zu checkpoints, last seq %lld hash %s\n", (long long)res.records,
+	       res.checkpoints, (long long)res.last_seq, hex);
+	if (res.first_seq > 1)
 		printf("records 1 to %lld were purged (audit.purged); the log starts at %lld, "
 		       "anchored by %zu signed purge anchor(s)\n",
-		       (long long)v.first - 1, (long long)v.first, v.nanchors);
-	free(v.cps);
-	free(v.anchors);
+		       (long long)res.first_seq - 1, (long long)res.first_seq, res.anchors);
 	return 0;
 }
 

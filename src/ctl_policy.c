@@ -15,6 +15,7 @@
 #include "ctl.h"
 #include "db.h"
 #include "policy.h"
+#include "policy_dump.h"
 #include "util.h"
 
 #define CTL_MAXITEMS 1000
@@ -190,8 +191,7 @@ int
 cmd_policy(const char *confpath, int argc, char **argv)
 {
 	struct policy *p;
-	struct policy_retention r;
-	char err[600];
+	char err[600], line[4400];
 
 	if (argc >= 2 && strcmp(argv[1], "explain") == 0)
 		return ctl_policy_explain(confpath, argc - 1, argv + 1);
@@ -201,10 +201,9 @@ cmd_policy(const char *confpath, int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	policy_retention(p, &r);
-	printf("%s: valid, %zu rules; content kept %d days after a transfer ends by default, "
-	       "metadata %d days, audit records %d days\n",
-	       argv[2], policy_nrules(p), r.content_days, r.metadata_days, r.audit_days);
+	/* The same sentence GET /api/v1/admin/status shows (policy_dump.c). */
+	policy_summary(p, argv[2], line, sizeof(line));
+	printf("%s\n", line);
 	policy_free(p);
 	return 0;
 }

@@ -66,6 +66,9 @@ struct server {
 	int draining;
 	int stopping;
 	pthread_t watchdog;
+
+	/* Views for the web UI (api_views.c, api_admin.c, api_audit_views.c) */
+	int64_t started; /* when okurud started (Unix seconds) */
 };
 
 /* Per-request state, MHD's *con_cls. */
@@ -173,6 +176,22 @@ enum MHD_Result api_hold_handle(struct server *srv, struct MHD_Connection *c, st
 				const char *url, const char *method, const char *data,
 				size_t *data_size, int first);
 int api_hold_json(struct server *srv, const char *tid, json_t *o);
+
+/* Views for the web UI: GET /api/v1/transfers (api_views.c), GET /api/v1/admin/status
+ * (api_admin.c), GET /api/v1/audit/export and /api/v1/audit/verify (api_audit_views.c) */
+enum MHD_Result api_views_transfers(struct server *srv, struct MHD_Connection *c, struct req *rq);
+int api_admin_route(const char *url);
+enum MHD_Result api_admin_handle(struct server *srv, struct MHD_Connection *c, struct req *rq,
+				 const char *method);
+/* api_preview.c: a send's dry run answered with the decision (takes PJ's reference) */
+json_t *api_preview_json(const struct policy_decision *d, enum policy_outcome o, const char *why,
+			 json_t *pj, int expires_days, int64_t now);
+struct db_audit_filter;
+int api_audit_filter_parse(struct MHD_Connection *c, const char *skip, struct db_audit_filter *f,
+			   char *why, size_t whylen);
+int api_audit_views_route(const char *url);
+enum MHD_Result api_audit_views_handle(struct server *srv, struct MHD_Connection *c,
+				       struct req *rq, const char *url, const char *method);
 
 /* api_audit.c: GET /api/v1/audit (auditors only) */
 int api_audit_route(const char *url);

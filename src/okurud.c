@@ -269,6 +269,7 @@ main(int argc, char **argv)
 	if (sodium_init() < 0)
 		fatal("error=\"libsodium initialisation failed\"");
 	memset(&srv, 0, sizeof(srv));
+	srv.started = util_now(); /* GET /api/v1/admin/status */
 	if (conf_load(confpath, &srv.conf, err, sizeof(err)) != 0) {
 		fprintf(stderr, "okurud: %s\n", err);
 		return 1;

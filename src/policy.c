@@ -19,57 +19,12 @@
 
 #include "cfgerr.h"
 #include "policy.h"
+#include "policy_int.h"
 #include "util.h"
 
 #define POLICY_MAXRULES 1000
 #define POLICY_MAXLIST 1000
 #define POLICY_MAXEXT 1000 /* extensions in extension_types */
-#define POLICY_EXTMAX 32   /* bytes of one extension */
-#define POLICY_UNSET (-1)
-
-struct policy_list {
-	char **v;
-	size_t n;
-};
-
-struct policy_match {
-	struct policy_list senders, roles, groups, domains, domains_not, addresses;
-	struct policy_list types, extensions, verdicts;
-	int min_recipients, max_recipients, min_files, max_files, encrypted, type_mismatch;
-	int64_t min_file_size, min_total_size;
-};
-
-/* An extension and the types its content may have (a list of policy->exttypes_lists). */
-struct policy_exttype {
-	char ext[POLICY_EXTMAX + 1]; /* lower case, without the dot */
-	const struct policy_list *types;
-};
-
-/* A rule's actions; POLICY_UNSET (or has_* 0) where it says nothing. */
-struct policy_rule {
-	char id[POLICY_IDMAX + 1];
-	struct policy_match m;
-	int has_deny; /* 1: deny with message, 2: allow */
-	char deny_message[256];
-	int has_approval;
-	int approvals, approval_self, approval_hours;
-	char approval_group[POLICY_IDMAX + 1];
-	int delay_minutes, expiry_days, max_expiry_days, download_limit;
-	int allow_unscannable, allow_encrypted, retention_days;
-	char verification[16];
-};
-
-struct policy {
-	char *path;
-	struct policy_rule *rules;
-	size_t nrules;
-	struct policy_exttype *exttypes; /* every extension, sorted */
-	size_t nexttypes;
-	struct policy_list *exttypes_lists; /* one per extension_types entry */
-	size_t nexttypes_lists;
-	struct policy_decision defaults;
-	struct policy_retention retention;
-};
 
 static const char *const policy_parts[POLICY_NPARTS] = {
 	"deny", "approval", "delay", "expiry", "downloads", "verification", "unscannable",
@@ -668,6 +623,7 @@ policy_load(const char *path, struct policy **out, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: out of memory", path);
 		return -1;
 	}
+	p->loaded_at = util_now();
 	config_init(&cf);
 	if (config_read_file(&cf, path) != CONFIG_TRUE) {
 		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
