@@ -159,7 +159,8 @@ rcpt_gone(struct MHD_Connection *c, const struct rcpt *x)
 	if (x->json)
 		return http_error(c, 404, "this link does not exist, has expired, was revoked or "
 					  "has been used up");
-	page_begin(&p, x->lang, page_str(x->lang, PM_TITLE_GONE), x->path[0] ? x->path : NULL);
+	/* The switch is "?lang=" alone: every dead link's page is the same bytes. */
+	page_begin(&p, x->lang, page_str(x->lang, PM_TITLE_GONE), NULL);
 	page_raw(&p, "<p>");
 	page_text(&p, page_str(x->lang, PM_GONE));
 	page_raw(&p, "</p>");
