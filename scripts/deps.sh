@@ -12,6 +12,7 @@ PKGS=(
 	clamav clamav-testfiles zip unzip
 	faketime jq
 	chromium fonts-ipafont-gothic
+	libnss3-tools # certutil: the browser tests trust okurud's test certificate
 )
 
 missing=()

@@ -17,6 +17,10 @@ if [ ! -f config.status ] || [ "$top/configure" -nt config.status ]; then
 fi
 make -j2 >/dev/null
 status=0
+# The browser tests' node modules and screenshots, for make check and for
+# make distcheck's copy (whose tarball has no node_modules).
+export OKURU_JS_MODULES="$top/tests/js/node_modules"
+export OKURU_ARTIFACTS="$top/_build/test-artifacts"
 make check -j1 || status=$?
 
 count() { find . -name '*.trs' -exec cat {} + 2>/dev/null | grep -c "^:test-result: $1" || true; }
@@ -36,5 +40,6 @@ if [ "$status" -eq 0 ] && [ "${OKURU_SKIP_DISTCHECK:-0}" != 1 ]; then
 		fail=$((fail + 1))
 	}
 fi
+[ -d "$OKURU_ARTIFACTS/browser" ] && echo "test.sh: browser screenshots in $OKURU_ARTIFACTS/browser"
 echo "$pass passed, $fail failed"
 exit "$status"

@@ -66,7 +66,9 @@ http_send(struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
 	/* HTML pages carry their own, still 'self'-only, policy. */
 	if (MHD_get_response_header(r, "Content-Security-Policy") == NULL)
 		MHD_add_response_header(r, "Content-Security-Policy", http_csp);
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	/* The pages send same-origin (page.c): no-referrer makes a form's Origin "null". */
+	if (MHD_get_response_header(r, "Referrer-Policy") == NULL)
+		MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	MHD_add_response_header(r, "Cross-Origin-Resource-Policy", "same-origin");
 	if (MHD_get_response_header(r, "Cache-Control") == NULL)

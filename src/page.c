@@ -71,12 +71,44 @@ static const char *const page_strings[PM_COUNT][2] = {
 	[PM_UPLOADED_FILES] = {"Uploaded files", "アップロード済みのファイル"},
 	[PM_SCAN_STATE] = {"Virus check", "ウイルス検査"},
 	[PM_BAD_REQUEST] = {"The request could not be understood.", "リクエストを処理できません。"},
+	[PM_LANGUAGE] = {"Language", "言語"},
+	[PM_VERIFIED_UPLOAD] = {"Confirmed. You can upload the files below.",
+				"本人確認が完了しました。以下からファイルをアップロードできます。"},
+	[PM_STATE_UPLOADED] = {"waiting", "検査待ち"},
+	[PM_STATE_SCANNING] = {"checking", "検査中"},
+	[PM_STATE_CLEAN] = {"no virus found", "問題なし"},
+	[PM_STATE_INFECTED] = {"blocked: a virus was found", "ブロック: ウイルスを検出しました"},
+	[PM_STATE_UNSCANNABLE] = {"blocked: it cannot be checked (an encrypted archive, for example)",
+				  "ブロック: 検査できません（暗号化されたファイルなど）"},
+	[PM_STATE_BROKEN] = {"not available", "利用できません"},
+	[PM_UPLOAD_SENDING] = {"uploading", "アップロード中"},
+	[PM_UPLOAD_FAILED] = {"upload failed", "アップロードに失敗しました"},
 };
 
 const char *
 page_str(enum page_lang lang, enum page_msg id)
 {
 	return page_strings[id][lang == PAGE_JA];
+}
+
+/* page_scan_state - a file's state (files.state) as people read it */
+const char *
+page_scan_state(enum page_lang lang, const char *state)
+{
+	static const struct {
+		const char *state;
+		enum page_msg msg;
+	} states[] = {{"uploaded", PM_STATE_UPLOADED},
+		      {"scanning", PM_STATE_SCANNING},
+		      {"clean", PM_STATE_CLEAN},
+		      {"infected", PM_STATE_INFECTED},
+		      {"unscannable", PM_STATE_UNSCANNABLE},
+		      {"broken", PM_STATE_BROKEN}};
+
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
+		if (strcmp(state, states[i].state) == 0)
+			return page_str(lang, states[i].msg);
+	return page_str(lang, PM_STATE_BROKEN); /* a state added later is not shown raw */
 }
 
 /* page_code_sent - "a code was sent, valid for N minutes" in lang */
@@ -200,28 +232,42 @@ page_size(struct page *p, long long bytes)
 		page_printf(p, "%.1f %s", v, unit[u]);
 }
 
-/* page_begin - the document head, the language switch and the heading */
+/*
+ * page_begin - the document head, the language switch and the heading. The
+ * switch links to self_path (the page's own GET address) with ?lang=; with
+ * no self_path, to "?lang=" alone, which the browser resolves against the
+ * address it is showing.
+ */
 void
 page_begin(struct page *p, enum page_lang lang, const char *title, const char *self_path)
 {
+	static const char *const code[2] = {"en", "ja"};
+	static const char *const name[2] = {"English", "日本語"};
+
 	memset(p, 0, sizeof(*p));
 	p->lang = lang;
 	page_raw(p, "<!DOCTYPE html>\n<html lang=\"");
-	page_raw(p, lang == PAGE_JA ? "ja" : "en");
+	page_raw(p, code[lang == PAGE_JA]);
 	page_raw(p, "\"><head><meta charset=\"utf-8\">"
 		    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-		    "<meta name=\"referrer\" content=\"no-referrer\">"
+		    "<meta name=\"referrer\" content=\"same-origin\">"
+		    "<link rel=\"icon\" href=\"/static/icon.svg\" type=\"image/svg+xml\">"
 		    "<link rel=\"stylesheet\" href=\"/static/okuru.css\"><title>");
 	page_text(p, title);
-	page_raw(p, " - okuru</title></head><body><header><span class=\"brand\">okuru</span>");
-	if (self_path != NULL) {
-		page_raw(p, "<nav class=\"lang\"><a href=\"");
-		page_text(p, self_path);
-		page_raw(p, "?lang=ja\" lang=\"ja\">日本語</a> | <a href=\"");
-		page_text(p, self_path);
-		page_raw(p, "?lang=en\" lang=\"en\">English</a></nav>");
+	page_raw(p, " - okuru</title></head><body><header><span class=\"brand\">okuru</span>"
+		    "<nav class=\"lang\" aria-label=\"");
+	page_text(p, page_str(lang, PM_LANGUAGE));
+	page_raw(p, "\">");
+	for (int i = 1; i >= 0; i--) { /* 日本語 first, as before */
+		page_raw(p, "<a href=\"");
+		if (self_path != NULL)
+			page_text(p, self_path);
+		page_printf(p, "?lang=%s\" lang=\"%s\" hreflang=\"%s\"%s>", code[i], code[i],
+			    code[i], (int)(lang == PAGE_JA) == i ? " aria-current=\"true\"" : "");
+		page_text(p, name[i]);
+		page_raw(p, "</a>");
 	}
-	page_raw(p, "</header><main><h1>");
+	page_raw(p, "</nav></header><main><h1>");
 	page_text(p, title);
 	page_raw(p, "</h1>\n");
 }
@@ -251,6 +297,12 @@ page_send(struct MHD_Connection *c, unsigned status, struct page *p)
 	p->s = NULL;
 	MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
 	MHD_add_response_header(r, "Content-Security-Policy", page_csp);
+	/*
+	 * same-origin, not no-referrer: under no-referrer a browser sends
+	 * "Origin: null" with the page's form POSTs, which rcpt_origin_ok must
+	 * refuse. The link's address still never leaves for another site.
+	 */
+	MHD_add_response_header(r, "Referrer-Policy", "same-origin");
 	MHD_add_response_header(r, "Content-Language", p->lang == PAGE_JA ? "ja" : "en");
 	MHD_add_response_header(r, "Vary", "Accept-Language");
 	return http_send(c, status, r);

@@ -56,11 +56,23 @@ enum page_msg {
 	PM_UPLOADED_FILES,
 	PM_SCAN_STATE,
 	PM_BAD_REQUEST,
+	/* the language switch, and the upload page's live states (upload.js) */
+	PM_LANGUAGE,
+	PM_VERIFIED_UPLOAD,
+	PM_STATE_UPLOADED,
+	PM_STATE_SCANNING,
+	PM_STATE_CLEAN,
+	PM_STATE_INFECTED,
+	PM_STATE_UNSCANNABLE,
+	PM_STATE_BROKEN,
+	PM_UPLOAD_SENDING,
+	PM_UPLOAD_FAILED,
 	PM_COUNT
 };
 
 enum page_lang page_lang_pick(struct MHD_Connection *c);
 const char *page_str(enum page_lang lang, enum page_msg id);
+const char *page_scan_state(enum page_lang lang, const char *state);
 void page_code_sent(enum page_lang lang, int minutes, char *out, size_t outlen);
 
 void page_begin(struct page *p, enum page_lang lang, const char *title, const char *self_path);

@@ -9,7 +9,7 @@
  *   POST /u/TOKEN/code, /verify as above (always by e-mail code)
  *   PUT  /u/TOKEN/files/NAME    upload one file (scanned and encrypted as any)
  *   POST /u/TOKEN/done          finished: the requester is told, the link ends
- *   GET  /static/NAME           the stylesheet and script of the pages
+ *   GET  /static/NAME           the stylesheet, script and icon of the pages
  *
  * HTML for people, JSON for scripts (Accept: application/json). A link that
  * is unknown, expired, revoked or used up gets the same 404 page, whatever
@@ -159,6 +159,7 @@ rcpt_gone(struct MHD_Connection *c, const struct rcpt *x)
 	if (x->json)
 		return http_error(c, 404, "this link does not exist, has expired, was revoked or "
 					  "has been used up");
+	/* The switch is "?lang=" alone: every dead link's page is the same bytes. */
 	page_begin(&p, x->lang, page_str(x->lang, PM_TITLE_GONE), NULL);
 	page_raw(&p, "<p>");
 	page_text(&p, page_str(x->lang, PM_GONE));
@@ -321,9 +322,10 @@ rcpt_verify_section(struct page *p, const struct rcpt *x)
 	enum page_lang L = x->lang;
 
 	if (x->verified) {
-		if (strcmp(x->mode, "none") != 0) {
+		/* A download page says so above its files (rcpt_page), an upload page here. */
+		if (x->upload && strcmp(x->mode, "none") != 0) {
 			page_raw(p, "<p class=\"ok\">");
-			page_text(p, page_str(L, PM_VERIFIED));
+			page_text(p, page_str(L, PM_VERIFIED_UPLOAD));
 			page_raw(p, "</p>");
 		}
 	} else if (strcmp(x->mode, "email-otp") == 0) {
@@ -372,18 +374,24 @@ rcpt_upload_section(struct page *p, const struct rcpt *x)
 	page_size(p, (long long)used);
 	page_raw(p, " / ");
 	page_size(p, (long long)x->link.max_bytes);
-	page_raw(p, "</p><h2>");
-	page_text(p, page_str(L, PM_UPLOADED_FILES));
-	page_raw(p, "</h2><ul class=\"files\">");
+	page_raw(p, "</p>");
+	if (x->nfiles > 0) {
+		page_raw(p, "<h2>");
+		page_text(p, page_str(L, PM_UPLOADED_FILES));
+		page_raw(p, "</h2>");
+	}
+	page_raw(p, "<ul class=\"files\">");
 	for (size_t i = 0; i < x->nfiles; i++) {
 		page_raw(p, "<li><span class=\"name\">");
 		page_text(p, x->files[i].name);
 		page_raw(p, "</span> <span class=\"size\">");
 		page_size(p, (long long)x->files[i].size);
-		page_raw(p, "</span><br><span class=\"left\">");
+		page_raw(p, "</span><br><span class=\"state\" data-state=\"");
+		page_text(p, x->files[i].state);
+		page_raw(p, "\">");
 		page_text(p, page_str(L, PM_SCAN_STATE));
 		page_raw(p, ": ");
-		page_text(p, x->files[i].state);
+		page_text(p, page_scan_state(L, x->files[i].state));
 		page_raw(p, "</span></li>");
 	}
 	page_raw(p, "</ul>");
@@ -394,8 +402,28 @@ rcpt_upload_section(struct page *p, const struct rcpt *x)
 	page_text(p, page_str(L, PM_UPLOAD_CHOOSE));
 	page_raw(p, "</label><input id=\"files\" type=\"file\" multiple data-upload=\"");
 	page_text(p, x->path);
-	page_raw(p, "/files/\"><ul id=\"progress\" class=\"files\" aria-live=\"polite\"></ul>"
-		    "<form method=\"post\" action=\"");
+	page_raw(p, "/files/\"><ul id=\"progress\" class=\"files\" aria-live=\"polite\"");
+	/* upload.js shows its states in the page's language: the words ride here. */
+	{
+		static const struct {
+			const char *attr;
+			enum page_msg msg;
+		} words[] = {{"data-scan", PM_SCAN_STATE},
+			     {"data-sending", PM_UPLOAD_SENDING},
+			     {"data-failed", PM_UPLOAD_FAILED},
+			     {"data-uploaded", PM_STATE_UPLOADED},
+			     {"data-scanning", PM_STATE_SCANNING},
+			     {"data-clean", PM_STATE_CLEAN},
+			     {"data-infected", PM_STATE_INFECTED},
+			     {"data-unscannable", PM_STATE_UNSCANNABLE},
+			     {"data-broken", PM_STATE_BROKEN}};
+		for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+			page_printf(p, " %s=\"", words[i].attr);
+			page_text(p, page_str(L, words[i].msg));
+			page_raw(p, "\"");
+		}
+	}
+	page_raw(p, "></ul><form method=\"post\" action=\"");
 	page_text(p, x->path);
 	page_printf(p, "/done?lang=%s\"><button type=\"submit\">", L == PAGE_JA ? "ja" : "en");
 	page_text(p, page_str(L, PM_UPLOAD_DONE_BUTTON));
@@ -429,7 +457,14 @@ rcpt_page(struct MHD_Connection *c, const struct rcpt *x, unsigned status, const
 	page_raw(&p, " &lt;");
 	page_text(&p, x->sender.email);
 	page_raw(&p, "&gt;</dd>");
-	if (x->t.subject[0] != '\0') {
+	/*
+	 * A request made without a subject gets "Files from ADDR"
+	 * (api_request.c), a label for the requester's own lists: the
+	 * counterparty's page, in their language, does not show it.
+	 */
+	char label[DB_EMAILMAX + 16];
+	snprintf(label, sizeof(label), "Files from %s", x->link.address);
+	if (x->t.subject[0] != '\0' && !(x->upload && strcmp(x->t.subject, label) == 0)) {
 		page_raw(&p, "<dt>");
 		page_text(&p, page_str(L, PM_SUBJECT));
 		page_raw(&p, "</dt><dd>");
@@ -452,6 +487,11 @@ rcpt_page(struct MHD_Connection *c, const struct rcpt *x, unsigned status, const
 	if (x->upload) {
 		rcpt_upload_section(&p, x);
 		return page_send(c, status, &p);
+	}
+	if (x->verified && strcmp(x->mode, "none") != 0) {
+		page_raw(&p, "<p class=\"ok\">");
+		page_text(&p, page_str(L, PM_VERIFIED));
+		page_raw(&p, "</p>");
 	}
 	page_raw(&p, "<h2>");
 	page_text(&p, page_str(L, PM_FILES));
@@ -984,7 +1024,7 @@ rcpt_done(struct server *srv, struct MHD_Connection *c, struct rcpt *x)
 	if (x->json)
 		return api_json(c, 200, json_pack("{s:b, s:i}", "completed", 1, "files",
 						  (int)x->nfiles));
-	page_begin(&p, x->lang, page_str(x->lang, PM_TITLE_UPLOAD), NULL);
+	page_begin(&p, x->lang, page_str(x->lang, PM_TITLE_UPLOAD), x->path);
 	page_raw(&p, "<p class=\"ok\">");
 	page_text(&p, page_str(x->lang, PM_UPLOAD_FINISHED));
 	page_raw(&p, "</p>");

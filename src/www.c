@@ -45,8 +45,12 @@ www_file(struct server *srv, struct MHD_Connection *c, const char *name, const c
 	}
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "Cache-Control", cache);
-	if (csp != NULL)
+	if (csp != NULL) {
 		MHD_add_response_header(r, "Content-Security-Policy", csp);
+		/* With no-referrer, Chromium sends "Origin: null" on the app's own
+		 * POSTs, which the Origin check must refuse. */
+		MHD_add_response_header(r, "Referrer-Policy", "same-origin");
+	}
 	return http_send(c, 200, r);
 }
 

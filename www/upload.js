@@ -1,35 +1,77 @@
 // upload.js - the counterparty's upload page: each chosen file is sent with
 // PUT to the link's files/ URL (the same request a script would make), one
-// after another, with a progress bar each; then the page reloads to show
-// the files and their virus-check state. No framework, no inline script.
+// after another, with a progress bar each; then the page asks the link's
+// JSON (GET with Accept: application/json) for the files' virus-check
+// states until each is final, with a growing pause, a bounded number of
+// times. Words come from the page (data-* attributes on #progress, in the
+// page's language); names are set as text, never markup. No framework, no
+// inline script.
 "use strict";
 (function () {
 	var input = document.getElementById("files");
 	var list = document.getElementById("progress");
 	if (!input || !list) return;
 	var base = input.getAttribute("data-upload");
+	var page = base.replace(/files\/$/, "");
+	var FINAL = { clean: 1, infected: 1, unscannable: 1, broken: 1 };
+	var rows = {}; // file id -> its row, while its state is not final
+
+	function word(name) {
+		return list.getAttribute("data-" + name) || name;
+	}
+
+	function showState(r, state) {
+		r.state.setAttribute("data-state", state);
+		r.state.textContent = word("scan") + ": " + word(state);
+	}
 
 	function row(name) {
 		var li = document.createElement("li");
 		var label = document.createElement("span");
 		label.className = "name";
-		label.textContent = name; // text, never markup
+		label.textContent = name;
 		var bar = document.createElement("progress");
 		bar.max = 100;
 		bar.value = 0;
+		bar.setAttribute("aria-label", name);
 		var state = document.createElement("span");
-		state.className = "left";
+		state.className = "state";
+		state.textContent = word("sending");
 		li.appendChild(label);
-		li.appendChild(document.createElement("br"));
 		li.appendChild(bar);
 		li.appendChild(state);
 		list.appendChild(li);
 		return { bar: bar, state: state };
 	}
 
+	function poll(tries) {
+		var pending = Object.keys(rows);
+		if (pending.length === 0 || tries >= 30) return;
+		var xhr = new XMLHttpRequest();
+		xhr.open("GET", page);
+		xhr.setRequestHeader("Accept", "application/json");
+		xhr.onload = function () {
+			var files = [];
+			try {
+				files = JSON.parse(xhr.responseText).files || [];
+			} catch (err) {
+				/* not JSON (the link ended): stop asking */
+				return;
+			}
+			files.forEach(function (f) {
+				if (rows[f.id]) {
+					showState(rows[f.id], f.state);
+					if (FINAL[f.state]) delete rows[f.id];
+				}
+			});
+			window.setTimeout(function () { poll(tries + 1); }, 1000 * Math.min(tries + 1, 10));
+		};
+		xhr.send();
+	}
+
 	function send(files, i) {
 		if (i >= files.length) {
-			window.location.reload();
+			window.setTimeout(function () { poll(0); }, 500);
 			return;
 		}
 		var f = files[i];
@@ -41,19 +83,26 @@
 			if (e.lengthComputable) r.bar.value = Math.floor((100 * e.loaded) / e.total);
 		};
 		xhr.onload = function () {
-			var msg = xhr.status === 201 ? "OK" : "HTTP " + xhr.status;
+			var j = {};
 			try {
-				var j = JSON.parse(xhr.responseText);
-				if (j.error) msg += ": " + j.error;
+				j = JSON.parse(xhr.responseText);
 			} catch (err) {
-				/* not JSON: keep the status */
+				/* not JSON: the status says enough */
 			}
-			r.bar.value = xhr.status === 201 ? 100 : 0;
-			r.state.textContent = " " + msg;
+			if (xhr.status === 201 && j.id) {
+				r.bar.value = 100;
+				rows[j.id] = r;
+				showState(r, j.state || "uploaded");
+			} else {
+				r.bar.value = 0;
+				r.state.setAttribute("data-state", "failed");
+				r.state.textContent = word("failed") + " (" + xhr.status + ")";
+			}
 			send(files, i + 1);
 		};
 		xhr.onerror = function () {
-			r.state.textContent = " network error";
+			r.state.setAttribute("data-state", "failed");
+			r.state.textContent = word("failed");
 			send(files, i + 1);
 		};
 		xhr.send(f);

@@ -293,3 +293,28 @@ health() {
 	curl -sS --cacert "$DATA/tls/cert.pem" -o "$T/body" "$URL/healthz"
 	json "$1"
 }
+
+# ---- browser tests (tests/js/browser.js) ----
+# browser_run SCRIPT [ARGS...] - run tests/js/SCRIPT with node against the
+# running okurud: Debian's Chromium through playwright-core (modules from
+# $OKURU_JS_MODULES, default the source tree's tests/js/node_modules),
+# trusting exactly okurud's certificate. Screenshots go to
+# ${OKURU_ARTIFACTS:-<build dir>/test-artifacts}/browser/$NAME (emptied
+# first). A missing browser, node, certutil or module fails the test: a
+# browser test that cannot run has not passed.
+browser_run() {
+	local js="$LIBDIR/../js/$1" mods=${OKURU_JS_MODULES:-$LIBDIR/../js/node_modules}
+	local shots="${OKURU_ARTIFACTS:-$(cd "$(dirname "$OKURUD")" && pwd)/test-artifacts}/browser/$NAME"
+	shift
+	[ -x /usr/bin/chromium ] || fail "browser test: /usr/bin/chromium is missing (scripts/deps.sh installs it)"
+	command -v node >/dev/null || fail "browser test: node is missing (scripts/deps.sh installs it)"
+	command -v certutil >/dev/null || fail "browser test: certutil is missing (Debian libnss3-tools, scripts/deps.sh)"
+	[ -f "$mods/playwright-core/package.json" ] ||
+		fail "browser test: no playwright-core in $mods (scripts/deps.sh; or set OKURU_JS_MODULES)"
+	[ -f "$js" ] || fail "browser test: no $js"
+	rm -rf "$shots"
+	mkdir -p "$shots" "$T/browser"
+	NODE_PATH="$mods" OKURU_URL="$URL" OKURU_CA="$DATA/tls/cert.pem" OKURU_SHOTS="$shots" \
+		OKURU_BROWSER_TMP="$T/browser" OKURU_MAILCATCH="$LIBDIR/mailcatch.sh" T="$T" PY="$PY" \
+		LIBDIR="$LIBDIR" SCRIPTS="$SCRIPTS" node "$js" "$@" || fail "$(basename "$js") failed"
+}
