@@ -613,6 +613,41 @@ api_upload_step(struct server *srv, struct MHD_Connection *c, struct req *rq, co
 	return api_upload_finish(srv, c, rq);
 }
 
+/*
+ * api_file_remove - DELETE /api/v1/transfers/ID/files/FILE: a draft's file
+ * taken out before sending (a blocked one, or the wrong one), row first,
+ * then its blob.
+ */
+static enum MHD_Result
+api_file_remove(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *tid,
+		const char *fid)
+{
+	struct db_transfer t;
+	int r = api_transfer_load(srv, rq, tid, &t);
+
+	if (r == DB_NOTFOUND || !util_id_valid(fid))
+		return http_error(c, 404, r == DB_NOTFOUND ? "no such transfer" : "no such file");
+	if (r != DB_OK)
+		return http_error(c, 503, "database unavailable");
+	r = strcmp(t.state, "draft");
+	db_transfer_free(&t);
+	if (r != 0)
+		return http_error(c, 409, "files can only be removed from a draft transfer");
+	r = db_file_remove(srv->db, tid, fid, &rq->who, util_now());
+	if (r == DB_NOTFOUND)
+		return http_error(c, 404, "no such file");
+	if (r == DB_CONFLICT)
+		return http_error(c, 409, "the file is being scanned: remove it when the scan ends");
+	if (r != DB_OK)
+		return http_error(c, 503, "database unavailable");
+	if (blob_remove(srv->conf.storage_dir, fid) != 0 && errno != ENOENT)
+		log_event(LOG_LVL_ERR, "file.blob_remove_failed", "file=%s error=\"%s\"", fid,
+			  strerror(errno));
+	log_event(LOG_LVL_INFO, "file.removed", "transfer=%s file=%s user=%s", tid, fid,
+		  rq->user.name);
+	return api_transfer_respond(srv, c, rq, tid, 200);
+}
+
 /* ---- download ----------------------------------------------------------- */
 
 static ssize_t
@@ -1353,8 +1388,10 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 		return api_upload_step(srv, c, rq, data, data_size);
 	}
 	http_body_done(rq);
+	if (strcmp(method, "DELETE") == 0)
+		return api_file_remove(srv, c, rq, tid, rest);
 	if (!is_get)
-		return api_method_not_allowed(c, "GET, HEAD, PUT");
+		return api_method_not_allowed(c, "GET, HEAD, PUT, DELETE");
 	ret = api_download(srv, c, rq, tid, rest);
 	/* A HEAD sends no content: there is no download to record (api_download_done). */
 	if (strcmp(method, "HEAD") == 0)

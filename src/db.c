@@ -1085,6 +1085,62 @@ db_file_get(struct db *db, const char *transfer_id, const char *file_id, struct 
 	return r;
 }
 
+/*
+ * db_file_remove - take file FILE_ID out of draft TRANSFER_ID: its row and
+ * its scans go, file.removed (name, size, SHA-256, verdict) is recorded,
+ * in one transaction. Not while the scanner holds it ("scanning") and never
+ * once the transfer has left the draft: DB_CONFLICT. The caller removes the
+ * blob after the commit; a crash in between leaves an orphan that start-up
+ * recovery moves aside.
+ */
+int
+db_file_remove(struct db *db, const char *transfer_id, const char *file_id,
+	       const struct audit_actor *who, int64_t now)
+{
+	struct db_file f;
+	sqlite3_stmt *st;
+	int r;
+
+	if (db_begin(db) != DB_OK)
+		return DB_ERROR;
+	st = db_prepare(db, "SELECT " DB_FILE_COLS DB_FILE_SCAN_COLS " FROM files f "
+			    "JOIN transfers t ON t.id = f.transfer_id "
+			    "WHERE f.id = ?1 AND f.transfer_id = ?2 AND t.state = 'draft'");
+	if (st == NULL)
+		return db_finish_locked(db, DB_ERROR);
+	sqlite3_bind_text(st, 1, file_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, transfer_id, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		db_file_row(st, &f);
+	r = r == SQLITE_ROW ? DB_OK : r == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR;
+	sqlite3_finalize(st);
+	if (r == DB_OK && strcmp(f.state, "scanning") == 0)
+		r = DB_CONFLICT;
+	if (r == DB_OK && (st = db_prepare(db, "DELETE FROM scans WHERE file_id = ?1")) == NULL)
+		r = DB_ERROR;
+	if (r == DB_OK) {
+		sqlite3_bind_text(st, 1, file_id, -1, SQLITE_TRANSIENT);
+		r = db_step_done(db, st);
+	}
+	if (r == DB_OK && (st = db_prepare(db, "DELETE FROM files WHERE id = ?1 AND "
+					       "state != 'scanning'")) == NULL)
+		r = DB_ERROR;
+	if (r == DB_OK) {
+		sqlite3_bind_text(st, 1, file_id, -1, SQLITE_TRANSIENT);
+		r = db_step_done(db, st);
+		if (r == DB_OK && sqlite3_changes(db->h) != 1)
+			r = DB_CONFLICT;
+	}
+	if (r == DB_OK)
+		r = db_record_locked(db, who, "file.removed", "file", file_id, "ok",
+				     json_pack("{s:s, s:s, s:I, s:s, s:s}", "transfer", transfer_id,
+					       "name", f.name, "size", (json_int_t)f.size, "sha256",
+					       f.sha256, "verdict", f.state),
+				     now);
+	return db_finish_locked(db, r);
+}
+
 /* db_file_name_taken - 1 when the transfer has a file of that name, 0 if not, -1 */
 int
 db_file_name_taken(struct db *db, const char *transfer_id, const char *name)

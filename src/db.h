@@ -118,6 +118,8 @@ int db_file_insert(struct db *db, const struct db_file *f, int max_files, int64_
 int db_file_get(struct db *db, const char *transfer_id, const char *file_id,
 		struct db_file *f);
 int db_file_name_taken(struct db *db, const char *transfer_id, const char *name);
+int db_file_remove(struct db *db, const char *transfer_id, const char *file_id,
+		   const struct audit_actor *who, int64_t now);
 int db_file_count(struct db *db, const char *transfer_id, int *n);
 int db_file_list(struct db *db, const char *transfer_id, db_file_cb cb, void *arg);
 int db_file_all(struct db *db, db_file_cb cb, void *arg);

@@ -40,7 +40,7 @@
 		var pick = h("input", { type: "file", multiple: true, id: "send-files", class: "visually-hidden" });
 		var drop = h("div", { class: "drop", id: "send-drop", tabindex: 0, role: "button", "aria-describedby": "send-drop-hint" },
 			h("strong", null, t("send.drop")), h("p", { id: "send-drop-hint", class: "hint" }, t("send.drop.hint")));
-		var list = h("ul", { class: "files", id: "send-list", "aria-live": "polite" });
+		var list = h("ul", { class: "files", id: "send-list", "aria-live": "polite", tabindex: -1 });
 		var rcpts = O.field("send-recipients", t("send.recipients"), h("textarea", { rows: 3, autocomplete: "email" }), t("send.recipients.hint"));
 		var message = O.field("send-message", t("send.message"), h("textarea", { rows: 4, maxlength: 10000 }));
 		var days = O.field("send-days", t("send.expiry"), h("input", { type: "number", min: 1, max: 3650, inputmode: "numeric" }), t("send.expiry.hint"));
@@ -82,10 +82,23 @@
 		function row(file) {
 			var bar = h("progress", { max: 100, value: 0, "aria-label": t("send.progress", { name: file.name }) });
 			var state = h("span", { class: "state" }, t("send.waiting"));
+			var remove = h("button", { type: "button", class: "link remove", hidden: true }, t("send.remove"));
 			var li = h("li", { "data-name": file.name }, h("span", { class: "name" }, file.name),
-				h("span", { class: "size" }, O.bytes(file.size)), bar, state);
+				h("span", { class: "size" }, O.bytes(file.size)), bar, state, remove);
 			list.appendChild(li);
-			st.rows[file.name] = { li: li, bar: bar, state: state };
+			st.rows[file.name] = { li: li, bar: bar, state: state, remove: remove };
+			remove.addEventListener("click", function () {
+				var id = li.getAttribute("data-file");
+				O.api("DELETE", "/api/v1/transfers/" + st.tid + "/files/" + id).then(function (r) {
+					if (r.status === 200) {
+						list.removeChild(li);
+						delete st.rows[file.name];
+						list.focus();
+						return;
+					}
+					state.appendChild(h("span", { class: "badge bad" }, O.err(r)));
+				});
+			});
 			return st.rows[file.name];
 		}
 
@@ -130,6 +143,8 @@
 						var x = st.rows[f.name];
 						if (!x) return;
 						x.li.setAttribute("data-file", f.id);
+						x.remove.hidden = !(f.scan && FINAL[f.scan.verdict]);
+						x.remove.setAttribute("aria-label", t("send.remove.name", { name: f.name }));
 						x.state.textContent = "";
 						x.state.appendChild(O.scanBadge(f));
 						x.state.appendChild(h("code", { class: "sha", title: "SHA-256" }, f.sha256));
