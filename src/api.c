@@ -427,8 +427,9 @@ api_upload_admit(struct server *srv, struct req *rq, const char *tid, const char
 	if (size > max_size) {
 		snprintf(buf, buflen, "file too large (limit %lld bytes)", (long long)max_size);
 		*msg = buf;
-		log_event(LOG_LVL_INFO, "upload.refused", "transfer=%s user=%s reason=too_large size=%lld",
-			  tid, rq->user.name, (long long)size);
+		log_event(LOG_LVL_INFO, "upload.refused",
+			  "transfer=%s user=%s reason=too_large size=%lld", tid, rq->user.name,
+			  (long long)size);
 		return 413;
 	}
 	r = db_file_name_taken(srv->db, tid, name);
@@ -1203,8 +1204,8 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 	}
 	if (recipient_route(url))
 		return recipient_handle(srv, c, rq, url, method, data, data_size, first);
-	if (strcmp(url, API_REQUESTS) != 0 && api_approval_id(url) == NULL && !api_audit_route(url) &&
-	    !api_tus_route(url) &&
+	if (strcmp(url, API_REQUESTS) != 0 && api_approval_id(url) == NULL &&
+	    !api_audit_route(url) && !api_tus_route(url) &&
 	    (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0 ||
 	     (url[strlen(API_PREFIX)] != '\0' && url[strlen(API_PREFIX)] != '/'))) {
 		http_body_done(rq);

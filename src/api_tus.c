@@ -129,9 +129,9 @@ tus_patch_free(struct tus_patch *p)
 	store_seal_free(&p->seal);
 	if (p->fd >= 0)
 		close(p->fd);
-	sodium_memzero(p->dk, sizeof(p->dk));
 	if (p->claimed)
 		tus_claim_drop(&p->claim);
+	sodium_memzero(p, sizeof(*p)); /* the data key among the rest */
 	free(p);
 }
 

@@ -1017,10 +1017,12 @@ int
 db_file_insert(struct db *db, const struct db_file *f, int max_files, int64_t max_bytes,
 	       const struct audit_actor *who, char *why, size_t whylen)
 {
+	int r;
+
 	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
-	return db_finish_locked(db, db_file_insert_locked(db, f, max_files, max_bytes, who, why,
-							  whylen));
+	r = db_file_insert_locked(db, f, max_files, max_bytes, who, why, whylen);
+	return db_finish_locked(db, r);
 }
 
 /* db_file_insert_locked - db_file_insert inside the caller's transaction (a tus upload's end) */

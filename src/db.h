@@ -155,8 +155,8 @@ int db_upload_create(struct db *db, const struct db_upload *u, int max_files,
 		     const struct audit_actor *who, char *why, size_t whylen);
 int db_upload_get(struct db *db, const char *id, struct db_upload *u);
 /* upload.appended: the durable offset after a PATCH (outcome "partial" when cut off) */
-int db_upload_progress(struct db *db, const char *id, int64_t offset, int64_t received,
-		       int cut, const struct audit_actor *who);
+int db_upload_progress(struct db *db, const char *id, int64_t offset, int64_t received, int cut,
+		       const struct audit_actor *who);
 /* the file row (file.uploaded) and the upload row's removal, in one transaction */
 int db_upload_finish(struct db *db, const char *id, const struct db_file *f, int max_files,
 		     const struct audit_actor *who, char *why, size_t whylen);

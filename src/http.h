@@ -141,8 +141,9 @@ enum MHD_Result api_upload_open(struct server *srv, struct MHD_Connection *c, st
 /* The checks staff uploads share (PUT and tus): the transfer, then the file. */
 unsigned api_upload_draft(struct server *srv, struct req *rq, const char *tid, const char **msg);
 unsigned api_upload_admit(struct server *srv, struct req *rq, const char *tid, const char *rawname,
-			  int64_t size, int64_t max_size, int max_files, char name[FNAME_MAXBYTES + 1],
-			  const char **msg, char *buf, size_t buflen);
+			  int64_t size, int64_t max_size, int max_files,
+			  char name[FNAME_MAXBYTES + 1], const char **msg, char *buf,
+			  size_t buflen);
 enum MHD_Result api_upload_refuse(struct MHD_Connection *c, struct req *rq, unsigned status,
 				  const char *msg);
 enum MHD_Result api_upload_step(struct server *srv, struct MHD_Connection *c, struct req *rq,
