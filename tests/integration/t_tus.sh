@@ -180,6 +180,24 @@ assert_eq $((off2 % 65536)) 0 "PATCH answers a durable offset"
 assert_eq "$(offset_of "$loc")" "$off2" "HEAD agrees with the PATCH's answer"
 ok "a PATCH that stops short answers its durable offset ($off2)"
 
+# One request at a time: while a PATCH holds the upload, others get 423.
+$PY "$LIBDIR/tuscut.py" "$PORT" "$CA" "$tok" "$loc" "$T/src.bin" "$off2" 200000 3 >/dev/null &
+holder=$!
+sleep 1
+patch "$loc" "$off2" "$T/src.bin" "$off2" 1000
+assert_eq "$(status)" 423 "PATCH while another PATCH holds the upload"
+tus DELETE "$loc"
+assert_eq "$(status)" 423 "DELETE while a PATCH holds the upload"
+wait "$holder"
+for _ in $(seq 1 100); do
+	[ "$(offset_of "$loc")" -gt "$off2" ] && break
+	sleep 0.1
+done
+off3=$(offset_of "$loc")
+[ "$off3" -gt "$off2" ] && [ "$off3" -le $((off2 + 200000)) ] || fail "offset after the held PATCH: $off3"
+off2=$off3
+ok "a second PATCH or a DELETE during a PATCH gets 423; the held one keeps its chunks"
+
 # ---- restart mid-upload ---------------------------------------------------------
 okuru_kill9
 okuru_start
