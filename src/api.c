@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "api_tus.h"
 #include "auth.h"
 #include "blob.h"
 #include "fname.h"
@@ -363,27 +364,89 @@ api_upload_refuse(struct MHD_Connection *c, struct req *rq, unsigned status, con
 	return MHD_YES;
 }
 
+/*
+ * api_upload_draft - may this user add files to transfer tid (a draft the
+ * user may see)? 0, or the HTTP status to refuse with and *msg. Staff
+ * uploads (PUT and tus) both ask.
+ */
+unsigned
+api_upload_draft(struct server *srv, struct req *rq, const char *tid, const char **msg)
+{
+	struct db_transfer t;
+	int r = api_transfer_load(srv, rq, tid, &t);
+
+	if (r == DB_NOTFOUND) {
+		*msg = "no such transfer";
+		return 404;
+	}
+	if (r != DB_OK) {
+		*msg = "database unavailable";
+		return 503;
+	}
+	r = strcmp(t.state, "draft");
+	db_transfer_free(&t);
+	if (r != 0) {
+		*msg = "files can only be added to a draft transfer";
+		return 409;
+	}
+	return 0;
+}
+
 /* api_upload_begin - a staff upload: the transfer must be the user's draft */
 static enum MHD_Result
 api_upload_begin(struct server *srv, struct MHD_Connection *c, struct req *rq,
 		 const char *tid, const char *rawname)
 {
 	struct limits l;
-	struct db_transfer t;
-	int r;
+	const char *msg;
+	unsigned status;
 
 	http_limits(srv, &l);
-	r = api_transfer_load(srv, rq, tid, &t);
-	if (r == DB_NOTFOUND)
-		return api_upload_refuse(c, rq, 404, "no such transfer");
-	if (r != DB_OK)
-		return api_upload_refuse(c, rq, 503, "database unavailable");
-	r = strcmp(t.state, "draft");
-	db_transfer_free(&t);
-	if (r != 0)
-		return api_upload_refuse(c, rq, 409, "files can only be added to a draft transfer");
+	status = api_upload_draft(srv, rq, tid, &msg);
+	if (status != 0)
+		return api_upload_refuse(c, rq, status, msg);
 	return api_upload_open(srv, c, rq, tid, rawname, l.max_file_size, l.max_files_per_transfer,
 			       NULL, 0);
+}
+
+/*
+ * api_upload_admit - the checks every upload makes before its first byte
+ * (PUT, upload links, tus creation): may a file named rawname, of size
+ * bytes (-1 when not declared), join transfer tid? The name is normalized
+ * into name. 0, or the HTTP status to refuse with and *msg (kept in buf
+ * when it needs one). max_size bounds this file, max_files the transfer.
+ */
+unsigned
+api_upload_admit(struct server *srv, struct req *rq, const char *tid, const char *rawname,
+		 int64_t size, int64_t max_size, int max_files, char name[FNAME_MAXBYTES + 1],
+		 const char **msg, char *buf, size_t buflen)
+{
+	int r, n;
+
+	if (fname_normalize(rawname, strlen(rawname), name, FNAME_MAXBYTES + 1, msg) != 0)
+		return 400;
+	if (size > max_size) {
+		snprintf(buf, buflen, "file too large (limit %lld bytes)", (long long)max_size);
+		*msg = buf;
+		log_event(LOG_LVL_INFO, "upload.refused",
+			  "transfer=%s user=%s reason=too_large size=%lld", tid, rq->user.name,
+			  (long long)size);
+		return 413;
+	}
+	r = db_file_name_taken(srv->db, tid, name);
+	if (r < 0 || db_file_count(srv->db, tid, &n) != DB_OK) {
+		*msg = "database unavailable";
+		return 503;
+	}
+	if (r > 0) {
+		*msg = "the transfer already has a file with this name";
+		return 409;
+	}
+	if (n >= max_files) {
+		*msg = "the transfer has the maximum number of files";
+		return 409;
+	}
+	return 0;
 }
 
 /*
@@ -398,32 +461,22 @@ api_upload_open(struct server *srv, struct MHD_Connection *c, struct req *rq, co
 {
 	struct upload *up;
 	const char *why, *cl;
-	char name[FNAME_MAXBYTES + 1];
-	int r, n;
+	char name[FNAME_MAXBYTES + 1], msg[96];
+	int64_t size = -1;
+	unsigned status;
 
-	if (fname_normalize(rawname, strlen(rawname), name, sizeof(name), &why) != 0)
-		return api_upload_refuse(c, rq, 400, why);
 	cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl != NULL) {
 		char *end;
 		errno = 0;
 		unsigned long long v = strtoull(cl, &end, 10);
-		if (errno == 0 && *end == '\0' && v > (unsigned long long)max_size) {
-			char msg[96];
-			snprintf(msg, sizeof(msg), "file too large (limit %lld bytes)",
-				 (long long)max_size);
-			log_event(LOG_LVL_INFO, "upload.refused", "transfer=%s user=%s reason=too_large size=%llu",
-				  tid, rq->user.name, v);
-			return api_upload_refuse(c, rq, 413, msg);
-		}
+		if (errno == 0 && *end == '\0')
+			size = v > INT64_MAX ? INT64_MAX : (int64_t)v;
 	}
-	r = db_file_name_taken(srv->db, tid, name);
-	if (r < 0 || db_file_count(srv->db, tid, &n) != DB_OK)
-		return api_upload_refuse(c, rq, 503, "database unavailable");
-	if (r > 0)
-		return api_upload_refuse(c, rq, 409, "the transfer already has a file with this name");
-	if (n >= max_files)
-		return api_upload_refuse(c, rq, 409, "the transfer has the maximum number of files");
+	status = api_upload_admit(srv, rq, tid, rawname, size, max_size, max_files, name, &why, msg,
+				  sizeof(msg));
+	if (status != 0)
+		return api_upload_refuse(c, rq, status, why);
 
 	up = calloc(1, sizeof(*up));
 	if (up == NULL)
@@ -1280,7 +1333,7 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 	if (api_session_route(url)) /* logins, logout, TOTP enrolment (api_session.c) */
 		return api_session_handle(srv, c, rq, url, method, data, data_size, first);
 	if (strcmp(url, API_REQUESTS) != 0 && api_approval_id(url) == NULL && !api_audit_route(url) &&
-	    !api_admin_route(url) && !api_audit_views_route(url) && /* views for the web UI */
+	    !api_admin_route(url) && !api_audit_views_route(url) && !api_tus_route(url) &&
 	    (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0 ||
 	     (url[strlen(API_PREFIX)] != '\0' && url[strlen(API_PREFIX)] != '/'))) {
 		http_body_done(rq);
@@ -1303,6 +1356,10 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 		http_body_done(rq);
 		return http_error(c, 403, "the auditor role is read-only");
 	}
+
+	/* /api/v1/uploads[/ID]: resumable uploads, tus 1.0 (api_tus.c) */
+	if (api_tus_route(url))
+		return api_tus_handle(srv, c, rq, url, method, data, data_size, first);
 
 	/* /api/v1/approvals[/ID]: 上長承認 */
 	if (api_approval_id(url) != NULL) {
@@ -1432,6 +1489,7 @@ api_request_done(struct server *srv, struct req *rq, int completed)
 		api_upload_free(rq->up);
 		rq->up = NULL;
 	}
+	api_tus_done(srv, rq, completed); /* a tus PATCH cut off keeps its whole chunks */
 	if (rq->dl.active && rq->dl.link_id[0] != '\0')
 		recipient_request_done(srv, rq, completed);
 	else if (rq->dl.active)

@@ -4,7 +4,9 @@
  *   write staging file -> fsync(file) -> rename into blobs/ -> fsync(dir)
  * and only then the caller commits the row. A crash at any point leaves
  * either a staging file (removed at start-up) or a blob without a row
- * (removed at start-up); never a row pointing at a partial blob.
+ * (removed at start-up); never a row pointing at a partial blob. A tus
+ * upload's staging file is the exception that outlives a restart: it lives
+ * in uploads/, named by its uploads row (see blob_upload_recover).
  */
 #include "config.h"
 
@@ -18,11 +20,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "blob.h"
 #include "db.h"
 #include "log.h"
 #include "store.h"
 #include "util.h"
+
+static int blob_upload_recover(const char *root, struct db *db, struct blob_recovery *rec);
 
 static int
 blob_path(const char *root, const char *file_id, char out[PATH_MAX])
@@ -80,6 +85,9 @@ blob_init_dirs(const char *root, char *err, size_t errlen)
 	if (blob_mkdir(p) != 0)
 		goto fail;
 	snprintf(p, sizeof(p), "%s/orphans", root);
+	if (blob_mkdir(p) != 0)
+		goto fail;
+	snprintf(p, sizeof(p), "%s/uploads", root); /* tus */
 	if (blob_mkdir(p) != 0)
 		goto fail;
 	snprintf(p, sizeof(p), "%s/blobs", root);
@@ -312,5 +320,166 @@ blob_recover(const char *root, struct db *db, struct blob_recovery *rec)
 		}
 	}
 	free(rc.broken);
+	return blob_upload_recover(root, db, rec);
+}
+
+/* ---- tus uploads ---------------------------------------------------------- */
+
+/* blob_upload_name_ok - "<id>.part", the only names the uploads directory holds */
+static int
+blob_upload_name_ok(const char *name)
+{
+	char id[UTIL_IDLEN + 1];
+
+	if (strlen(name) != UTIL_IDLEN + 5 || strcmp(name + UTIL_IDLEN, ".part") != 0)
+		return 0;
+	memcpy(id, name, UTIL_IDLEN);
+	id[UTIL_IDLEN] = '\0';
+	return util_id_valid(id);
+}
+
+/* blob_upload_path - STORAGE/uploads/NAME, for a well-formed name only */
+int
+blob_upload_path(const char *root, const char *name, char path[PATH_MAX])
+{
+	if (!blob_upload_name_ok(name) ||
+	    snprintf(path, PATH_MAX, "%s/uploads/%s", root, name) >= PATH_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * blob_upload_create - a new, empty, private staging file for a tus upload;
+ * its name (to store in the uploads row) and path. The caller makes the
+ * directory entry durable (blob_upload_sync) before the row names it.
+ */
+int
+blob_upload_create(const char *root, char name[UTIL_IDLEN + 6], char path[PATH_MAX])
+{
+	char id[UTIL_IDLEN + 1];
+
+	util_id_new(id);
+	snprintf(name, UTIL_IDLEN + 6, "%s.part", id);
+	if (blob_upload_path(root, name, path) != 0)
+		return -1;
+	return open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+}
+
+/* blob_upload_sync - fsync the uploads directory (a staging file created or removed) */
+int
+blob_upload_sync(const char *root)
+{
+	char p[PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s/uploads", root);
+	return util_fsync_dir(p);
+}
+
+/* blob_upload_open - reopen an upload's staging file to go on writing */
+int
+blob_upload_open(const char *root, const char *name, char path[PATH_MAX])
+{
+	if (blob_upload_path(root, name, path) != 0)
+		return -1;
+	return open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+}
+
+/* blob_upload_remove - delete an upload's staging file durably (gone already is fine) */
+int
+blob_upload_remove(const char *root, const char *name)
+{
+	char p[PATH_MAX];
+
+	if (blob_upload_path(root, name, p) != 0)
+		return -1;
+	if (unlink(p) != 0 && errno != ENOENT)
+		return -1;
+	return blob_upload_sync(root);
+}
+
+struct blob_upload_check {
+	const char *root;
+	char (*lost)[UTIL_IDLEN + 1];
+	size_t n, cap;
+	int err;
+};
+
+/* blob_upload_row - note an upload row whose staging file is missing */
+static int
+blob_upload_row(const struct db_upload *u, void *arg)
+{
+	struct blob_upload_check *uc = arg;
+	char p[PATH_MAX];
+	struct stat st;
+
+	if (blob_upload_path(uc->root, u->staging, p) == 0 && stat(p, &st) == 0)
+		return 0;
+	if (uc->n == uc->cap) {
+		size_t ncap = uc->cap ? uc->cap * 2 : 16;
+		void *n = realloc(uc->lost, ncap * sizeof(*uc->lost));
+		if (n == NULL) {
+			uc->err = 1;
+			return 1;
+		}
+		uc->lost = n;
+		uc->cap = ncap;
+	}
+	memcpy(uc->lost[uc->n++], u->id, UTIL_IDLEN + 1);
+	return 0;
+}
+
+/*
+ * blob_upload_recover - unfinished tus uploads survive a restart: their
+ * staging files stay. A file no uploads row names (a creation that crashed
+ * before its commit, or an upload that completed or ended but whose file
+ * was not yet removed) is deleted; a row whose file is missing cannot go
+ * on and is removed (upload.terminated, reason staging_lost).
+ */
+static int
+blob_upload_recover(const char *root, struct db *db, struct blob_recovery *rec)
+{
+	struct blob_upload_check uc = {.root = root};
+	char p[PATH_MAX], q[600];
+	struct dirent *e;
+	DIR *d;
+	int has;
+
+	snprintf(p, sizeof(p), "%s/uploads", root);
+	if (blob_mkdir(p) != 0 || (d = opendir(p)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		has = blob_upload_name_ok(e->d_name) ? db_upload_staging_exists(db, e->d_name) : 0;
+		if (has < 0) {
+			closedir(d);
+			return -1;
+		}
+		if (has)
+			continue;
+		snprintf(p, sizeof(p), "%s/uploads/%s", root, e->d_name);
+		if (unlink(p) == 0) {
+			rec->uploads_removed++;
+			log_event(LOG_LVL_WARN, "recover.upload_staging_removed", "file=%s",
+				  log_quote(q, sizeof(q), e->d_name));
+		}
+	}
+	closedir(d);
+	if (blob_upload_sync(root) != 0)
+		return -1;
+	if (db_upload_all(db, blob_upload_row, &uc) != DB_OK || uc.err) {
+		free(uc.lost);
+		return -1;
+	}
+	for (size_t i = 0; i < uc.n; i++) {
+		if (db_upload_remove(db, uc.lost[i], "upload.terminated", "staging_lost", 0,
+				     &audit_system) == DB_OK) {
+			rec->uploads_lost++;
+			log_event(LOG_LVL_ERR, "recover.upload_lost", "upload=%s", uc.lost[i]);
+		}
+	}
+	free(uc.lost);
 	return 0;
 }

@@ -353,6 +353,29 @@ static const char *const db_migrations[] = {
 	"  user_agent TEXT NOT NULL,"
 	"  ended INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX sessions_user ON sessions(user_id, ended);",
+	/*
+	 * 10: resumable uploads (tus, api_tus.c, db_uploads.c). One row per
+	 * upload begun and not yet finished; the id becomes the file's id, and
+	 * the data key is wrapped (bound to it) as a file's is. durable_offset
+	 * counts what is durable: whole chunks sealed and fsynced in the staging file
+	 * (STORAGE/uploads/<staging>). The name is unique among a transfer's
+	 * unfinished uploads as among its files.
+	 */
+	"CREATE TABLE uploads ("
+	"  id TEXT PRIMARY KEY,"
+	"  transfer_id TEXT NOT NULL REFERENCES transfers(id),"
+	"  owner_id INTEGER NOT NULL REFERENCES users(id),"
+	"  name TEXT NOT NULL,"
+	"  length INTEGER NOT NULL CHECK (length >= 0),"
+	"  durable_offset INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (durable_offset >= 0 AND durable_offset <= length),"
+	"  key_id TEXT NOT NULL,"
+	"  wrapped_key BLOB NOT NULL,"
+	"  staging TEXT NOT NULL UNIQUE,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  UNIQUE (transfer_id, name));"
+	"CREATE INDEX uploads_updated ON uploads(updated);",
 };
 #define DB_NMIGRATIONS ((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 
@@ -434,6 +457,7 @@ db_migrate(struct db *db, char *err, size_t errlen)
 			"PRAGMA user_version = 7",
 			"PRAGMA user_version = 8",
 			"PRAGMA user_version = 9",
+			"PRAGMA user_version = 10",
 		};
 		_Static_assert(sizeof(set_version) / sizeof(set_version[0]) == DB_NMIGRATIONS,
 			       "one user_version statement per migration");
@@ -994,12 +1018,23 @@ int
 db_file_insert(struct db *db, const struct db_file *f, int max_files, int64_t max_bytes,
 	       const struct audit_actor *who, char *why, size_t whylen)
 {
-	sqlite3_stmt *st;
-	int64_t n = -1, v = 0, now = util_now();
 	int r;
 
 	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
+	r = db_file_insert_locked(db, f, max_files, max_bytes, who, why, whylen);
+	return db_finish_locked(db, r);
+}
+
+/* db_file_insert_locked - db_file_insert inside the caller's transaction (a tus upload's end) */
+int
+db_file_insert_locked(struct db *db, const struct db_file *f, int max_files, int64_t max_bytes,
+		      const struct audit_actor *who, char *why, size_t whylen)
+{
+	sqlite3_stmt *st;
+	int64_t n = -1, v = 0, now = util_now();
+	int r;
+
 	/* A draft whose content was purged (abandoned, see retention.h) takes no more. */
 	r = db_int_locked(db, "SELECT state = 'draft' AND content_purged_at = 0 FROM transfers "
 			      "WHERE id = ?1", f->transfer_id, 0, &v);
@@ -1055,7 +1090,7 @@ db_file_insert(struct db *db, const struct db_file *f, int max_files, int64_t ma
 	if (r == DB_OK)
 		r = db_file_uploaded_locked(db, f, who, now);
 done:
-	return db_finish_locked(db, r);
+	return r;
 }
 
 int

@@ -131,6 +131,46 @@ int db_file_scan_claim(struct db *db, struct db_file *f);
 int db_file_scan_done(struct db *db, const struct db_scan *sc, int shred);
 int db_file_queued(struct db *db, int *n);
 
+/* ---- resumable uploads, tus (db_uploads.c) ---- */
+
+#define DB_UPLOAD_STAGINGMAX (UTIL_IDLEN + 5) /* "<random id>.part" */
+
+/* An unfinished tus upload; its id becomes the file's id when it completes. */
+struct db_upload {
+	char id[UTIL_IDLEN + 1];
+	char transfer_id[UTIL_IDLEN + 1];
+	int64_t owner_id;
+	char name[256];
+	int64_t length;
+	int64_t offset; /* durable bytes: whole chunks, fsynced */
+	char key_id[KEYS_IDLEN + 1];
+	unsigned char wrapped[KEYS_WRAPPEDBYTES];
+	char staging[DB_UPLOAD_STAGINGMAX + 1];
+	int64_t created;
+	int64_t updated;
+};
+
+typedef int (*db_upload_cb)(const struct db_upload *u, void *arg);
+
+/* upload.created, checked against the transfer like db_file_insert (see db_uploads.c) */
+int db_upload_create(struct db *db, const struct db_upload *u, int max_files,
+		     const struct audit_actor *who, char *why, size_t whylen);
+int db_upload_get(struct db *db, const char *id, struct db_upload *u);
+/* upload.appended: the durable offset after a PATCH (outcome "partial" when cut off) */
+int db_upload_progress(struct db *db, const char *id, int64_t offset, int64_t received, int cut,
+		       const struct audit_actor *who);
+/* the file row (file.uploaded) and the upload row's removal, in one transaction */
+int db_upload_finish(struct db *db, const char *id, const struct db_file *f, int max_files,
+		     const struct audit_actor *who, char *why, size_t whylen);
+/* EVENT (upload.terminated, upload.expired) with REASON, and the row removed */
+int db_upload_remove(struct db *db, const char *id, const char *event, const char *reason,
+		     int64_t idle_before, const struct audit_actor *who);
+/* db_upload_idle - at most LIMIT uploads not updated since BEFORE */
+int db_upload_idle(struct db *db, int64_t before, int limit, db_upload_cb cb, void *arg);
+int db_upload_all(struct db *db, db_upload_cb cb, void *arg);
+/* db_upload_staging_exists - 1 when a row names this staging file, 0 if not, -1 */
+int db_upload_staging_exists(struct db *db, const char *staging);
+
 /* ---- sending (db_links.c) ---- */
 
 /* A link: one recipient's download link, or a counterparty's upload link. */

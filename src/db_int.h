@@ -38,6 +38,11 @@ int db_text_locked(struct db *db, const char *sql, const char *p1, const char *p
 /* db_retention_init_locked - register okuru_due() (db_retention.c) on a new connection */
 int db_retention_init_locked(struct db *db);
 
+struct db_file;
+/* db_file_insert_locked - db_file_insert inside the caller's transaction (db_uploads.c) */
+int db_file_insert_locked(struct db *db, const struct db_file *f, int max_files, int64_t max_bytes,
+			  const struct audit_actor *who, char *why, size_t whylen);
+
 struct db_mail;
 /* db_mail_insert_locked - queue a message inside the caller's transaction */
 int db_mail_insert_locked(struct db *db, const struct db_mail *m, int64_t now);

@@ -13,6 +13,7 @@
 
 #include "audit.h"
 #include "conf.h"
+#include "fname.h"
 #include "policy.h"
 #include "db.h"
 #include "util.h"
@@ -23,6 +24,7 @@ struct scanner;
 struct tls_creds;
 struct conn_track;
 struct upload;
+struct tus_patch;
 struct mailer;
 struct purger;
 struct audit_signer;
@@ -96,6 +98,7 @@ struct req {
 	size_t bodylen;
 	int body_too_big;
 	struct upload *up;
+	struct tus_patch *tus; /* a tus PATCH in progress (api_tus.c) */
 	/* A file download in progress: what was asked and what went out. */
 	struct {
 		int active;
@@ -150,6 +153,12 @@ enum MHD_Result api_file_send(struct server *srv, struct MHD_Connection *c, stru
 enum MHD_Result api_upload_open(struct server *srv, struct MHD_Connection *c, struct req *rq,
 				const char *tid, const char *rawname, int64_t max_size, int max_files,
 				const char *uploader, int64_t max_bytes);
+/* The checks staff uploads share (PUT and tus): the transfer, then the file. */
+unsigned api_upload_draft(struct server *srv, struct req *rq, const char *tid, const char **msg);
+unsigned api_upload_admit(struct server *srv, struct req *rq, const char *tid, const char *rawname,
+			  int64_t size, int64_t max_size, int max_files,
+			  char name[FNAME_MAXBYTES + 1], const char **msg, char *buf,
+			  size_t buflen);
 enum MHD_Result api_upload_refuse(struct MHD_Connection *c, struct req *rq, unsigned status,
 				  const char *msg);
 enum MHD_Result api_upload_step(struct server *srv, struct MHD_Connection *c, struct req *rq,

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "api_tus.h"
 #include "approval.h"
 #include "audit.h"
 #include "audit_purge.h"
@@ -238,6 +239,7 @@ purger_main(void *arg)
 		approval_lapse_run(p->srv, util_now());
 		purger_run(p->srv, util_now(), &st);
 		audit_retention_run(p->srv, util_now()); /* audit_days (audit_purge.c) */
+		api_tus_expire_run(p->srv, util_now());	 /* abandoned tus uploads */
 
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_sec += p->srv->conf.retention_interval;

@@ -252,6 +252,122 @@ store_seal_free(struct store_seal *s)
 	s->fd = -1;
 }
 
+/* store_header_check - a header this version can open: 0, or -1 with errno */
+static int
+store_header_check(const unsigned char header[STORE_HEADERBYTES])
+{
+	if (memcmp(header, store_magic, sizeof(store_magic)) != 0 || header[8] != STORE_VERSION ||
+	    header[10] != STORE_CHUNK_SHIFT || !sodium_is_zero(header + 11, 5) ||
+	    (header[9] != STORE_CIPHER_AES256GCM && header[9] != STORE_CIPHER_CHACHA20POLY1305)) {
+		errno = EBADMSG;
+		return -1;
+	}
+	if (!store_cipher_available(header[9])) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * store_seal_resume - continue sealing a blob of which the first `chunks`
+ * chunks were sealed (none of them as the last) and made durable by an
+ * earlier store_seal_checkpoint(), perhaps by another process. The header
+ * on disk gives the cipher and, with dk, the payload key; the last of those
+ * chunks is authenticated, so a wrong key or a damaged blob fails here
+ * (EBADMSG) rather than at the end. Anything past them (a chunk half
+ * written when the writer died) is cut off, and sealing goes on at chunk
+ * index `chunks`.
+ */
+int
+store_seal_resume(struct store_seal *s, int fd, const unsigned char dk[STORE_KEYBYTES],
+		  uint64_t chunks)
+{
+	unsigned char header[STORE_HEADERBYTES];
+	struct stat st;
+	off_t end;
+	int saved;
+
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	if (chunks > ((uint64_t)INT64_MAX - STORE_HEADERBYTES) / STORE_SEALED) {
+		errno = EINVAL;
+		return -1;
+	}
+	end = (off_t)(STORE_HEADERBYTES + chunks * STORE_SEALED);
+	if (fstat(fd, &st) != 0 || util_pread_all(fd, header, sizeof(header), 0) != 0 ||
+	    store_header_check(header) != 0)
+		return -1;
+	if (st.st_size < end) {
+		errno = EBADMSG; /* chunks the caller counted on are gone */
+		return -1;
+	}
+	s->cipher = header[9];
+	if (store_derive(s->key, dk, header) != 0 ||
+	    store_aead_init(s->cipher, s->key, &s->aes) != 0) {
+		store_seal_free(s);
+		errno = EINVAL;
+		return -1;
+	}
+	s->buf = malloc(STORE_SEALED);
+	if (s->buf == NULL) {
+		store_seal_free(s);
+		errno = ENOMEM;
+		return -1;
+	}
+	if (chunks > 0 &&
+	    (util_pread_all(fd, s->buf, STORE_SEALED, end - (off_t)STORE_SEALED) != 0 ||
+	     store_chunk_open(s->cipher, s->aes, s->key, chunks - 1, 0, s->buf, STORE_SEALED) !=
+		 0)) {
+		saved = errno == EIO ? EIO : EBADMSG;
+		store_seal_free(s);
+		errno = saved;
+		return -1;
+	}
+	sodium_memzero(s->buf, STORE_SEALED);
+	if (ftruncate(fd, end) != 0 || lseek(fd, end, SEEK_SET) != end) {
+		saved = errno;
+		store_seal_free(s);
+		errno = saved;
+		return -1;
+	}
+	s->counter = chunks;
+	s->fd = fd;
+	return 0;
+}
+
+/*
+ * store_seal_checkpoint - the caller promises more data will follow (so a
+ * full chunk in the buffer is not the last one; at the end of the data call
+ * store_seal_final instead): seal and write that chunk,
+ * drop a partial one unwritten (its bytes must be sent again), and fsync.
+ * *chunks is then the number of chunks sealed and durable; the plaintext
+ * they hold is *chunks * STORE_CHUNKBYTES bytes, and sealing may go on from
+ * exactly there.
+ */
+int
+store_seal_checkpoint(struct store_seal *s, uint64_t *chunks)
+{
+	if (s->fd < 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (s->buflen == STORE_CHUNKBYTES) {
+		if (store_chunk_seal(s->cipher, s->aes, s->key, s->counter, 0, s->buf, s->buflen) !=
+			0 ||
+		    util_write_all(s->fd, s->buf, STORE_SEALED) != 0)
+			return -1;
+		s->counter++;
+	}
+	sodium_memzero(s->buf, STORE_SEALED);
+	s->buflen = 0;
+	/* Never retry a failed fsync: the page cache may have dropped the data. */
+	if (fsync(s->fd) != 0)
+		return -1;
+	*chunks = s->counter;
+	return 0;
+}
+
 static int store_open_chunk(struct store_open *o, uint64_t idx);
 
 /* store_open_init - read and check the header and the blob's geometry */
@@ -271,20 +387,8 @@ store_open_init(struct store_open *o, int fd, const unsigned char dk[STORE_KEYBY
 		errno = EBADMSG;
 		return -1;
 	}
-	if (util_pread_all(fd, header, sizeof(header), 0) != 0)
+	if (util_pread_all(fd, header, sizeof(header), 0) != 0 || store_header_check(header) != 0)
 		return -1;
-	if (memcmp(header, store_magic, sizeof(store_magic)) != 0 ||
-	    header[8] != STORE_VERSION || header[10] != STORE_CHUNK_SHIFT ||
-	    !sodium_is_zero(header + 11, 5) ||
-	    (header[9] != STORE_CIPHER_AES256GCM &&
-	     header[9] != STORE_CIPHER_CHACHA20POLY1305)) {
-		errno = EBADMSG;
-		return -1;
-	}
-	if (!store_cipher_available(header[9])) {
-		errno = ENOTSUP;
-		return -1;
-	}
 	payload = (uint64_t)st.st_size - STORE_HEADERBYTES;
 	o->nchunks = (payload + STORE_SEALED - 1) / STORE_SEALED;
 	last = payload - (o->nchunks - 1) * STORE_SEALED;

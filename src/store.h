@@ -72,6 +72,10 @@ int store_seal_init(struct store_seal *s, int fd, int cipher,
 		    const unsigned char dk[STORE_KEYBYTES]);
 int store_seal_update(struct store_seal *s, const void *data, size_t len);
 int store_seal_final(struct store_seal *s);
+/* Resumable sealing (tus uploads): durable whole chunks, continued later. */
+int store_seal_checkpoint(struct store_seal *s, uint64_t *chunks);
+int store_seal_resume(struct store_seal *s, int fd, const unsigned char dk[STORE_KEYBYTES],
+		      uint64_t chunks);
 void store_seal_free(struct store_seal *s);
 
 int store_open_init(struct store_open *o, int fd,

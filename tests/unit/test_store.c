@@ -935,6 +935,138 @@ test_seal_misuse(void **state)
 	}
 }
 
+/*
+ * resume_run - seal len bytes of p in sessions, as a tus upload does: each
+ * session resumes at the durable chunk count, feeds bytes up to its cut
+ * (a partial chunk at the cut is dropped by the checkpoint), and the last
+ * session feeds the rest and seals the final chunk.
+ */
+static void
+resume_run(int cipher, size_t len, const size_t *cuts, size_t ncuts)
+{
+	unsigned char dk[STORE_KEYBYTES];
+	unsigned char *p = plaintext(len, 77);
+	struct store_seal s;
+	uint64_t chunks = 0;
+	int fd = tmp_fd();
+
+	randombytes_buf(dk, sizeof(dk));
+	assert_int_equal(store_seal_init(&s, fd, cipher, dk), 0);
+	assert_int_equal(store_seal_checkpoint(&s, &chunks), 0);
+	assert_int_equal(chunks, 0);
+	store_seal_free(&s);
+	for (size_t i = 0; i <= ncuts; i++) {
+		size_t from = (size_t)chunks * CHUNK;
+		size_t to = i < ncuts ? cuts[i] : len;
+
+		assert_int_equal(store_seal_resume(&s, fd, dk, chunks), 0);
+		assert_int_equal((uint64_t)fd_size(fd), (uint64_t)chunk_off(chunks));
+		assert_int_equal(store_seal_update(&s, p + from, to - from), 0);
+		if (i < ncuts) {
+			assert_int_equal(store_seal_checkpoint(&s, &chunks), 0);
+			assert_int_equal(chunks, to / CHUNK);
+			/* A writer that dies mid-chunk leaves junk past the durable part. */
+			assert_int_equal(pwrite(fd, "junk", 4, chunk_off(chunks)), 4);
+		} else {
+			assert_int_equal(store_seal_final(&s), 0);
+		}
+		store_seal_free(&s);
+	}
+	assert_int_equal((uint64_t)fd_size(fd), store_blob_size(len));
+	read_ok(fd, dk, p, len, 0, len);
+	sodium_memzero(dk, sizeof(dk));
+	free(p);
+	close(fd);
+}
+
+static void
+test_resume(int cipher)
+{
+	const size_t a[] = {CHUNK + 100, 3 * CHUNK, 3 * CHUNK + 1, 5 * CHUNK - 1};
+	const size_t b[] = {CHUNK};
+	const size_t c[] = {10};
+
+	resume_run(cipher, 6 * CHUNK + 5, a, 4);
+	resume_run(cipher, 2 * CHUNK, b, 1); /* ends on a boundary: the last chunk is full */
+	resume_run(cipher, 100, c, 1);	     /* nothing durable before the end */
+	resume_run(cipher, 0, NULL, 0);
+}
+
+static void
+test_resume_chacha20(void **state)
+{
+	(void)state;
+	test_resume(STORE_CIPHER_CHACHA20POLY1305);
+}
+
+static void
+test_resume_aes256gcm(void **state)
+{
+	(void)state;
+	test_resume(STORE_CIPHER_AES256GCM);
+}
+
+/* test_resume_misuse - a wrong key, lost chunks, a damaged chunk or header */
+static void
+test_resume_misuse(void **state)
+{
+	unsigned char dk[STORE_KEYBYTES], other[STORE_KEYBYTES];
+	unsigned char *p = plaintext(3 * CHUNK, 5);
+	struct store_seal s;
+	uint64_t chunks;
+	int fd = tmp_fd();
+
+	(void)state;
+	randombytes_buf(dk, sizeof(dk));
+	randombytes_buf(other, sizeof(other));
+	assert_int_equal(store_seal_init(&s, fd, store_cipher_default(), dk), 0);
+	assert_int_equal(store_seal_update(&s, p, 3 * CHUNK), 0);
+	assert_int_equal(store_seal_checkpoint(&s, &chunks), 0);
+	assert_int_equal(chunks, 3);
+	store_seal_free(&s);
+
+	errno = 0;
+	assert_int_equal(store_seal_resume(&s, fd, other, 3), -1);
+	assert_int_equal(errno, EBADMSG);
+	store_seal_free(&s);
+	errno = 0;
+	assert_int_equal(store_seal_resume(&s, fd, dk, 4), -1); /* more than is there */
+	assert_int_equal(errno, EBADMSG);
+	store_seal_free(&s);
+	/* A flipped bit in the last durable chunk is caught, and nothing is cut. */
+	flip(fd, chunk_off(2) + 7, 3);
+	errno = 0;
+	assert_int_equal(store_seal_resume(&s, fd, dk, 3), -1);
+	assert_int_equal(errno, EBADMSG);
+	store_seal_free(&s);
+	assert_int_equal((uint64_t)fd_size(fd), (uint64_t)chunk_off(3)); /* nothing cut */
+	flip(fd, chunk_off(2) + 7, 3);
+	flip(fd, 20, 0); /* the salt: another payload key */
+	errno = 0;
+	assert_int_equal(store_seal_resume(&s, fd, dk, 3), -1);
+	assert_int_equal(errno, EBADMSG);
+	store_seal_free(&s);
+	flip(fd, 20, 0);
+	poke(fd, 8, 9); /* an unknown version */
+	errno = 0;
+	assert_int_equal(store_seal_resume(&s, fd, dk, 2), -1);
+	assert_int_equal(errno, EBADMSG);
+	store_seal_free(&s);
+	poke(fd, 8, 1);
+	/* Resuming at 2 drops chunk 2; the blob then ends where the next session says. */
+	assert_int_equal(store_seal_resume(&s, fd, dk, 2), 0);
+	assert_int_equal((uint64_t)fd_size(fd), (uint64_t)chunk_off(2));
+	assert_int_equal(store_seal_update(&s, p + 2 * CHUNK, CHUNK), 0);
+	assert_int_equal(store_seal_final(&s), 0);
+	store_seal_free(&s);
+	read_ok(fd, dk, p, 3 * CHUNK, 0, 3 * CHUNK);
+	/* A checkpoint after the final is refused. */
+	assert_int_equal(store_seal_checkpoint(&s, &chunks), -1);
+	assert_int_equal(errno, EBADF);
+	free(p);
+	close(fd);
+}
+
 int
 main(void)
 {
@@ -968,6 +1100,9 @@ main(void)
 		cmocka_unit_test(test_read_past_end),
 		cmocka_unit_test(test_short_file),
 		cmocka_unit_test(test_seal_misuse),
+		cmocka_unit_test(test_resume_chacha20),
+		cmocka_unit_test(test_resume_aes256gcm),
+		cmocka_unit_test(test_resume_misuse),
 	};
 
 	if (sodium_init() < 0)
