@@ -10,7 +10,11 @@
 
 	// ---- language ----------------------------------------------------------
 	function pickLang() {
-		var saved = null;
+		var asked = new URLSearchParams(location.search).get("lang"), saved = null;
+		if (asked === "ja" || asked === "en") {
+			try { localStorage.setItem("okuru-lang", asked); } catch (e) { /* ignore */ }
+			return asked;
+		}
 		try { saved = localStorage.getItem("okuru-lang"); } catch (e) { /* ignore */ }
 		if (saved === "ja" || saved === "en") return saved;
 		var langs = navigator.languages || [navigator.language || "en"];
@@ -139,12 +143,14 @@
 		document.getElementById("skip").textContent = O.t("skip");
 		document.title = O.t("app.title");
 		document.documentElement.lang = O.lang;
+		var nl = h("nav", { class: "lang", "aria-label": O.t("lang.switch") });
 		["ja", "en"].forEach(function (l) {
-			langs.appendChild(h("button", {
-				type: "button", class: "link", lang: l, "aria-pressed": O.lang === l ? "true" : "false",
-				onclick: function () { O.setLang(l); }
+			nl.appendChild(h("a", {
+				lang: l, hreflang: l, href: "?lang=" + l + location.hash, "aria-current": O.lang === l ? "true" : null,
+				onclick: function (ev) { ev.preventDefault(); O.setLang(l); }
 			}, l === "ja" ? "日本語" : "English"));
 		});
+		langs.appendChild(nl);
 		if (!O.session || O.session.stage !== "full") return;
 		var here = location.hash.split("/")[1] || "";
 		var items = [];

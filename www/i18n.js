@@ -5,6 +5,7 @@ window.OkuruI18n = {
 	en: {
 		"app.title": "okuru — secure file exchange",
 		"skip": "Skip to content",
+		"lang.switch": "Language",
 		"error.network": "The gateway cannot be reached. Check the connection and try again.",
 		"error.status": "The gateway answered {status}.",
 		"session.ended": "Your session has ended. Please log in again.",
@@ -130,6 +131,7 @@ window.OkuruI18n = {
 	ja: {
 		"app.title": "okuru — セキュアファイル交換",
 		"skip": "本文へ移動",
+		"lang.switch": "言語",
 		"error.network": "ゲートウェイに接続できません。通信状態を確認して、もう一度お試しください。",
 		"error.status": "ゲートウェイの応答: {status}",
 		"session.ended": "セッションが終了しました。もう一度ログインしてください。",

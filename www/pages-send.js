@@ -15,7 +15,7 @@
 			return h("tr", null, h("th", { scope: "row" }, t("policy.part." + d.part)), h("td", null, d.value),
 				h("td", null, d.rule || t("policy.default")));
 		});
-		return h("section", { class: "policy " + kind, id: id, "aria-live": "polite" },
+		return h("section", { class: "policy p-" + kind, id: id, "aria-live": "polite" },
 			h("h3", null, t("policy.outcome." + p.outcome)),
 			p.reason ? h("p", { class: "reason" }, p.reason) : null,
 			p.message ? h("p", { class: "reason" }, p.message) : null,
@@ -31,7 +31,7 @@
 		if (s && s.signature) label += " — " + s.signature;
 		if (s && s.message) label += " — " + s.message;
 		var cls = v === "clean" ? "ok" : v === "pending" ? "wait" : "bad";
-		return h("span", { class: "badge " + cls, "data-verdict": v }, label);
+		return h("span", { class: "badge b-" + cls, "data-verdict": v }, label);
 	};
 
 	O.pages.send = function () {
@@ -96,7 +96,7 @@
 						list.focus();
 						return;
 					}
-					state.appendChild(h("span", { class: "badge bad" }, O.err(r)));
+					state.appendChild(h("span", { class: "badge b-bad" }, O.err(r)));
 				});
 			});
 			return st.rows[file.name];
@@ -124,7 +124,7 @@
 					poll();
 				}, function (e) {
 					r.state.textContent = "";
-					r.state.appendChild(h("span", { class: "badge bad" }, e.message));
+					r.state.appendChild(h("span", { class: "badge b-bad" }, e.message));
 					r.li.classList.add("failed");
 				}).then(function () { st.uploading--; });
 			});

@@ -9,7 +9,7 @@
 
 	function stateBadge(s) {
 		var cls = s === "sent" ? "ok" : s === "held" || s === "pending" || s === "draft" ? "wait" : "bad";
-		return h("span", { class: "badge " + cls, "data-state": s }, t("state." + s));
+		return h("span", { class: "badge b-" + cls, "data-state": s }, t("state." + s));
 	}
 	O.stateBadge = stateBadge;
 
