@@ -96,15 +96,17 @@ ctl_pw_line(char buf[CTL_PW_BUF])
 	return any ? 0 : -1;
 }
 
-/* ctl_pw_prompt - PROMPT on stderr, then a line from the terminal with echo off */
+/*
+ * ctl_pw_prompt - echo off, PROMPT on stderr, then a line from the
+ * terminal. Echo goes off first, discarding what was typed before
+ * (TCSAFLUSH): what is typed after the prompt is never shown.
+ */
 static int
 ctl_pw_prompt(const char *prompt, char buf[CTL_PW_BUF])
 {
 	struct termios quiet;
 	int r;
 
-	fputs(prompt, stderr);
-	fflush(stderr);
 	if (tcgetattr(STDIN_FILENO, &ctl_tty_saved) != 0)
 		die("cannot read the terminal's settings: %s", strerror(errno));
 	quiet = ctl_tty_saved;
@@ -117,6 +119,8 @@ ctl_pw_prompt(const char *prompt, char buf[CTL_PW_BUF])
 	ctl_tty_quiet = 1;
 	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0)
 		die("cannot turn off the terminal's echo: %s", strerror(errno));
+	fputs(prompt, stderr);
+	fflush(stderr);
 	r = ctl_pw_line(buf);
 	tcsetattr(STDIN_FILENO, TCSAFLUSH, &ctl_tty_saved);
 	ctl_tty_quiet = 0;
@@ -211,7 +215,10 @@ ctl_user_show(const struct db_user_state *s, int64_t now)
 		printf(" %s", s->groups[g]);
 	printf("%s\n", s->ngroups == 0 ? " (none)" : "");
 	printf("state %s\n", s->disabled ? "disabled" : "enabled");
-	printf("password %s\n", s->has_password ? ctl_time(s->pw_changed, t, "set") : "none");
+	if (s->has_password)
+		printf("password set %s\n", ctl_time(s->pw_changed, t, "-"));
+	else
+		printf("password none\n");
 	printf("totp %s\n", ctl_totp_state(s));
 	printf("failed-logins %d\n", s->failed_logins);
 	printf("locked-until %s\n",

@@ -92,6 +92,47 @@ printf 'パスワードは十二文字以上です' | ctl passwd alice >/dev/nul
 pw_ok alice 'パスワードは十二文字以上です' || fail "a password without a newline"
 ok "passwd: the rules, the hash, sessions ended, user.password_set"
 
+# tty_passwd PW1 PW2 NAME - okuructl user passwd NAME on a terminal, answering
+# its two prompts; prints everything the terminal showed
+tty_passwd() {
+	$PY - "$1" "$2" "$OKURUCTL" -c "$CONF" user passwd "$3" <<'PYEOF'
+import os, pty, sys
+pw1, pw2, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(cmd[0], cmd)
+out = b""
+def read_until(s):
+    global out
+    while s is None or s not in out:
+        try:
+            b = os.read(fd, 1024)
+        except OSError:
+            return
+        if not b:
+            return
+        out += b
+read_until(b"New password for ")
+os.write(fd, pw1.encode() + b"\n")
+read_until(b"Again: ")
+os.write(fd, pw2.encode() + b"\n")
+read_until(None)
+_, st = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(st))
+PYEOF
+}
+tty_passwd 'typed on a terminal' 'typed on a terminal' alice >"$T/out" || fail "tty passwd: $(cat "$T/out")"
+assert_contains "$(cat "$T/out")" "password set for alice" "tty passwd output"
+grep -q 'typed on' "$T/out" && fail "the password was echoed: $(cat "$T/out")"
+pw_ok alice 'typed on a terminal' || fail "the password typed on a terminal"
+n0=$(nrec)
+tty_passwd 'typed on a terminal 2' 'typed on a terminal 3' alice >"$T/out" && fail "two different passwords"
+assert_contains "$(cat "$T/out")" "the two passwords differ; nothing changed" "mismatch"
+pw_ok alice 'typed on a terminal' || fail "password changed by a mismatch"
+assert_eq "$(nrec)" "$n0" "nothing recorded by a mismatch"
+ok "passwd on a terminal: asked twice, not echoed, a mismatch changes nothing"
+
 # ---- totp-reset ----
 sqlq "$DB" "UPDATE users SET totp_wrapped = zeroblob(72), totp_key_id = 'k1',
 	totp_pending = zeroblob(72), totp_pending_key_id = 'k1', totp_last_step = 99
