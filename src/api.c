@@ -1334,6 +1334,7 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 		return api_session_handle(srv, c, rq, url, method, data, data_size, first);
 	if (strcmp(url, API_REQUESTS) != 0 && api_approval_id(url) == NULL && !api_audit_route(url) &&
 	    !api_admin_route(url) && !api_audit_views_route(url) && !api_tus_route(url) &&
+	    !api_users_route(url) &&
 	    (strncmp(url, API_PREFIX, strlen(API_PREFIX)) != 0 ||
 	     (url[strlen(API_PREFIX)] != '\0' && url[strlen(API_PREFIX)] != '/'))) {
 		http_body_done(rq);
@@ -1349,6 +1350,9 @@ api_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 		return api_audit_views_handle(srv, c, rq, url, method);
 	if (api_audit_route(url)) /* GET /api/v1/audit: auditors only (api_audit.c) */
 		return api_audit_handle(srv, c, rq, method);
+	/* Staff accounts: admins only, auditors included in the refusal (api_users.c). */
+	if (api_users_route(url))
+		return api_users_handle(srv, c, rq, url, method, data, data_size, first);
 	/* Auditors read; they never create or upload. A legal hold is theirs to place. */
 	if (api_hold_route(url))
 		return api_hold_handle(srv, c, rq, url, method, data, data_size, first);

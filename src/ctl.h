@@ -30,4 +30,13 @@ struct json_t;
 void ctl_audit(struct db *db, const char *event, const char *object_kind, const char *object_id,
 	       struct json_t *detail);
 
+/* ---- staff accounts (ctl_user.c) ---- */
+struct audit_actor;
+/* ctl_actor - okuructl's audit actor: admin-cli, the OS user (or "uid:N", kept in UID) */
+void ctl_actor(struct audit_actor *who, char uid[32]);
+/* ctl_user_admin - 1 when okuructl user SUB is one of ctl_user.c's */
+int ctl_user_admin(const char *sub);
+/* cmd_user_admin - user show|list|passwd|totp-reset|disable|enable|unlock|cert|end-sessions */
+int cmd_user_admin(const char *confpath, int argc, char **argv);
+
 #endif

@@ -34,17 +34,25 @@
 
 #define CTL_AUDIT_MAXEXPORTED 64
 
+/* ctl_actor - okuructl's audit actor: admin-cli, the OS user (or "uid:N", kept in UID) */
+void
+ctl_actor(struct audit_actor *who, char uid[32])
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	snprintf(uid, 32, "uid:%lu", (unsigned long)getuid());
+	*who = (struct audit_actor){.kind = "admin-cli", .name = pw != NULL ? pw->pw_name : uid};
+}
+
 /* ctl_audit - an admin-cli record: the OS user as actor; failing to record is fatal */
 void
 ctl_audit(struct db *db, const char *event, const char *object_kind, const char *object_id,
 	  json_t *detail)
 {
-	struct passwd *pw = getpwuid(getuid());
 	char uid[32];
-	struct audit_actor who = {.kind = "admin-cli"};
+	struct audit_actor who;
 
-	snprintf(uid, sizeof(uid), "uid:%lu", (unsigned long)getuid());
-	who.name = pw != NULL ? pw->pw_name : uid;
+	ctl_actor(&who, uid);
 	if (db_audit_record(db, &who, event, object_kind, object_id, "ok", detail, util_now()) !=
 	    DB_OK)
 		die("cannot write the audit record %s", event);

@@ -544,4 +544,61 @@ int db_audit_anchor_each(struct db *db, int (*cb)(const struct audit_anchor *a, 
 int db_audit_purge(struct db *db, const struct audit_signer *s, const struct audit_actor *who,
 		   int audit_days, int64_t now, int64_t keep_from, struct db_audit_purge *p);
 
+/* ---- staff accounts: administration (db_users.c) ---- */
+#define DB_CERTDNMAX 1024 /* a TLS client certificate's subject DN, in bytes */
+
+/* A user's account as an administrator sees it: never the hash or the TOTP secret. */
+struct db_user_state {
+	int64_t id;
+	char name[DB_NAMEMAX + 1];
+	char email[DB_EMAILMAX + 1];
+	char role[16];
+	char groups[DB_MAXGROUPS][DB_GROUPMAX + 1];
+	size_t ngroups;
+	int disabled;
+	int has_password;
+	int64_t pw_changed;
+	int totp_enrolled; /* a confirmed TOTP secret */
+	int totp_pending;  /* an enrolment begun and not confirmed */
+	int failed_logins;
+	int64_t locked_until;
+	char cert_dn[DB_CERTDNMAX + 1]; /* "" = none */
+	int64_t sessions;		/* live browser sessions */
+	int64_t created;
+};
+
+typedef int (*db_user_state_cb)(const struct db_user_state *s, void *arg);
+
+/*
+ * Each mutation below finds the user by NAME, disabled or not (DB_NOTFOUND
+ * when there is none), and records its audit event by WHO in the same
+ * transaction. Setting a password, resetting TOTP and disabling also end
+ * every live session of the user; *ended (may be NULL) says how many.
+ * WHY (may be NULL) explains a DB_CONFLICT.
+ */
+/* db_users_create - a new user with groups and a password hash ("" = none): user.added */
+int db_users_create(struct db *db, const char *name, const char *email, const char *role,
+		    const char *const *groups, size_t ngroups, const char *pw_hash, int64_t now,
+		    const struct audit_actor *who, int64_t *id);
+int db_users_get(struct db *db, const char *name, struct db_user_state *s);
+/* db_users_list - every user by name; a non-zero cb return stops the list (DB_ERROR) */
+int db_users_list(struct db *db, db_user_state_cb cb, void *arg);
+/* user.password_set */
+int db_users_password(struct db *db, const char *name, const char *pw_hash, int64_t now,
+		      const struct audit_actor *who, int64_t *ended);
+/* user.totp_reset */
+int db_users_totp_reset(struct db *db, const char *name, int64_t now, const struct audit_actor *who,
+			int64_t *ended);
+/* user.disabled / user.enabled; DB_CONFLICT when already so, or the DN is taken */
+int db_users_disable(struct db *db, const char *name, int disable, int64_t now,
+		     const struct audit_actor *who, int64_t *ended, const char **why);
+/* user.unlocked */
+int db_users_unlock(struct db *db, const char *name, int64_t now, const struct audit_actor *who);
+/* user.cert_set / user.cert_cleared (DN ""); DB_CONFLICT when another enabled user has DN */
+int db_users_cert(struct db *db, const char *name, const char *dn, int64_t now,
+		  const struct audit_actor *who, const char **why);
+/* user.sessions_ended */
+int db_users_end_sessions(struct db *db, const char *name, int64_t now,
+			  const struct audit_actor *who, int64_t *ended);
+
 #endif

@@ -207,6 +207,12 @@ int api_audit_route(const char *url);
 enum MHD_Result api_audit_handle(struct server *srv, struct MHD_Connection *c, struct req *rq,
 				 const char *method);
 
+/* api_users.c: staff accounts, /api/v1/admin/users[/NAME] (admins only) */
+int api_users_route(const char *url);
+enum MHD_Result api_users_handle(struct server *srv, struct MHD_Connection *c, struct req *rq,
+				 const char *url, const char *method, const char *data,
+				 size_t *data_size, int first);
+
 /* api_approval.c: 上長承認 */
 enum MHD_Result api_approvals_list(struct server *srv, struct MHD_Connection *c, struct req *rq);
 enum MHD_Result api_approval_decide(struct server *srv, struct MHD_Connection *c, struct req *rq,

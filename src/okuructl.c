@@ -3,8 +3,9 @@
  *   okuructl init --data-dir DIR [options]      create a new installation
  *   okuructl -c CONF user add NAME --email ADDR --role ROLE [--group G]...
  *   okuructl -c CONF user group NAME add|remove GROUP   policy groups
- *   okuructl -c CONF user show NAME              role, e-mail, groups
  *   okuructl -c CONF user token NAME             issue another API token
+ *   okuructl -c CONF user show|list|passwd|totp-reset|disable|enable|unlock|cert|end-sessions
+ *                                                staff accounts (ctl_user.c)
  *   okuructl [-c CONF] scan [options] FILE...    scan local files as okurud would
  *   okuructl -c CONF mail test ADDR              send the "test" template to ADDR
  *   okuructl -c CONF purge --dry-run [--at TIME] what the purger would purge
@@ -41,6 +42,7 @@
 #include "scan_worker.h"
 #include "smtp.h"
 #include "tls.h"
+#include "user.h"
 #include "util.h"
 
 /* scan exits 2 on errors (1 means "not clean"); everything else 1 */
@@ -86,6 +88,10 @@ usage(void)
 	      "       okuructl -c CONF user group NAME add|remove GROUP\n"
 	      "       okuructl -c CONF user show NAME\n"
 	      "       okuructl -c CONF user token NAME\n"
+	      "       okuructl -c CONF user list [--json]\n"
+	      "       okuructl -c CONF user passwd|totp-reset|unlock|end-sessions NAME\n"
+	      "       okuructl -c CONF user disable|enable NAME\n"
+	      "       okuructl -c CONF user cert NAME DN|--clear\n"
 	      "       okuructl [-c CONF] scan [--database DIR] [--allow-test-signatures]\n"
 	      "                     [--scanner PROGRAM] FILE...\n"
 	      "       okuructl -c CONF mail test ADDR\n"
@@ -393,22 +399,6 @@ ctl_open_db(const char *confpath, struct conf *c)
 	return db;
 }
 
-static int
-valid_username(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > DB_NAMEMAX)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		      ch == '.' || ch == '_' || ch == '-' || ch == '@'))
-			return 0;
-	}
-	return 1;
-}
-
 static void
 issue_token(struct db *db, int64_t user_id, const char *name)
 {
@@ -430,6 +420,8 @@ cmd_user(const char *confpath, int argc, char **argv)
 	struct db *db;
 	struct db_user u;
 
+	if (argc >= 2 && ctl_user_admin(argv[1]))
+		exit(cmd_user_admin(confpath, argc, argv));
 	if (argc < 3)
 		usage();
 	if (strcmp(argv[1], "add") == 0) {
@@ -439,8 +431,10 @@ cmd_user(const char *confpath, int argc, char **argv)
 			{"group", required_argument, NULL, 'g'},
 			{NULL, 0, NULL, 0},
 		};
-		const char *name = argv[2], *email = NULL, *role = NULL;
-		const char *groups[DB_MAXGROUPS];
+		const char *name = argv[2], *email = NULL, *role = NULL, *field, *why;
+		const char *groups[DB_MAXGROUPS + 1]; /* one more is refused by user_fields_check */
+		struct audit_actor who;
+		char uid[32];
 		size_t ng = 0;
 		int64_t id;
 		int ch, r;
@@ -451,40 +445,24 @@ cmd_user(const char *confpath, int argc, char **argv)
 				email = optarg;
 			else if (ch == 'r')
 				role = optarg;
-			else if (ch == 'g' && ng < DB_MAXGROUPS && policy_name_ok(optarg))
+			else if (ch == 'g' && ng <= DB_MAXGROUPS)
 				groups[ng++] = optarg;
-			else if (ch == 'g')
-				die("group must be 1-64 characters of A-Z a-z 0-9 . _ - (at most %d "
-				    "groups)", DB_MAXGROUPS);
-			else
+			else if (ch != 'g')
 				usage();
 		}
 		if (email == NULL || role == NULL || optind != argc)
 			usage();
-		if (!valid_username(name))
-			die("user name must be 1-64 characters of A-Z a-z 0-9 . _ - @");
-		if (util_mailbox_ok(email) != 0)
-			die("\"%s\" is not a usable e-mail address", email);
-		if (strcmp(role, "sender") != 0 && strcmp(role, "approver") != 0 &&
-		    strcmp(role, "auditor") != 0 && strcmp(role, "admin") != 0)
-			die("role must be sender, approver, auditor or admin");
+		/* The same rules as POST /api/v1/admin/users (user.c). */
+		if (user_fields_check(name, email, role, groups, ng, &field, &why) != 0)
+			die("%s", why);
+		ctl_actor(&who, uid);
 		db = ctl_open_db(confpath, &c);
-		r = db_user_add(db, name, email, role, &id);
+		/* The user, the groups and user.added commit together (db_users.c). */
+		r = db_users_create(db, name, email, role, groups, ng, "", util_now(), &who, &id);
 		if (r == DB_CONFLICT)
 			die("user %s already exists", name);
 		if (r != DB_OK)
 			die("cannot add user %s", name);
-		for (size_t g = 0; g < ng; g++)
-			if (db_user_group(db, id, groups[g], 1) != DB_OK)
-				die("cannot add user %s to group %s", name, groups[g]);
-		{
-			json_t *gs = json_array();
-			for (size_t g = 0; g < ng; g++)
-				json_array_append_new(gs, json_string(groups[g]));
-			ctl_audit(db, "user.added", "user", name,
-				  json_pack("{sssssIso}", "role", role, "email", email, "id",
-					    (json_int_t)id, "groups", gs));
-		}
 		printf("user %s created (role %s, e-mail %s)\n", name, role, email);
 		for (size_t g = 0; g < ng; g++)
 			printf("user %s is in group %s\n", name, groups[g]);
@@ -509,18 +487,6 @@ cmd_user(const char *confpath, int argc, char **argv)
 		ctl_audit(db, add ? "user.group_added" : "user.group_removed", "user", argv[2],
 			  json_pack("{ss}", "group", argv[4]));
 		printf("user %s %s group %s\n", argv[2], add ? "is now in" : "has left", argv[4]);
-	} else if (strcmp(argv[1], "show") == 0 && argc == 3) {
-		char groups[DB_MAXGROUPS][DB_GROUPMAX + 1];
-		size_t n = 0;
-		db = ctl_open_db(confpath, &c);
-		if (db_user_find(db, argv[2], &u) != DB_OK)
-			die("no such user: %s", argv[2]);
-		if (db_user_groups(db, u.id, groups, &n) != DB_OK)
-			die("cannot read the groups of %s", argv[2]);
-		printf("user %s\nrole %s\ne-mail %s\ngroups", u.name, u.role, u.email);
-		for (size_t g = 0; g < n; g++)
-			printf(" %s", groups[g]);
-		printf("%s\n", n == 0 ? " (none)" : "");
 	} else if (strcmp(argv[1], "token") == 0 && argc == 3) {
 		db = ctl_open_db(confpath, &c);
 		if (db_user_find(db, argv[2], &u) != DB_OK)
