@@ -120,13 +120,16 @@ api_users_respond(struct server *srv, struct MHD_Connection *c, const char *name
 	return api_json(c, status, o);
 }
 
+/* The list being built, and the time "locked" is judged at. */
+struct api_users_list {
+	json_t *a;
+	int64_t now;
+};
+
 static int
 api_users_list_cb(const struct db_user_state *s, void *arg)
 {
-	struct {
-		json_t *a;
-		int64_t now;
-	} *l = arg;
+	struct api_users_list *l = arg;
 
 	return json_array_append_new(l->a, user_state_json(s, l->now)) != 0;
 }
@@ -135,10 +138,7 @@ api_users_list_cb(const struct db_user_state *s, void *arg)
 static enum MHD_Result
 api_users_list(struct server *srv, struct MHD_Connection *c)
 {
-	struct {
-		json_t *a;
-		int64_t now;
-	} l = {json_array(), util_now()};
+	struct api_users_list l = {json_array(), util_now()};
 	int r;
 
 	if (l.a == NULL)

@@ -282,7 +282,8 @@ ctl_user_table(const struct ctl_user_list *l, int64_t now)
 		snprintf(cell[0][c], sizeof(cell[0][c]), "%s", head[c]);
 	for (size_t i = 0; i < l->n; i++) {
 		const struct db_user_state *s = &l->v[i];
-		char(*row)[DB_CERTDNMAX + 1] = cell[i + 1], t[32];
+		char(*row)[DB_CERTDNMAX + 1] = cell[i + 1];
+		char t[32];
 		size_t off = 0;
 
 		snprintf(row[NAME], sizeof(row[NAME]), "%s", s->name);
@@ -345,6 +346,17 @@ ctl_user_list(struct db *db, int json, int64_t now)
 	free(l.v);
 }
 
+/* ctl_user_usage - the usage of user SUB, exit status 2 like okuructl's usage */
+static _Noreturn void
+ctl_user_usage(const char *sub)
+{
+	fprintf(stderr, "usage: okuructl -c CONF user %s %s\n", sub,
+		strcmp(sub, "list") == 0   ? "[--json]"
+		: strcmp(sub, "cert") == 0 ? "NAME DN|--clear"
+					   : "NAME");
+	exit(2);
+}
+
 int
 cmd_user_admin(const char *confpath, int argc, char **argv)
 {
@@ -359,14 +371,13 @@ cmd_user_admin(const char *confpath, int argc, char **argv)
 
 	if (strcmp(sub, "list") == 0) {
 		if (argc > 3 || (argc == 3 && strcmp(argv[2], "--json") != 0))
-			die("usage: okuructl -c CONF user list [--json]");
+			ctl_user_usage(sub);
 		db = ctl_open_db(confpath, &c);
 		ctl_user_list(db, argc == 3, now);
 		goto out;
 	}
 	if (strcmp(sub, "cert") == 0 ? argc != 4 : argc != 3)
-		die("usage: okuructl -c CONF user %s NAME%s", sub,
-		    strcmp(sub, "cert") == 0 ? " DN|--clear" : "");
+		ctl_user_usage(sub);
 	if (strcmp(sub, "cert") == 0 && strcmp(argv[3], "--clear") != 0 && !user_dn_ok(argv[3]))
 		die("the subject must be 1-%d bytes of UTF-8 without control characters, as "
 		    "\"CN=...,O=...\"",

@@ -228,7 +228,9 @@ assert_eq "$(json '[u["name"] for u in j["users"]]')" "['alice', 'audit', 'bob',
 assert_eq "$(json '[(u["disabled"], u["password"], u["totp_enrolled"], u["cert_dn"], u["sessions"]) for u in j["users"] if u["name"] in ("alice", "root")]')" \
 	"[(True, True, False, '$dn', 0), (False, False, False, None, 2)]" "--json state (root: s3 and s8)"
 grep -q 'argon2' "$T/body" && fail "the hash is listed"
-ctl list --yaml >/dev/null 2>&1 && fail "list --yaml accepted"
+rc=0
+ctl list --yaml >/dev/null 2>&1 || rc=$?
+assert_eq "$rc" 2 "list --yaml is a usage error"
 ok "list: table and JSON, no secret"
 
 # ---- the admin API ----
