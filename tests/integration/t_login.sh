@@ -129,14 +129,19 @@ login b taro 'correct horse battery'
 assert_eq "$(status) $(json 'j["error"]')" "401 $refused" "no code"
 login b taro 'correct horse battery' 123456
 assert_eq "$(status)" 401 "wrong code"
-login b taro 'correct horse battery' "$code"
-assert_eq "$(status)" 401 "the code used for the enrolment is used up"
 next=$(totp "$secret" $((NOW + 30)))
 login b taro 'correct horse battery' "$next"
 assert_eq "$(status) $(json 'j["stage"]')" "200 full" "the next step's code logs in"
+login c taro 'correct horse battery' "$code"
+assert_eq "$(status)" 401 "the code used for the enrolment is used up"
 login c taro 'correct horse battery' "$next"
 assert_eq "$(status)" 401 "the same code twice"
 assert_eq "$(cnt auth.login "actor = 'taro' AND json_extract(detail, '\$.totp') = 1")" 1 "auth.login with totp"
+assert_eq "$(cnt auth.login_failed "object_id = 'taro' AND json_extract(detail, '\$.reason') = 'bad_code'")" 3 "bad codes recorded"
+# a success clears the count of failures in a row
+at $((NOW + 30))
+login c taro 'correct horse battery' "$(totp "$secret" $((NOW + 60)))"
+assert_eq "$(status)" 200 "a later step logs in"
 ok "password + code; no code, a wrong code and a used code refused"
 
 # ---- lockout after 3 failures in a row; no guess is checked while locked
@@ -147,11 +152,11 @@ login c taro 'wrong 3'
 assert_eq "$(status)" 429 "the third failure locks"
 assert_contains "$(tr -d '\r' <"$T/hdr")" "Retry-After: 600" "Retry-After"
 at $((NOW + 60))
-login c taro 'correct horse battery' "$(totp "$secret" $((NOW + 60)))"
+login c taro 'correct horse battery' "$(totp "$secret" $((NOW + 90)))"
 assert_eq "$(status)" 429 "locked: even the right password and code are refused"
 assert_eq "$(cnt auth.locked "object_id = 'taro'")" 1 "auth.locked recorded"
 "$OKURUCTL" -c "$CONF" user unlock taro >/dev/null
-login c taro 'correct horse battery' "$(totp "$secret" $((NOW + 60)))"
+login c taro 'correct horse battery' "$(totp "$secret" $((NOW + 90)))"
 assert_eq "$(status)" 200 "after okuructl user unlock"
 # the lock ends by itself, too
 for i in 1 2 3; do login d hana "nope $i"; done
@@ -173,13 +178,13 @@ assert_eq "$(status)" 401 "idle for more than 300 s"
 assert_eq "$(cnt auth.session_expired "actor = 'hana' AND json_extract(detail, '\$.reason') = 'idle'")" 1 "idle expiry recorded"
 T1=$((T0 + 600))
 login f hana 'hana hana hana hana'
-for k in 1 2 3 4 5 6 7 8 9 10 11 12; do
+for k in 1 2 3 4 5 6 7 8 9 10 11 12 13; do
 	at $((T1 + k * 290))
 	s f GET /api/v1/session
 done
 assert_eq "$(status)" 401 "used all along, but older than 3600 s"
 assert_eq "$(cnt auth.session_expired "actor = 'hana' AND json_extract(detail, '\$.reason') = 'expired'")" 1 "absolute expiry recorded"
-T2=$((T1 + 12 * 290))
+T2=$((T1 + 13 * 290))
 at $T2
 login g hana 'hana hana hana hana'
 login h hana 'hana hana hana hana'
@@ -190,7 +195,7 @@ s h GET /api/v1/session
 assert_eq "$(status)" 200 "the other session lives on"
 login g hana 'hana hana hana hana'
 s g POST /api/v1/session/end-all "${J[@]}" -H "X-CSRF-Token: $(csrf g)" -d '{}'
-assert_eq "$(status) $(json 'j["ended"]')" "200 2" "logout everywhere ends both"
+assert_eq "$(status) $(json 'j["ended"]')" "200 3" "logout everywhere ends g, h and the unused one from the unlock test"
 s h GET /api/v1/session
 assert_eq "$(status)" 401 "the other session has ended too"
 "$OKURUCTL" -c "$CONF" user disable hana >/dev/null
