@@ -1138,9 +1138,9 @@ db_file_remove(struct db *db, const char *transfer_id, const char *file_id,
 
 	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
-	st = db_prepare(db, "SELECT " DB_FILE_COLS DB_FILE_SCAN_COLS " FROM files f "
-			    "JOIN transfers t ON t.id = f.transfer_id "
-			    "WHERE f.id = ?1 AND f.transfer_id = ?2 AND t.state = 'draft'");
+	st = db_prepare(db, "SELECT " DB_FILE_COLS DB_FILE_SCAN_COLS " FROM files "
+			    "WHERE id = ?1 AND transfer_id = ?2 AND "
+			    "(SELECT state FROM transfers WHERE id = ?2) = 'draft'");
 	if (st == NULL)
 		return db_finish_locked(db, DB_ERROR);
 	sqlite3_bind_text(st, 1, file_id, -1, SQLITE_TRANSIENT);

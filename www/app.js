@@ -61,6 +61,11 @@
 	}
 	var h = O.h;
 
+	// v - a value from data (a name, an address, a hash), marked as not to be translated
+	O.v = function (text, attrs) {
+		return h("span", Object.assign({ translate: "no" }, attrs || {}), text);
+	};
+
 	O.view = function () { return document.getElementById("view"); };
 	O.show = function () {
 		var v = O.view();
@@ -90,7 +95,7 @@
 
 	O.bytes = function (n) {
 		if (n === null || n === undefined) return "—";
-		var u = ["B", "KiB", "MiB", "GiB", "TiB"], i = 0;
+		var u = ["B", "KB", "MB", "GB", "TB"], i = 0; // of 1024, as file managers show
 		while (n >= 1024 && i < u.length - 1) { n /= 1024; i++; }
 		return (i ? n.toFixed(1) : String(n)) + " " + u[i];
 	};

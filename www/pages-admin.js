@@ -31,7 +31,7 @@
 							return h("button", { type: "button", class: "link", "data-action": body.action, onclick: function () { act(u.name, body, c); } }, label);
 						};
 						return h("tr", { "data-user": u.name },
-							h("td", null, u.name), h("td", null, u.email), h("td", null, t("role." + u.role)),
+							h("td", null, O.v(u.name)), h("td", null, O.v(u.email)), h("td", null, t("role." + u.role)),
 							h("td", null, state), h("td", null, u.totp_enrolled ? t("users.totp.on") : t("users.totp.off")),
 							h("td", null, String(u.sessions || 0)),
 							h("td", { class: "actions" },
@@ -84,7 +84,7 @@
 			sec.appendChild(O.message(check.ok ? "ok" : "error", check.ok ? t("status.policy.ok") : (check.error || t("status.policy.bad"))));
 			sec.appendChild(h("p", null, (p.file || "") + " — " + t("status.policy.loaded", { time: O.time(p.loaded) })));
 			if (check.differs) sec.appendChild(O.message("info", t("status.policy.differs")));
-			sec.appendChild(h("pre", { class: "policy-json", id: "status-policy" }, JSON.stringify(p.content || p.policy || {}, null, 2)));
+			sec.appendChild(h("pre", { class: "policy-json", id: "status-policy", translate: "no" }, JSON.stringify(p.content || p.policy || {}, null, 2)));
 		});
 	}
 

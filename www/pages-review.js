@@ -26,13 +26,13 @@
 						});
 					}
 					box.appendChild(h("article", { class: "approval", "data-transfer": x.id },
-						h("h2", null, x.subject || t("transfers.nosubject")),
-						h("p", null, t("approvals.from", { owner: x.owner || "" })),
+						h("h2", null, x.subject ? O.v(x.subject) : t("transfers.nosubject")),
+						h("p", null, t("approvals.from", { owner: "" }), O.v(x.owner || "")),
 						h("ul", null, x.files.map(function (f) {
-							return h("li", null, f.name + " (" + O.bytes(f.size) + ") ", O.scanBadge(f));
+							return h("li", null, O.v(f.name), " (" + O.bytes(f.size) + ") ", O.scanBadge(f));
 						})),
-						h("p", null, t("col.recipients") + ": " + (x.recipients || []).map(function (p) { return p.address; }).join(", ")),
-						x.message ? h("blockquote", null, x.message) : null,
+						h("p", null, t("col.recipients") + ": ", O.v((x.recipients || []).map(function (p) { return p.address; }).join(", "))),
+						x.message ? h("blockquote", { translate: "no" }, x.message) : null,
 						O.policyView(x.policy, "p-" + x.id),
 						x.may_decide === false ? h("p", { class: "hint" }, t("approvals.cannot")) : [comment.row,
 							h("div", { class: "actions" },
@@ -88,7 +88,7 @@
 				if (first) { results.textContent = ""; tbody = null; }
 				if (r.status !== 200) { results.appendChild(O.message("error", O.err(r))); return; }
 				var rows = r.json.records.map(function (a) {
-					return h("tr", { "data-event": a.event },
+					return h("tr", { "data-event": a.event, translate: "no" },
 						h("td", null, String(a.seq)), h("td", null, O.time(a.at)), h("td", null, a.event),
 						h("td", null, (a.actor || a.actor_kind) + (a.ip ? " @" + a.ip : "")),
 						h("td", null, a.object_kind + " " + a.object_id), h("td", null, a.outcome),

@@ -12,13 +12,13 @@
 		if (!p) return null;
 		var kind = p.outcome === "send" ? "ok" : p.outcome === "hold" || p.outcome === "approval" ? "info" : "error";
 		var rows = (p.decisions || []).map(function (d) {
-			return h("tr", null, h("th", { scope: "row" }, t("policy.part." + d.part)), h("td", null, d.value),
-				h("td", null, d.rule || t("policy.default")));
+			return h("tr", null, h("th", { scope: "row" }, t("policy.part." + d.part)), h("td", null, O.v(d.value)),
+				h("td", null, d.rule ? O.v(d.rule) : t("policy.default")));
 		});
 		return h("section", { class: "policy p-" + kind, id: id, "aria-live": "polite" },
 			h("h3", null, t("policy.outcome." + p.outcome)),
-			p.reason ? h("p", { class: "reason" }, p.reason) : null,
-			p.message ? h("p", { class: "reason" }, p.message) : null,
+			p.reason ? h("p", { class: "reason", translate: "no" }, p.reason) : null,
+			p.message ? h("p", { class: "reason", translate: "no" }, p.message) : null,
 			rows.length ? h("details", null, h("summary", null, t("policy.details")),
 				h("table", { class: "grid" }, h("thead", null, h("tr", null, h("th", null, t("policy.part")),
 					h("th", null, t("policy.value")), h("th", null, t("policy.rule")))), h("tbody", null, rows))) : null);
@@ -27,11 +27,9 @@
 	// A file's scan state as a badge: waiting, clean, blocked (with the signature).
 	O.scanBadge = function (f) {
 		var s = f.scan, v = s ? s.verdict : "pending";
-		var label = t("scan." + v);
-		if (s && s.signature) label += " — " + s.signature;
-		if (s && s.message) label += " — " + s.message;
 		var cls = v === "clean" ? "ok" : v === "pending" ? "wait" : "bad";
-		return h("span", { class: "badge b-" + cls, "data-verdict": v }, label);
+		return h("span", { class: "badge b-" + cls, "data-verdict": v }, t("scan." + v),
+			s && s.signature ? [" — ", O.v(s.signature)] : null, s && s.message ? [" — ", O.v(s.message)] : null);
 	};
 
 	O.pages.send = function () {
@@ -83,7 +81,7 @@
 			var bar = h("progress", { max: 100, value: 0, "aria-label": t("send.progress", { name: file.name }) });
 			var state = h("span", { class: "state" }, t("send.waiting"));
 			var remove = h("button", { type: "button", class: "link remove", hidden: true }, t("send.remove"));
-			var li = h("li", { "data-name": file.name }, h("span", { class: "name" }, file.name),
+			var li = h("li", { "data-name": file.name }, h("span", { class: "name", translate: "no" }, file.name),
 				h("span", { class: "size" }, O.bytes(file.size)), bar, state, remove);
 			list.appendChild(li);
 			st.rows[file.name] = { li: li, bar: bar, state: state, remove: remove };
@@ -147,7 +145,7 @@
 						x.remove.setAttribute("aria-label", t("send.remove.name", { name: f.name }));
 						x.state.textContent = "";
 						x.state.appendChild(O.scanBadge(f));
-						x.state.appendChild(h("code", { class: "sha", title: "SHA-256" }, f.sha256));
+						x.state.appendChild(h("code", { class: "sha", title: "SHA-256", translate: "no" }, f.sha256));
 						if (!(f.scan && FINAL[f.scan.verdict])) waiting = true;
 					});
 					if (waiting) poll();

@@ -35,8 +35,8 @@
 						(x.request ? x.request.address : "");
 					return h("tr", null,
 						h("td", null, O.time(x.created)),
-						h("td", null, h("a", { href: "#/transfers/" + x.id }, x.subject || t("transfers.nosubject"))),
-						h("td", null, stateBadge(x.state)), h("td", null, String(files)), h("td", null, rc));
+						h("td", null, h("a", { href: "#/transfers/" + x.id, translate: x.subject ? "no" : null }, x.subject || t("transfers.nosubject"))),
+						h("td", null, stateBadge(x.state)), h("td", null, String(files)), h("td", null, O.v(rc)));
 				});
 				if (!tbody) {
 					var tb = table([t("col.created"), t("col.subject"), t("col.state"), t("col.files"), t("col.recipients")], rows,
@@ -71,7 +71,7 @@
 				box.textContent = "";
 				if (r.status !== 200) { box.appendChild(O.message("error", O.err(r))); return; }
 				var x = r.json, live = x.state === "sent" || x.state === "held" || x.state === "pending" || x.state === "expired";
-				box.appendChild(h("h1", null, x.subject || t("transfers.nosubject"), " ", stateBadge(x.state)));
+				box.appendChild(h("h1", null, x.subject ? O.v(x.subject) : t("transfers.nosubject"), " ", stateBadge(x.state)));
 				box.appendChild(h("dl", { class: "facts" },
 					h("dt", null, t("col.created")), h("dd", null, O.time(x.created)),
 					h("dt", null, t("col.sent")), h("dd", null, O.time(x.sent)),
@@ -100,13 +100,13 @@
 				box.appendChild(h("h2", null, t("transfer.files")));
 				box.appendChild(table([t("col.name"), t("col.size"), t("col.scan"), "SHA-256"], x.files.map(function (f) {
 					return h("tr", null, h("td", null, f.scan && f.scan.verdict === "clean"
-						? h("a", { href: "/api/v1/transfers/" + id + "/files/" + f.id, download: f.name }, f.name) : f.name),
-					h("td", null, O.bytes(f.size)), h("td", null, O.scanBadge(f)), h("td", null, h("code", { class: "sha" }, f.sha256)));
+						? h("a", { href: "/api/v1/transfers/" + id + "/files/" + f.id, download: f.name, translate: "no" }, f.name) : O.v(f.name)),
+					h("td", null, O.bytes(f.size)), h("td", null, O.scanBadge(f)), h("td", null, h("code", { class: "sha", translate: "no" }, f.sha256)));
 				}), "t-files"));
 				if (x.policy) box.appendChild(O.policyView(x.policy, "t-policy"));
 				if (x.request) {
 					box.appendChild(h("h2", null, t("transfer.request")));
-					box.appendChild(h("p", { id: "t-request" }, x.request.address, " — ", t("link." + x.request.link),
+					box.appendChild(h("p", { id: "t-request" }, O.v(x.request.address), " — ", t("link." + x.request.link),
 						x.request.completed ? " (" + O.time(x.request.completed) + ")" : ""));
 				}
 				if (x.recipients && x.recipients.length) {
@@ -115,12 +115,12 @@
 						x.recipients.map(function (p) {
 							var dl = p.downloads.filter(function (d) { return d.complete; });
 							return h("tr", { "data-address": p.address },
-								h("td", null, p.address), h("td", null, t("link." + p.link)),
-								h("td", null, p.mail ? t("mail." + p.mail.state) + (p.mail.tls ? " (" + p.mail.tls + ")" : "") : "—"),
+								h("td", null, O.v(p.address)), h("td", null, t("link." + p.link)),
+								h("td", null, p.mail ? [t("mail." + p.mail.state), p.mail.tls ? [" (", O.v(p.mail.tls), ")"] : null] : "—"),
 								h("td", null, O.time(p.verification.verified)),
 								h("td", { class: "receipt" }, dl.length ? dl.map(function (d) {
 									var file = x.files.filter(function (f) { return f.id === d.file; })[0];
-									return h("div", null, (file ? file.name : d.file) + " — " + O.time(d.finished) + " — " + d.ip);
+									return h("div", null, O.v(file ? file.name : d.file), " — " + O.time(d.finished) + " — ", O.v(d.ip));
 								}) : "—"),
 								h("td", null, p.link === "active" ? h("button", { type: "button", class: "link", onclick: function () {
 									act("DELETE", "/api/v1/transfers/" + id + "/recipients/" + p.id, undefined, t("recipient.revoke.confirm", { address: p.address }));
