@@ -85,6 +85,11 @@ python3 scripts/confset.py "$data/okuru.conf" - policy "\"$top/policy/default.po
 # The audit log's signing key, also for demo data made before okuru had one.
 [ -f "$data/audit.key" ] || "$okuructl" -c "$data/okuru.conf" audit keygen >/dev/null
 token=$(printf '%s\n' "$out" | tail -n 1)
+# A password for the web pages, made once and kept beside the data (0600).
+if [ ! -s "$data/demo-password" ]; then
+	(umask 077 && openssl rand -base64 15 >"$data/demo-password")
+	"$okuructl" -c "$data/okuru.conf" user passwd demo <"$data/demo-password" >/dev/null
+fi
 
 # The local mail catcher: STARTTLS required, certificate from the demo CA.
 sh scripts/testca.sh "$data/mailca"
@@ -136,7 +141,11 @@ okuru demo gateway is running on https://localhost:$port  (pid $(cat "$data/okur
                every message okuru sends is kept in $data/mail/*.eml
   stop:        bash scripts/demo.sh stop
 
-Try it (the token is printed below):
+In a browser: https://localhost:$port/  (trust $data/tls/cert.pem, or accept the warning)
+  log in as "demo" with the password in $data/demo-password: $(cat "$data/demo-password")
+  then set up two-step login with an authenticator app (the page shows a QR code)
+
+Or with curl (the token is printed below):
   TOKEN=<token below>; CA=$data/tls/cert.pem; U=https://localhost:$port
   curl --cacert \$CA -H "Authorization: Bearer \$TOKEN" -X POST \$U/api/v1/transfers
   curl --cacert \$CA -H "Authorization: Bearer \$TOKEN" -T report.pdf \$U/api/v1/transfers/ID/files/report.pdf
