@@ -85,18 +85,10 @@ struct download {
 enum MHD_Result
 api_json(struct MHD_Connection *c, unsigned status, json_t *o)
 {
-	char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
-	struct MHD_Response *r;
+	struct MHD_Response *r = http_json_response(o);
 
-	json_decref(o);
-	if (s == NULL)
+	if (r == NULL)
 		return http_error(c, 500, "internal error");
-	r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-	if (r == NULL) {
-		free(s);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
 	return http_send(c, status, r);
 }
 
@@ -186,18 +178,11 @@ api_transfer_create(struct server *srv, struct MHD_Connection *c, struct req *rq
 	log_event(LOG_LVL_INFO, "transfer.created", "transfer=%s user=%s", t.id, rq->user.name);
 	{
 		char loc[128];
-		json_t *o = json_pack("{s:s, s:s}", "id", t.id, "state", "draft");
-		snprintf(loc, sizeof(loc), API_PREFIX "/%s", t.id);
-		char *s = json_dumps(o, JSON_COMPACT);
-		json_decref(o);
 		struct MHD_Response *resp =
-			s ? MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE)
-			  : NULL;
-		if (resp == NULL) {
-			free(s);
+			http_json_response(json_pack("{s:s, s:s}", "id", t.id, "state", "draft"));
+		if (resp == NULL)
 			return MHD_NO;
-		}
-		MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
+		snprintf(loc, sizeof(loc), API_PREFIX "/%s", t.id);
 		MHD_add_response_header(resp, "Location", loc);
 		return http_send(c, 201, resp);
 	}
@@ -640,16 +625,10 @@ api_upload_finish(struct server *srv, struct MHD_Connection *c, struct req *rq)
 		  " sha256=%s name=%s", up->f.transfer_id, up->f.id, rq->user.name, up->f.size,
 		  up->f.sha256, log_quote(qname, sizeof(qname), up->f.name));
 	o = api_file_json(&up->f);
-	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-	json_decref(o);
-	struct MHD_Response *resp =
-		s ? MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE) : NULL;
-	if (resp == NULL) {
-		free(s);
+	struct MHD_Response *resp = http_json_response(o);
+	if (resp == NULL)
 		return MHD_NO;
-	}
 	snprintf(loc, sizeof(loc), API_PREFIX "/%s/files/%s", up->f.transfer_id, up->f.id);
-	MHD_add_response_header(resp, "Content-Type", "application/json; charset=utf-8");
 	MHD_add_response_header(resp, "Location", loc);
 	return http_send(c, 201, resp);
 }
@@ -1074,18 +1053,12 @@ api_split(const char *url, char tid[UTIL_IDLEN + 1], const char **rest)
 enum MHD_Result
 api_method_not_allowed(struct MHD_Connection *c, const char *allow)
 {
-	json_t *o = json_pack("{s:s}", "error", "method not allowed");
-	char *s = json_dumps(o, JSON_COMPACT);
-	struct MHD_Response *r;
+	struct MHD_Response *r =
+		http_json_response(json_pack("{s:s}", "error", "method not allowed"));
 
-	json_decref(o);
-	r = s ? MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE) : NULL;
-	if (r == NULL) {
-		free(s);
+	if (r == NULL)
 		return MHD_NO;
-	}
 	MHD_add_response_header(r, "Allow", allow);
-	MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
 	return http_send(c, 405, r);
 }
 

@@ -118,18 +118,10 @@ static enum MHD_Result
 api_session_reply(struct server *srv, struct MHD_Connection *c, unsigned status, json_t *o,
 		  const char *set_cookie, int clear_cookie)
 {
-	char *s = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-	struct MHD_Response *r;
+	struct MHD_Response *r = http_json_response(o);
 
-	json_decref(o);
-	if (s == NULL)
+	if (r == NULL)
 		return http_error(c, 503, "out of memory");
-	r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-	if (r == NULL) {
-		free(s);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	if ((set_cookie != NULL || clear_cookie) && session_cookie_set(srv, r, set_cookie) != 0) {
 		MHD_destroy_response(r);
@@ -144,25 +136,16 @@ api_session_locked(struct MHD_Connection *c, int64_t until, int64_t now)
 {
 	char msg[160], ra[24];
 	struct MHD_Response *r;
-	json_t *o;
-	char *s;
 
 	snprintf(msg, sizeof(msg),
 		 "too many failed logins: the account is locked for %lld more "
 		 "minutes (an administrator can unlock it)",
 		 (long long)((until - now + 59) / 60));
-	o = json_pack("{s:s, s:I}", "error", msg, "retry_after", (json_int_t)(until - now));
-	s = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-	json_decref(o);
-	if (s == NULL)
+	r = http_json_response(
+		json_pack("{s:s, s:I}", "error", msg, "retry_after", (json_int_t)(until - now)));
+	if (r == NULL)
 		return http_error(c, 503, "out of memory");
-	r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-	if (r == NULL) {
-		free(s);
-		return MHD_NO;
-	}
 	snprintf(ra, sizeof(ra), "%lld", (long long)(until - now));
-	MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
 	MHD_add_response_header(r, "Retry-After", ra);
 	return http_send(c, 429, r);
 }

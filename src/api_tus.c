@@ -153,19 +153,10 @@ tus_send(struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
 static enum MHD_Result
 tus_error(struct MHD_Connection *c, unsigned status, const char *msg)
 {
-	json_t *o = json_pack("{s:s}", "error", msg);
-	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
-	struct MHD_Response *r;
+	struct MHD_Response *r = http_json_response(json_pack("{s:s}", "error", msg));
 
-	json_decref(o);
-	if (s == NULL)
+	if (r == NULL)
 		return MHD_NO;
-	r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-	if (r == NULL) {
-		free(s);
-		return MHD_NO;
-	}
-	MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
 	return tus_send(c, status, r);
 }
 

@@ -78,23 +78,33 @@ http_send(struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
 	return ret;
 }
 
-/* http_error - {"error": msg} with status */
-enum MHD_Result
-http_error(struct MHD_Connection *c, unsigned status, const char *msg)
+/* http_json_response - a response of O as compact JSON (O is consumed), or NULL */
+struct MHD_Response *
+http_json_response(json_t *o)
 {
-	json_t *o = json_pack("{s:s}", "error", msg);
-	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	char *s = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	struct MHD_Response *r;
 
 	json_decref(o);
 	if (s == NULL)
-		return MHD_NO;
+		return NULL;
 	r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
 	if (r == NULL) {
 		free(s);
-		return MHD_NO;
+		return NULL;
 	}
 	MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
+	return r;
+}
+
+/* http_error - {"error": msg} with status */
+enum MHD_Result
+http_error(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+	struct MHD_Response *r = http_json_response(json_pack("{s:s}", "error", msg));
+
+	if (r == NULL)
+		return MHD_NO;
 	if (status == MHD_HTTP_UNAUTHORIZED)
 		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"okuru\"");
 	return http_send(c, status, r);

@@ -126,6 +126,7 @@ void http_limits(struct server *srv, struct limits *out);
 /* Response helpers: each adds the security headers and queues. */
 enum MHD_Result http_send(struct MHD_Connection *c, unsigned status, struct MHD_Response *r);
 enum MHD_Result http_error(struct MHD_Connection *c, unsigned status, const char *msg);
+struct MHD_Response *http_json_response(json_t *o);
 void http_body_progress(struct req *rq, size_t n);
 void http_body_done(struct req *rq);
 const char *http_client_ip(struct MHD_Connection *c, char *buf, size_t len);
