@@ -520,6 +520,13 @@ http_drain_and_stop(struct server *srv)
 		tls_creds_free(srv->retired);
 		srv->retired = n;
 	}
+	ratelimit_free(srv->login_rate);
+	srv->login_rate = NULL;
+	if (srv->client_trust != NULL)
+		gnutls_x509_trust_list_deinit(srv->client_trust, 1);
+	srv->client_trust = NULL;
+	free(srv->client_ca_pem);
+	srv->client_ca_pem = NULL;
 }
 
 void
