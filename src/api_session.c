@@ -142,7 +142,7 @@ api_session_locked(struct MHD_Connection *c, int64_t until, int64_t now)
 		 "minutes (an administrator can unlock it)",
 		 (long long)((until - now + 59) / 60));
 	r = http_json_response(
-		json_pack("{s:s, s:I}", "error", msg, "retry_after", (json_int_t)(until - now)));
+	    json_pack("{s:s, s:I}", "error", msg, "retry_after", (json_int_t)(until - now)));
 	if (r == NULL)
 		return http_error(c, 503, "out of memory");
 	snprintf(ra, sizeof(ra), "%lld", (long long)(until - now));
@@ -239,7 +239,11 @@ api_session_open(struct server *srv, struct MHD_Connection *c, struct req *rq,
 	enum MHD_Result ret;
 	json_t *o;
 
-	if (session_start(srv, rq, l, method, stage, step, rehash, token) != DB_OK)
+	int r = session_start(srv, rq, l, method, stage, step, rehash, token);
+
+	if (r == DB_CONFLICT) /* the code was used meanwhile, or the account locked */
+		return http_error(c, 401, api_session_refused);
+	if (r != DB_OK)
 		return http_error(c, 503, "database unavailable");
 	rq->user = l->user;
 	o = api_session_json(srv, rq, token, stage, method, util_now());
@@ -257,7 +261,7 @@ api_session_login(struct server *srv, struct MHD_Connection *c, struct req *rq)
 	char rehash[AUTH_PW_STRBYTES], codebuf[TOTP_DIGITS + 2];
 	unsigned char dk[KEYS_KEYBYTES];
 	struct db_login l;
-	int64_t step = 0, now = util_now();
+	int64_t step = 0, until, now = util_now();
 	int bad = 0, r, need_rehash = 0;
 	json_t *v;
 	enum MHD_Result ret;
@@ -297,43 +301,52 @@ api_session_login(struct server *srv, struct MHD_Connection *c, struct req *rq)
 		api_session_wipe(rq, in);
 		return http_error(c, 401, api_session_refused);
 	}
-	if (l.locked_until > now) {
-		/* No guess is checked while locked, right or wrong. */
-		api_session_unknown_audit(srv, rq, l.user.name, "locked", "password");
+	/* The attempt counts before any work: guesses sent in parallel cannot outrun the lock. */
+	r = db_login_reserve(srv->db, l.user.id, srv->conf.auth_lockout_failures, now, &until);
+	if (r != DB_OK) {
 		api_session_wipe(rq, in);
-		return api_session_locked(c, l.locked_until, now);
+		if (r != DB_CONFLICT)
+			return http_error(c, 503, "database unavailable");
+		api_session_unknown_audit(srv, rq, l.user.name, "locked", "password");
+		return api_session_locked(c, until > now ? until : now + 60, now);
 	}
 	r = auth_pw_verify(l.pw_hash, pw, &need_rehash);
+	if (r == 1 && l.totp_enrolled) {
+		if (api_session_totp_secret(srv, l.user.id, l.totp_wrapped, l.totp_key_id, dk) !=
+		    0) {
+			log_event(LOG_LVL_ERR, "auth.totp_unwrap_failed", "user=%s", l.user.name);
+			r = -1;
+		} else {
+			int t = totp_verify(dk, TOTP_SECRETBYTES, now, codebuf, l.totp_last_step,
+					    &step);
+			r = t < 0    ? -1
+			    : t == 0 ? 2
+				     : 1; /* 2: the password was right, the code not */
+		}
+		sodium_memzero(dk, sizeof(dk));
+	}
+	/* Only after the code, so its cost cannot tell a right password with a wrong code. */
 	if (r == 1 && need_rehash && auth_pw_hash(pw, rehash) != 0)
 		need_rehash = 0;
 	api_session_wipe(rq, in); /* the password, and name and code with it, are gone */
-	if (r < 0)
-		return http_error(c, 503, "password check unavailable");
-	if (l.disabled) {
+	if (r < 0 || l.disabled) {
+		/* Not a guess judged: the attempt is given back. */
+		if (db_login_release(srv->db, l.user.id) != DB_OK)
+			log_event(LOG_LVL_ERR, "auth.release_failed", "user=%s", l.user.name);
+		if (r < 0)
+			return http_error(c, 503, "password or second factor check unavailable");
 		api_session_unknown_audit(srv, rq, l.user.name, "disabled", "password");
 		return http_error(c, 401, api_session_refused);
 	}
 	if (r == 0)
 		return api_session_fail(srv, c, rq, &l,
 					l.pw_hash[0] ? "bad_password" : "no_password");
-	if (l.totp_enrolled) {
-		if (api_session_totp_secret(srv, l.user.id, l.totp_wrapped, l.totp_key_id, dk) !=
-		    0) {
-			log_event(LOG_LVL_ERR, "auth.totp_unwrap_failed", "user=%s", l.user.name);
-			return http_error(c, 503, "second factor unavailable");
-		}
-		r = totp_verify(dk, TOTP_SECRETBYTES, now, codebuf, l.totp_last_step, &step);
-		sodium_memzero(dk, sizeof(dk));
-		if (r < 0)
-			return http_error(c, 503, "second factor unavailable");
-		if (r == 0)
-			return api_session_fail(srv, c, rq, &l,
-						codebuf[0] ? "bad_code" : "no_code");
-	} else if (srv->conf.auth_totp_required) {
+	if (r == 2)
+		return api_session_fail(srv, c, rq, &l, codebuf[0] ? "bad_code" : "no_code");
+	if (!l.totp_enrolled && srv->conf.auth_totp_required)
 		stage = "enroll"; /* may do nothing but set up the authenticator app */
-	}
-	ret =
-	    api_session_open(srv, c, rq, &l, "password", stage, step, need_rehash ? rehash : NULL);
+	ret = api_session_open(srv, c, rq, &l, "password", stage, step,
+			       r == 1 && need_rehash ? rehash : NULL);
 	sodium_memzero(rehash, sizeof(rehash));
 	return ret;
 }
@@ -373,13 +386,13 @@ api_session_logout(struct server *srv, struct MHD_Connection *c, struct req *rq,
 				 rq->sess.active);
 }
 
-/* api_session_pending - the secret of the user's enrolment in progress */
+/* api_session_pending - the secret of this session's enrolment in progress, and its wrapping */
 static int
-api_session_pending(struct server *srv, const struct req *rq, unsigned char dk[KEYS_KEYBYTES])
+api_session_pending(struct server *srv, const struct req *rq, unsigned char dk[KEYS_KEYBYTES],
+		    unsigned char wrapped[KEYS_WRAPPEDBYTES])
 {
-	unsigned char wrapped[KEYS_WRAPPEDBYTES];
 	char key_id[KEYS_IDLEN + 1];
-	int r = db_totp_pending_get(srv->db, rq->user.id, wrapped, key_id);
+	int r = db_totp_pending_get(srv->db, rq->user.id, rq->sess.id, wrapped, key_id);
 
 	if (r != DB_OK)
 		return r;
@@ -416,8 +429,8 @@ api_session_totp_begin(struct server *srv, struct MHD_Connection *c, struct req 
 	snprintf(ad, sizeof(ad), "totp:%lld", (long long)rq->user.id);
 	r = keys_wrap(srv->keys, ad, dk, wrapped, key_id);
 	if (r == 0)
-		r = db_totp_pending_set(srv->db, rq->user.id, rq->user.name, wrapped, key_id,
-					&rq->who, util_now()) == DB_OK
+		r = db_totp_pending_set(srv->db, rq->user.id, rq->user.name, rq->sess.id, wrapped,
+					key_id, &rq->who, util_now()) == DB_OK
 			? 0
 			: -1;
 	if (r == 0)
@@ -447,7 +460,8 @@ api_session_totp_qr(struct server *srv, struct MHD_Connection *c, struct req *rq
 	struct MHD_Response *r;
 	char *svg = NULL;
 	size_t n = 0;
-	int rc = api_session_pending(srv, rq, dk);
+	unsigned char wrapped[KEYS_WRAPPEDBYTES];
+	int rc = rq->sess.active ? api_session_pending(srv, rq, dk, wrapped) : DB_NOTFOUND;
 
 	if (rc == DB_NOTFOUND)
 		return http_error(c, 404,
@@ -476,7 +490,7 @@ api_session_totp_confirm(struct server *srv, struct MHD_Connection *c, struct re
 {
 	json_t *in = api_session_body(rq);
 	const char *code = in != NULL ? json_string_value(json_object_get(in, "code")) : NULL;
-	unsigned char dk[KEYS_KEYBYTES];
+	unsigned char dk[KEYS_KEYBYTES], wrapped[KEYS_WRAPPEDBYTES];
 	int64_t step = 0, now = util_now();
 	int r;
 
@@ -488,7 +502,7 @@ api_session_totp_confirm(struct server *srv, struct MHD_Connection *c, struct re
 		json_decref(in);
 		return http_error(c, 400, "the authenticator app is set up from a browser session");
 	}
-	r = api_session_pending(srv, rq, dk);
+	r = api_session_pending(srv, rq, dk, wrapped);
 	if (r == DB_NOTFOUND) {
 		json_decref(in);
 		return http_error(c, 409,
@@ -507,7 +521,8 @@ api_session_totp_confirm(struct server *srv, struct MHD_Connection *c, struct re
 		return http_error(c, 400,
 				  "the code does not match: check the phone's clock and "
 				  "type the code the app shows now");
-	r = db_totp_confirm(srv->db, rq->user.id, rq->user.name, rq->sess.id, step, &rq->who, now);
+	r = db_totp_confirm(srv->db, rq->user.id, rq->user.name, rq->sess.id, wrapped, step,
+			    &rq->who, now);
 	if (r == DB_NOTFOUND)
 		return http_error(c, 409, "the enrolment was replaced: start again");
 	if (r != DB_OK)
@@ -572,6 +587,8 @@ api_session_cert_dn(struct server *srv, struct MHD_Connection *c, char *dn, size
 	gnutls_x509_crt_t chain[8];
 	const gnutls_datum_t *raw;
 	unsigned int n = 0, status = 0, max = 8;
+	gnutls_typed_vdata_st purpose = {GNUTLS_DT_KEY_PURPOSE_OID,
+					 (unsigned char *)GNUTLS_KP_TLS_WWW_CLIENT, 0};
 	gnutls_datum_t d = {NULL, 0};
 	int rc = -1;
 
@@ -585,7 +602,8 @@ api_session_cert_dn(struct server *srv, struct MHD_Connection *c, char *dn, size
 	if (gnutls_x509_crt_list_import(chain, &max, raw, GNUTLS_X509_FMT_DER, 0) < 0)
 		return -1;
 	n = max;
-	if (gnutls_x509_trust_list_verify_crt2(srv->client_trust, chain, n, NULL, 0,
+	/* For client authentication (extended key usage), chained to auth.client_ca, in date. */
+	if (gnutls_x509_trust_list_verify_crt2(srv->client_trust, chain, n, &purpose, 1,
 					       GNUTLS_VERIFY_DISABLE_CRL_CHECKS, &status,
 					       NULL) == 0 &&
 	    status == 0) {
@@ -709,7 +727,8 @@ api_session_handle(struct server *srv, struct MHD_Connection *c, struct req *rq,
 	}
 	/* The login page asks which ways in there are before anyone is logged in. */
 	if (is_get && sub[0] == '\0' &&
-	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION) == NULL &&
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION) ==
+		NULL &&
 	    MHD_lookup_connection_value(c, MHD_COOKIE_KIND, SESSION_COOKIE) == NULL) {
 		http_body_done(rq);
 		return api_session_methods(srv, c);

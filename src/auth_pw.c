@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 #include "auth_pw.h"
 #include <unistr.h>
@@ -15,6 +16,7 @@
  * run the machine out of memory.
  */
 #define AUTH_PW_CONCURRENT 2
+#define AUTH_PW_WAIT 10
 
 static pthread_mutex_t auth_pw_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t auth_pw_cond = PTHREAD_COND_INITIALIZER;
@@ -23,14 +25,29 @@ static pthread_once_t auth_pw_dummy_once = PTHREAD_ONCE_INIT;
 static char auth_pw_dummy[AUTH_PW_STRBYTES];
 static int auth_pw_dummy_ok;
 
-static void
+/*
+ * auth_pw_enter - a turn at hashing, or -1 after AUTH_PW_WAIT seconds: a
+ * queue of logins that never ends would hold every connection thread.
+ */
+static int
 auth_pw_enter(void)
 {
+	struct timespec until;
+	int r = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += AUTH_PW_WAIT;
 	pthread_mutex_lock(&auth_pw_lock);
-	while (auth_pw_running >= AUTH_PW_CONCURRENT)
-		pthread_cond_wait(&auth_pw_cond, &auth_pw_lock);
-	auth_pw_running++;
+	while (auth_pw_running >= AUTH_PW_CONCURRENT && r == 0)
+		r = pthread_cond_timedwait(&auth_pw_cond, &auth_pw_lock, &until);
+	if (auth_pw_running < AUTH_PW_CONCURRENT) {
+		auth_pw_running++;
+		r = 0;
+	} else {
+		r = -1;
+	}
 	pthread_mutex_unlock(&auth_pw_lock);
+	return r;
 }
 
 static void
@@ -79,7 +96,8 @@ auth_pw_hash(const char *pw, char out[AUTH_PW_STRBYTES])
 {
 	int r;
 
-	auth_pw_enter();
+	if (auth_pw_enter() != 0)
+		return -1;
 	r = crypto_pwhash_str(out, pw, strlen(pw), AUTH_PW_OPSLIMIT, AUTH_PW_MEMLIMIT);
 	auth_pw_leave();
 	return r == 0 ? 0 : -1;
@@ -100,7 +118,8 @@ auth_pw_verify(const char *stored, const char *pw, int *rehash)
 	int r = 0;
 
 	*rehash = 0;
-	auth_pw_enter();
+	if (auth_pw_enter() != 0)
+		return -1; /* busy: the caller answers 503, nothing was checked */
 	/* No password set, or one longer than any we accept: cost a real check, never match. */
 	if (stored[0] == '\0' || n > AUTH_PW_MAXBYTES) {
 		if (n > AUTH_PW_MAXBYTES)

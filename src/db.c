@@ -323,7 +323,8 @@ static const char *const db_migrations[] = {
 	 * TOTP secret is never stored in the clear: it is a random data key
 	 * wrapped by the master keyring (keys.h, the same wrapping as a file's
 	 * key, bound to "totp:<user id>"), NULL until enrolment is confirmed;
-	 * totp_pending holds an enrolment begun and not yet confirmed.
+	 * totp_pending holds an enrolment begun and not yet confirmed, by the
+	 * session totp_pending_session (no other session may see or confirm it).
 	 * totp_last_step refuses a code used twice. failed_logins and
 	 * locked_until are the lockout. cert_dn maps a TLS client certificate's
 	 * subject to the user.
@@ -336,6 +337,7 @@ static const char *const db_migrations[] = {
 	"ALTER TABLE users ADD COLUMN totp_key_id TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE users ADD COLUMN totp_pending BLOB;"
 	"ALTER TABLE users ADD COLUMN totp_pending_key_id TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE users ADD COLUMN totp_pending_session TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;"
 	"ALTER TABLE users ADD COLUMN locked_until INTEGER NOT NULL DEFAULT 0;"

@@ -81,6 +81,70 @@ db_login_by_dn(struct db *db, const char *dn, struct db_login *l)
 	return db_login_query(db, DB_LOGIN_COLS "WHERE cert_dn = ?1 AND disabled = 0", dn, l);
 }
 
+/*
+ * db_login_reserve - count a login attempt on user ID before its password
+ * is checked: refused (DB_CONFLICT, *locked_until set) when the account is
+ * locked, or when MAX attempts are already counted and not yet answered by
+ * a success. Counting first is what bounds guesses sent in parallel: each
+ * takes a slot before any Argon2id work, and a success gives the count back
+ * (db_session_create). A lock that has run out starts the count again.
+ */
+int
+db_login_reserve(struct db *db, int64_t id, int max, int64_t now, int64_t *locked_until)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	*locked_until = 0;
+	db_lock(db);
+	st = db_prepare(db,
+			"UPDATE users SET "
+			"failed_logins = CASE WHEN locked_until != 0 AND locked_until <= ?2 "
+			"  THEN 1 ELSE failed_logins + 1 END, "
+			"locked_until = CASE WHEN locked_until <= ?2 THEN 0 ELSE locked_until END "
+			"WHERE id = ?1 AND locked_until <= ?2 AND "
+			"(failed_logins < ?3 OR locked_until != 0)");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, now);
+	sqlite3_bind_int(st, 3, max);
+	r = db_step_done(db, st);
+	if (r == DB_OK && sqlite3_changes(db->h) != 1)
+		r = DB_CONFLICT;
+	if (r == DB_CONFLICT &&
+	    (st = db_prepare(db, "SELECT locked_until FROM users WHERE id = ?1")) != NULL) {
+		sqlite3_bind_int64(st, 1, id);
+		if (sqlite3_step(st) == SQLITE_ROW)
+			*locked_until = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	db_unlock(db);
+	return r;
+}
+
+/* db_login_release - give back an attempt db_login_reserve counted that was never judged */
+int
+db_login_release(struct db *db, int64_t id)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(db, "UPDATE users SET failed_logins = max(failed_logins - 1, 0) "
+			    "WHERE id = ?1");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	sqlite3_bind_int64(st, 1, id);
+	r = db_step_done(db, st);
+	db_unlock(db);
+	return r;
+}
+
 int
 db_login_failed(struct db *db, int64_t id, const char *name, const char *reason, const char *method,
 		int max, int64_t lock, const struct audit_actor *who, int64_t now,
@@ -92,20 +156,16 @@ db_login_failed(struct db *db, int64_t id, const char *name, const char *reason,
 	*locked_until = 0;
 	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
-	/* A lock that has run out starts the count again. */
-	st = db_prepare(db, "UPDATE users SET "
-			    "failed_logins = CASE WHEN locked_until != 0 AND locked_until <= ?2 "
-			    "  THEN 1 ELSE failed_logins + 1 END, "
-			    "locked_until = CASE WHEN locked_until != 0 AND locked_until <= ?2 "
-			    "  THEN 0 ELSE locked_until END "
-			    "WHERE id = ?1 RETURNING failed_logins");
+	/* The attempt was counted by db_login_reserve; here it is recorded. */
+	st = db_prepare(db, "SELECT failed_logins, locked_until FROM users WHERE id = ?1");
 	if (st == NULL)
 		return db_finish_locked(db, DB_ERROR);
 	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, now);
 	r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
+	if (r == SQLITE_ROW) {
 		failed = sqlite3_column_int(st, 0);
+		*locked_until = sqlite3_column_int64(st, 1);
+	}
 	r = r == SQLITE_ROW ? DB_OK : DB_ERROR;
 	sqlite3_finalize(st);
 	if (r == DB_OK)
@@ -113,7 +173,7 @@ db_login_failed(struct db *db, int64_t id, const char *name, const char *reason,
 				     json_pack("{s:s, s:s, s:i}", "reason", reason, "method",
 					       method, "failures", failed),
 				     now);
-	if (r == DB_OK && failed >= max) {
+	if (r == DB_OK && failed >= max && *locked_until <= now) {
 		*locked_until = now + lock;
 		st = db_prepare(db, "UPDATE users SET locked_until = ?2, failed_logins = 0 "
 				    "WHERE id = ?1");
@@ -127,6 +187,8 @@ db_login_failed(struct db *db, int64_t id, const char *name, const char *reason,
 					     json_pack("{s:i, s:I}", "failures", failed, "until",
 						       (json_int_t)*locked_until),
 					     now);
+	} else if (*locked_until <= now) {
+		*locked_until = 0;
 	}
 	return db_finish_locked(db, r);
 }
@@ -156,10 +218,17 @@ db_session_create(struct db *db, const struct db_session_new *n, const struct au
 	sqlite3_bind_text(st, 8, n->user_agent ? n->user_agent : "", -1, SQLITE_TRANSIENT);
 	r = db_step_done(db, st);
 	/* A login that got in clears the count, and uses up its TOTP step. */
+	/*
+	 * The TOTP step is taken here, compared as it is written: of two logins
+	 * racing with one code only the first gets in (DB_CONFLICT for the
+	 * other), and none gets in once the account has been locked meanwhile.
+	 */
 	if (r == DB_OK &&
-	    (st = db_prepare(db, "UPDATE users SET failed_logins = 0, locked_until = 0, "
-				 "totp_last_step = max(totp_last_step, ?2), "
-				 "pw_hash = coalesce(?3, pw_hash) WHERE id = ?1")) == NULL)
+	    (st = db_prepare(db,
+			     "UPDATE users SET failed_logins = 0, "
+			     "totp_last_step = max(totp_last_step, ?2), "
+			     "pw_hash = coalesce(?3, pw_hash) WHERE id = ?1 AND locked_until <= ?4 "
+			     "AND (?2 = 0 OR totp_last_step < ?2)")) == NULL)
 		r = DB_ERROR;
 	if (r == DB_OK) {
 		sqlite3_bind_int64(st, 1, s->user_id);
@@ -168,7 +237,10 @@ db_session_create(struct db *db, const struct db_session_new *n, const struct au
 			sqlite3_bind_text(st, 3, n->pw_rehash, -1, SQLITE_TRANSIENT);
 		else
 			sqlite3_bind_null(st, 3);
+		sqlite3_bind_int64(st, 4, now);
 		r = db_step_done(db, st);
+		if (r == DB_OK && sqlite3_changes(db->h) != 1)
+			r = DB_CONFLICT;
 	}
 	if (r == DB_OK)
 		r = db_record_locked(db, who, "auth.login", "session", s->id, "ok",
@@ -282,7 +354,7 @@ db_session_end_all(struct db *db, int64_t user_id, const char *name, const struc
 }
 
 int
-db_totp_pending_set(struct db *db, int64_t user_id, const char *name,
+db_totp_pending_set(struct db *db, int64_t user_id, const char *name, const char *sid,
 		    const unsigned char wrapped[KEYS_WRAPPEDBYTES], const char *key_id,
 		    const struct audit_actor *who, int64_t now)
 {
@@ -291,13 +363,14 @@ db_totp_pending_set(struct db *db, int64_t user_id, const char *name,
 
 	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
-	st = db_prepare(db, "UPDATE users SET totp_pending = ?2, totp_pending_key_id = ?3 "
-			    "WHERE id = ?1");
+	st = db_prepare(db, "UPDATE users SET totp_pending = ?2, totp_pending_key_id = ?3, "
+			    "totp_pending_session = ?4 WHERE id = ?1");
 	if (st == NULL)
 		return db_finish_locked(db, DB_ERROR);
 	sqlite3_bind_int64(st, 1, user_id);
 	sqlite3_bind_blob(st, 2, wrapped, KEYS_WRAPPEDBYTES, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, key_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, sid, -1, SQLITE_TRANSIENT);
 	r = db_step_done(db, st);
 	if (r == DB_OK)
 		r = db_audit_record_locked(db, who, "totp.enrolment_started", "user", name, "ok",
@@ -306,19 +379,22 @@ db_totp_pending_set(struct db *db, int64_t user_id, const char *name,
 }
 
 int
-db_totp_pending_get(struct db *db, int64_t user_id, unsigned char wrapped[KEYS_WRAPPEDBYTES],
-		    char key_id[KEYS_IDLEN + 1])
+db_totp_pending_get(struct db *db, int64_t user_id, const char *sid,
+		    unsigned char wrapped[KEYS_WRAPPEDBYTES], char key_id[KEYS_IDLEN + 1])
 {
 	sqlite3_stmt *st;
 	int r;
 
 	db_lock(db);
-	st = db_prepare(db, "SELECT totp_pending, totp_pending_key_id FROM users WHERE id = ?1");
+	/* Only the session that began the enrolment sees its secret. */
+	st = db_prepare(db, "SELECT totp_pending, totp_pending_key_id FROM users "
+			    "WHERE id = ?1 AND totp_pending_session = ?2");
 	if (st == NULL) {
 		db_unlock(db);
 		return DB_ERROR;
 	}
 	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_text(st, 2, sid, -1, SQLITE_TRANSIENT);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_NULL) {
 		r = DB_NOTFOUND;
@@ -335,7 +411,8 @@ db_totp_pending_get(struct db *db, int64_t user_id, unsigned char wrapped[KEYS_W
 }
 
 int
-db_totp_confirm(struct db *db, int64_t user_id, const char *name, const char *sid, int64_t step,
+db_totp_confirm(struct db *db, int64_t user_id, const char *name, const char *sid,
+		const unsigned char wrapped[KEYS_WRAPPEDBYTES], int64_t step,
 		const struct audit_actor *who, int64_t now)
 {
 	sqlite3_stmt *st;
@@ -343,14 +420,17 @@ db_totp_confirm(struct db *db, int64_t user_id, const char *name, const char *si
 
 	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
-	st = db_prepare(db, "UPDATE users SET totp_wrapped = totp_pending, "
-			    "totp_key_id = totp_pending_key_id, totp_pending = NULL, "
-			    "totp_pending_key_id = '', totp_last_step = ?2 "
-			    "WHERE id = ?1 AND totp_pending IS NOT NULL");
+	st = db_prepare(db,
+			"UPDATE users SET totp_wrapped = totp_pending, "
+			"totp_key_id = totp_pending_key_id, totp_pending = NULL, "
+			"totp_pending_key_id = '', totp_pending_session = '', totp_last_step = ?2 "
+			"WHERE id = ?1 AND totp_pending = ?3 AND totp_pending_session = ?4");
 	if (st == NULL)
 		return db_finish_locked(db, DB_ERROR);
 	sqlite3_bind_int64(st, 1, user_id);
 	sqlite3_bind_int64(st, 2, step);
+	sqlite3_bind_blob(st, 3, wrapped, KEYS_WRAPPEDBYTES, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 4, sid, -1, SQLITE_TRANSIENT);
 	r = db_step_done(db, st);
 	if (r == DB_OK && sqlite3_changes(db->h) != 1)
 		r = DB_NOTFOUND;

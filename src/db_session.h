@@ -52,6 +52,13 @@ int db_login_by_dn(struct db *db, const char *dn, struct db_login *l);
  * record); at MAX failures in a row the account locks for LOCK seconds
  * (auth.locked). *locked_until gets the lock's end, or 0.
  */
+/*
+ * db_login_reserve - count an attempt before checking it (DB_CONFLICT when
+ * locked or MAX are counted); db_login_release gives back one that was
+ * never judged (the check failed to run, the account is disabled).
+ */
+int db_login_reserve(struct db *db, int64_t id, int max, int64_t now, int64_t *locked_until);
+int db_login_release(struct db *db, int64_t id);
 int db_login_failed(struct db *db, int64_t id, const char *name, const char *reason,
 		    const char *method, int max, int64_t lock, const struct audit_actor *who,
 		    int64_t now, int64_t *locked_until);
@@ -66,13 +73,18 @@ int db_session_end(struct db *db, const char *id, const char *event, const char 
 /* db_session_end_all - every live session of user ID; *n how many */
 int db_session_end_all(struct db *db, int64_t user_id, const char *name,
 		       const struct audit_actor *who, int64_t now, int *n);
-int db_totp_pending_set(struct db *db, int64_t user_id, const char *name,
+/* TOTP enrolment belongs to the session SID that began it */
+int db_totp_pending_set(struct db *db, int64_t user_id, const char *name, const char *sid,
 			const unsigned char wrapped[KEYS_WRAPPEDBYTES], const char *key_id,
 			const struct audit_actor *who, int64_t now);
-int db_totp_pending_get(struct db *db, int64_t user_id, unsigned char wrapped[KEYS_WRAPPEDBYTES],
-			char key_id[KEYS_IDLEN + 1]);
-/* db_totp_confirm - the pending secret becomes the user's; session SID goes to stage full */
-int db_totp_confirm(struct db *db, int64_t user_id, const char *name, const char *sid, int64_t step,
+int db_totp_pending_get(struct db *db, int64_t user_id, const char *sid,
+			unsigned char wrapped[KEYS_WRAPPEDBYTES], char key_id[KEYS_IDLEN + 1]);
+/*
+ * db_totp_confirm - the pending secret WRAPPED (the one whose code was
+ * checked, still pending for SID) becomes the user's; SID goes to stage full
+ */
+int db_totp_confirm(struct db *db, int64_t user_id, const char *name, const char *sid,
+		    const unsigned char wrapped[KEYS_WRAPPEDBYTES], int64_t step,
 		    const struct audit_actor *who, int64_t now);
 
 #endif

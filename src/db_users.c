@@ -425,6 +425,11 @@ db_users_cert(struct db *db, const char *name, const char *dn, int64_t now,
 		}
 	}
 	r = db_users_set_locked(db, "UPDATE users SET cert_dn = ?3 WHERE id = ?1", u.id, 0, dn);
+	/* The old mapping was a way in: its sessions end with it. */
+	if (r == DB_OK && strcmp(dn, u.cert_dn) != 0)
+		r = db_users_set_locked(db, "UPDATE sessions SET ended = ?2 WHERE user_id = ?1 "
+					    "AND ended = 0 AND method = 'certificate'",
+					u.id, now, NULL);
 	if (r == DB_OK)
 		r = db_record_locked(db, who, dn[0] != '\0' ? "user.cert_set" : "user.cert_cleared",
 				     "user", name, "ok",

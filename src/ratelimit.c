@@ -3,6 +3,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,19 @@ ratelimit_take(struct ratelimit *r, const char *key, int per_minute, int64_t now
 	uint64_t start;
 	int ok;
 
+	char v6[RATELIMIT_KEYMAX];
+	const char *p = key;
+
+	/* An IPv6 client owns its whole /64: count the prefix, or one host is countless. */
+	if (strchr(key, ':') != NULL) {
+		struct in6_addr a;
+		if (inet_pton(AF_INET6, key, &a) == 1) {
+			memset(a.s6_addr + 8, 0, 8);
+			if (inet_ntop(AF_INET6, &a, v6, sizeof(v6)) != NULL)
+				p = v6;
+		}
+	}
+	key = p;
 	crypto_shorthash(h, (const unsigned char *)key, strlen(key), r->hashkey);
 	memcpy(&start, h, sizeof(start));
 	pthread_mutex_lock(&r->lock);

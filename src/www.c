@@ -17,8 +17,8 @@
 #define WWW_MAXBYTES (1U << 20)
 
 static const char www_app_csp[] =
-	"default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
-	"form-action 'self'";
+    "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'self'";
 
 /* www_file - NAME from the www directory with TYPE, or 404 */
 static enum MHD_Result

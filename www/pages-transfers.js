@@ -133,7 +133,8 @@
 	}
 
 	O.pages.transfers = function (args) {
-		if (args[0]) { detail(args[0]); return; }
+		// Only a server id goes into an API path: "#/transfers/ID?x" must not become "?x".
+		if (args[0] && /^[0-9a-f]{32}$/.test(args[0])) { detail(args[0]); return; }
 		var box = h("section", { class: "card" }, h("h1", null, t("nav.transfers")));
 		O.show(box);
 		listPage("upload", box);

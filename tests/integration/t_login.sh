@@ -166,6 +166,23 @@ login d hana 'hana hana hana hana'
 assert_eq "$(status) $(json 'j["stage"]')" "200 enroll" "the lock ran out"
 ok "three failures lock; the lock holds against the right password; unlock and expiry end it"
 
+# ---- guesses sent in parallel cannot outrun the lock: each is counted first
+"$OKURUCTL" -c "$CONF" user add jiro --email jiro@bank.example --role sender >/dev/null
+printf '%s\n' 'jiro jiro jiro jiro' | "$OKURUCTL" -c "$CONF" user passwd jiro >/dev/null
+pids=""
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	curl -sS --cacert "$DATA/tls/cert.pem" -o /dev/null -w '%{http_code}\n' "${J[@]}" \
+		-d "{\"user\":\"jiro\",\"password\":\"guess $i\"}" "$URL/api/v1/session" >"$T/par.$i" &
+	pids="$pids $!"
+done
+for p in $pids; do wait "$p"; done
+# Three take the three slots and are judged (the first failure recorded
+# finds all three counted and locks); all ten are answered 429.
+assert_eq "$(cat "$T"/par.* | sort | uniq -c | awk '{print $2 ":" $1}' | tr '\n' ' ')" "429:10 " "all refused"
+assert_eq "$(cnt auth.login_failed "object_id = 'jiro' AND json_extract(detail, '\$.reason') = 'bad_password'")" 3 "three guesses judged"
+assert_eq "$(cnt auth.locked "object_id = 'jiro'")" 1 "locked once"
+ok "ten guesses at once: three are checked, seven refused before any work"
+
 # ---- sessions end: idle, absolute, logout, everywhere
 T0=$((NOW + 661))
 login e hana 'hana hana hana hana'
@@ -255,6 +272,8 @@ s q POST /api/v1/session/certificate "${J[@]}" -d '{}'
 assert_eq "$(status)" 401 "no certificate"
 assert_eq "$(cnt auth.login_failed "json_extract(detail, '\$.reason') = 'untrusted_certificate'")" 1 "untrusted certificate recorded"
 "$OKURUCTL" -c "$CONF" user cert taro --clear >/dev/null
+s r GET /api/v1/transfers
+assert_eq "$(status)" 401 "unmapping the certificate ends its sessions"
 s q POST /api/v1/session/certificate "${J[@]}" --cert "$ca/taro.pem" --key "$ca/taro.key" -d '{}'
 assert_eq "$(status)" 401 "a certificate no user is mapped to"
 ok "client certificates: verified against auth.client_ca, mapped by subject"
