@@ -48,7 +48,7 @@ o = m[19] & 15
 print("%06d" % ((struct.unpack(">I", m[o:o + 4])[0] & 0x7fffffff) % 1000000))' "$1" "$2"
 }
 csrf() { s "$1" GET /api/v1/session; json 'j["csrf"]'; }
-cnt() { sqlq "$DATA/okuru.db" "SELECT count(*) FROM audit WHERE event = :e AND $2" e="$1" "${@:3}"; }
+q() { sqlq "$DATA/okuru.db" "$@"; }
 
 # ---- what the login page learns before anyone logs in
 s anon GET /api/v1/session
@@ -69,7 +69,7 @@ s a POST /api/v1/session "${J[@]}" -H 'Origin: https://evil.example' -d '{"user"
 assert_eq "$(status)" 403 "a login from another origin is refused"
 s a POST /api/v1/session "${J[@]}" -d '{"user":"taro","password":"correct horse battery","admin":true}'
 assert_eq "$(status)" 400 "unknown fields are refused"
-assert_eq "$(cnt auth.login_failed "json_extract(detail, '\$.reason') = 'unknown_user' AND json_extract(detail, '\$.user') = 'nobody'")" 1 "unknown user recorded"
+assert_eq "$(q "SELECT count(*) FROM audit WHERE event = :e AND json_extract(detail, '\$.reason') = 'unknown_user' AND json_extract(detail, '\$.user') = 'nobody'" e=auth.login_failed)" 1 "unknown user recorded"
 ok "wrong password and unknown user: one 401; not JSON 415, foreign origin 403"
 
 # ---- first login: the session may only set up the authenticator app
@@ -105,7 +105,7 @@ code=$(totp "$secret" $NOW)
 assert_eq "$(status)" 400 "a wrong code does not confirm"
 s a POST /api/v1/session/totp/confirm "${J[@]}" -H "X-CSRF-Token: $C" -d "{\"code\":\"$code\"}"
 assert_eq "$(status) $(json 'j["stage"]')" "200 full" "the right code confirms; the session is full"
-assert_eq "$(cnt totp.enrolled "actor = 'taro'")" 1 "totp.enrolled recorded"
+assert_eq "$(q "SELECT count(*) FROM audit WHERE event = :e AND actor = 'taro'" e=totp.enrolled)" 1 "totp.enrolled recorded"
 ok "enrolment: secret, URI, QR, wrong code refused, right code moves the session to full"
 
 # ---- CSRF and Origin on a full session
@@ -119,7 +119,7 @@ s a POST /api/v1/transfers "${J[@]}" -H "X-CSRF-Token: $C" -H "Origin: $URL" -d 
 assert_eq "$(status)" 201 "with the CSRF token"
 tid=$(json 'j["id"]')
 assert_eq "$(sqlq "$DATA/okuru.db" "SELECT actor FROM audit WHERE event = 'transfer.created' AND object_id = :t" t="$tid")" taro "created as taro"
-assert_eq "$(cnt auth.failed "json_extract(detail, '\$.reason') = 'csrf'")" 4 "each refusal recorded (3 here, 1 at enrolment)"
+assert_eq "$(q "SELECT count(*) FROM audit WHERE event = :e AND json_extract(detail, '\$.reason') = 'csrf'" e=auth.failed)" 4 "each refusal recorded (3 here, 1 at enrolment)"
 s a GET /api/v1/transfers
 assert_eq "$(status)" 200 "a GET needs no CSRF token"
 ok "changes need the CSRF token and our Origin; GET does not"
@@ -136,8 +136,8 @@ login c taro 'correct horse battery' "$code"
 assert_eq "$(status)" 401 "the code used for the enrolment is used up"
 login c taro 'correct horse battery' "$next"
 assert_eq "$(status)" 401 "the same code twice"
-assert_eq "$(cnt auth.login "actor = 'taro' AND json_extract(detail, '\$.totp') = 1")" 1 "auth.login with totp"
-assert_eq "$(cnt auth.login_failed "object_id = 'taro' AND json_extract(detail, '\$.reason') = 'bad_code'")" 3 "bad codes recorded"
+assert_eq "$(q "SELECT count(*) FROM audit WHERE event = :e AND actor = 'taro' AND json_extract(detail, '\$.totp') = 1" e=auth.login)" 1 "auth.login with totp"
+assert_eq "$(q "SELECT count(*) FROM audit WHERE event = :e AND object_id = 'taro' AND json_extract(detail, '\$.reason') = 'bad_code'" e=auth.login_failed)" 3 "bad codes recorded"
 # a success clears the count of failures in a row
 at $((NOW + 30))
 login c taro 'correct horse battery' "$(totp "$secret" $((NOW + 60)))"
@@ -154,7 +154,7 @@ assert_contains "$(tr -d '\r' <"$T/hdr")" "Retry-After: 600" "Retry-After"
 at $((NOW + 60))
 login c taro 'correct horse battery' "$(totp "$secret" $((NOW + 90)))"
 assert_eq "$(status)" 429 "locked: even the right password and code are refused"
-assert_eq "$(cnt auth.locked "object_id = 'taro'")" 1 "auth.locked recorded"
+assert_eq "$(q "SELECT count(*) FROM audit WHERE event = :e AND object_id = 'taro'" e=auth.locked)" 1 "auth.locked recorded"
 "$OKURUCTL" -c "$CONF" user unlock taro >/dev/null
 login c taro 'correct horse battery' "$(totp "$secret" $((NOW + 90)))"
 assert_eq "$(status)" 200 "after okuructl user unlock"
@@ -179,8 +179,8 @@ for p in $pids; do wait "$p"; done
 # Three take the three slots and are judged (the first failure recorded
 # finds all three counted and locks); all ten are answered 429.
 assert_eq "$(cat "$T"/par.* | sort | uniq -c | awk '{print $2 ":" $1}' | tr '\n' ' ')" "429:10 " "all refused"
-assert_eq "$(cnt auth.login_failed "object_id = 'jiro' AND json_extract(detail, '\$.reason') = 'bad_password'")" 3 "three guesses judged"
-assert_eq "$(cnt auth.locked "object_id = 'jiro'")" 1 "locked once"
+assert_eq "$(q "SELECT count(*) FROM audit WHERE event = :e AND object_id = 'jiro' AND json_extract(detail, '\$.reason') = 'bad_password'" e=auth.login_failed)" 3 "three guesses judged"
+assert_eq "$(q "SELECT count(*) FROM audit WHERE event = :e AND object_id = 'jiro'" e=auth.locked)" 1 "locked once"
 ok "ten guesses at once: three are checked, seven refused before any work"
 
 # ---- sessions end: idle, absolute, logout, everywhere
@@ -192,7 +192,7 @@ assert_eq "$(status)" 200 "used within the idle time"
 at $((T0 + 299 + 301))
 s e GET /api/v1/session
 assert_eq "$(status)" 401 "idle for more than 300 s"
-assert_eq "$(cnt auth.session_expired "actor = 'hana' AND json_extract(detail, '\$.reason') = 'idle'")" 1 "idle expiry recorded"
+assert_eq "$(q "SELECT count(*) FROM audit WHERE event = :e AND actor = 'hana' AND json_extract(detail, '\$.reason') = 'idle'" e=auth.session_expired)" 1 "idle expiry recorded"
 T1=$((T0 + 600))
 login f hana 'hana hana hana hana'
 for k in 1 2 3 4 5 6 7 8 9 10 11 12 13; do
@@ -200,7 +200,7 @@ for k in 1 2 3 4 5 6 7 8 9 10 11 12 13; do
 	s f GET /api/v1/session
 done
 assert_eq "$(status)" 401 "used all along, but older than 3600 s"
-assert_eq "$(cnt auth.session_expired "actor = 'hana' AND json_extract(detail, '\$.reason') = 'expired'")" 1 "absolute expiry recorded"
+assert_eq "$(q "SELECT count(*) FROM audit WHERE event = :e AND actor = 'hana' AND json_extract(detail, '\$.reason') = 'expired'" e=auth.session_expired)" 1 "absolute expiry recorded"
 T2=$((T1 + 13 * 290))
 at $T2
 login g hana 'hana hana hana hana'
@@ -259,7 +259,7 @@ s q POST /api/v1/session/sso "${J[@]}" -H 'X-Remote-User: taro' --interface 127.
 assert_eq "$(status)" 403 "the same header from another address"
 s q POST /api/v1/session/sso "${J[@]}" -H 'X-Remote-User: nobody' -d '{}'
 assert_eq "$(status)" 401 "SSO for a user we do not have"
-assert_eq "$(cnt auth.login_failed "json_extract(detail, '\$.reason') = 'untrusted_proxy'")" 1 "untrusted proxy recorded"
+assert_eq "$(q "SELECT count(*) FROM audit WHERE event = :e AND json_extract(detail, '\$.reason') = 'untrusted_proxy'" e=auth.login_failed)" 1 "untrusted proxy recorded"
 ok "single sign-on only from the configured proxy"
 
 s r POST /api/v1/session/certificate "${J[@]}" --cert "$ca/taro.pem" --key "$ca/taro.key" -d '{}'
@@ -270,7 +270,7 @@ s q POST /api/v1/session/certificate "${J[@]}" --cert "$ca/fake.pem" --key "$ca/
 assert_eq "$(status)" 401 "the same subject from another CA"
 s q POST /api/v1/session/certificate "${J[@]}" -d '{}'
 assert_eq "$(status)" 401 "no certificate"
-assert_eq "$(cnt auth.login_failed "json_extract(detail, '\$.reason') = 'untrusted_certificate'")" 1 "untrusted certificate recorded"
+assert_eq "$(q "SELECT count(*) FROM audit WHERE event = :e AND json_extract(detail, '\$.reason') = 'untrusted_certificate'" e=auth.login_failed)" 1 "untrusted certificate recorded"
 "$OKURUCTL" -c "$CONF" user cert taro --clear >/dev/null
 s r GET /api/v1/transfers
 assert_eq "$(status)" 401 "unmapping the certificate ends its sessions"
