@@ -1176,18 +1176,9 @@ static void
 api_auth_failed_audit(struct server *srv, struct req *rq, const char *tokid, const char *why)
 {
 	static struct audit_flood flood = AUDIT_FLOOD_INIT;
-	int64_t now = util_now();
-	int left_out;
-	json_t *d;
 
-	if (!audit_flood_take(&flood, now, &left_out))
-		return;
-	d = json_pack("{ss}", "reason", why);
-	if (d != NULL && left_out > 0)
-		json_object_set_new(d, "not_recorded", json_integer(left_out));
-	if (db_audit_record(srv->db, &rq->who, "auth.failed", "token", tokid, "failed", d, now) !=
-	    DB_OK)
-		log_event(LOG_LVL_ERR, "audit.unrecorded", "event=auth.failed reason=%s", why);
+	db_audit_record_bounded(srv->db, &flood, &rq->who, "auth.failed", "token", tokid,
+				json_pack("{ss}", "reason", why), util_now());
 }
 
 /*

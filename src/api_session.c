@@ -75,22 +75,13 @@ api_session_unknown_audit(struct server *srv, struct req *rq, const char *name, 
 			  const char *method)
 {
 	static struct audit_flood flood = AUDIT_FLOOD_INIT;
-	int64_t now = util_now();
-	int left_out;
-	json_t *d;
+	int named = name != NULL && api_session_name_ok(name);
+	json_t *d = json_pack("{s:s, s:s}", "reason", reason, "method", method);
 
-	if (!audit_flood_take(&flood, now, &left_out))
-		return;
-	d = json_pack("{s:s, s:s}", "reason", reason, "method", method);
-	if (d != NULL && name != NULL && api_session_name_ok(name))
+	if (d != NULL && named)
 		json_object_set_new(d, "user", json_string(name));
-	if (d != NULL && left_out > 0)
-		json_object_set_new(d, "not_recorded", json_integer(left_out));
-	if (db_audit_record(srv->db, &rq->who, "auth.login_failed", "user",
-			    name != NULL && api_session_name_ok(name) ? name : "", "failed", d,
-			    now) != DB_OK)
-		log_event(LOG_LVL_ERR, "audit.unrecorded", "event=auth.login_failed reason=%s",
-			  reason);
+	db_audit_record_bounded(srv->db, &flood, &rq->who, "auth.login_failed", "user",
+				named ? name : "", d, util_now());
 }
 
 /* api_session_json - the session as the pages see it, with its CSRF token */

@@ -489,6 +489,11 @@ int db_audit_record_locked(struct db *db, const struct audit_actor *who, const c
 int db_audit_record(struct db *db, const struct audit_actor *who, const char *event,
 		    const char *object_kind, const char *object_id, const char *outcome,
 		    struct json_t *detail, int64_t now);
+struct audit_flood;
+void db_audit_record_bounded(struct db *db, struct audit_flood *flood,
+			     const struct audit_actor *who, const char *event,
+			     const char *object_kind, const char *object_id, struct json_t *detail,
+			     int64_t now);
 /* db_audit_head - the last record's seq and hash (seq 0 and zeros for an empty log) */
 int db_audit_head(struct db *db, int64_t *seq, unsigned char hash[32]);
 /* db_audit_each - every record in seq order; a non-zero cb return stops (returned) */

@@ -167,6 +167,31 @@ db_audit_record(struct db *db, const struct audit_actor *who, const char *event,
 							   outcome, detail, now));
 }
 
+/*
+ * db_audit_record_bounded - db_audit_record for what anyone can cause
+ * without credentials (a bad token, an unknown link, a failed login): at
+ * most FLOOD's quota a minute, the first record of a new minute saying how
+ * many were left out. DETAIL is consumed. Nothing changed either way, so a
+ * failure is only logged.
+ */
+void
+db_audit_record_bounded(struct db *db, struct audit_flood *flood, const struct audit_actor *who,
+			const char *event, const char *object_kind, const char *object_id,
+			json_t *detail, int64_t now)
+{
+	int left_out;
+
+	if (!audit_flood_take(flood, now, &left_out)) {
+		json_decref(detail);
+		return;
+	}
+	if (detail != NULL && left_out > 0)
+		json_object_set_new(detail, "not_recorded", json_integer(left_out));
+	if (db_audit_record(db, who, event, object_kind, object_id, "failed", detail, now) !=
+	    DB_OK)
+		log_event(LOG_LVL_ERR, "audit.unrecorded", "event=%s", event);
+}
+
 int
 db_audit_head(struct db *db, int64_t *seq, unsigned char hash[AUDIT_HASHBYTES])
 {

@@ -107,20 +107,13 @@ rcpt_unknown_audit(struct server *srv, const struct rcpt *x, const char *action,
 {
 	static struct audit_flood flood = AUDIT_FLOOD_INIT;
 	struct audit_actor a = x->rq->who;
-	int64_t now = util_now();
-	int left_out;
-	json_t *d;
 
-	if (!audit_flood_take(&flood, now, &left_out))
-		return;
 	a.kind = "recipient";
 	a.name = "";
-	d = json_pack("{s:s, s:s, s:s}", "action", action, "reason", reason, "kind",
-		      x->upload ? "upload" : "download");
-	if (d != NULL && left_out > 0)
-		json_object_set_new(d, "not_recorded", json_integer(left_out));
-	if (db_audit_record(srv->db, &a, "link.unknown", "link", "", "failed", d, now) != DB_OK)
-		log_event(LOG_LVL_ERR, "audit.unrecorded", "event=link.unknown reason=%s", reason);
+	db_audit_record_bounded(srv->db, &flood, &a, "link.unknown", "link", "",
+				json_pack("{s:s, s:s, s:s}", "action", action, "reason", reason,
+					  "kind", x->upload ? "upload" : "download"),
+				util_now());
 }
 
 /*
