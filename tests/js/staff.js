@@ -9,10 +9,10 @@
 //
 // node staff.js CLEAN EICAR RECIPIENT
 "use strict";
-const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
 const { run, ok, assert, sha256 } = require("./browser.js");
+const { check, login } = require("./staffkit.js");
 
 const [clean, eicar, rcpt] = process.argv.slice(2);
 const T = "t_browser_staff";
@@ -22,48 +22,6 @@ const L = {
 	ja: { refused: "ユーザー名、パスワードまたはコードが正しくありません。", sent: "送信しました。", ok: "改ざんなし" },
 	en: { refused: "Wrong user name, password or code.", sent: "Sent.", ok: "Intact" },
 };
-
-// totp - RFC 6238 (SHA-1, 30 s, 6 digits) of a base32 secret at unix time t
-function totp(secret, t) {
-	const abc = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-	let bits = "";
-	for (const ch of secret) bits += abc.indexOf(ch).toString(2).padStart(5, "0");
-	const key = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
-	const msg = Buffer.alloc(8);
-	msg.writeBigUInt64BE(BigInt(Math.floor(t / 30)));
-	const m = crypto.createHmac("sha1", key).update(msg).digest();
-	const o = m[19] & 15;
-	return String((m.readUInt32BE(o) & 0x7fffffff) % 1000000).padStart(6, "0");
-}
-
-// check - h.checkPage, with the values the page marks as data (translate="no")
-// allowed in either language: names, addresses, hashes, signatures
-async function check(h, p, allow) {
-	const data = await p.$$eval('[translate="no"]', (es) => es.map((e) => e.textContent));
-	return h.checkPage(p, [...allow, ...data]);
-}
-
-// login - the login form, then the enrolment page; returns the page at home
-async function login(h, p, lang, user, password, allow) {
-	h.expect(/status of 401/, `${user}: the app asks who is logged in before anyone is`);
-	await p.goto(h.url + "/");
-	await p.waitForSelector("#login-form");
-	await check(h, p, allow);
-	await p.fill("#login-user", user);
-	await p.fill("#login-password", password);
-	await p.click("#login-form button[type=submit]");
-	await p.waitForSelector("#enroll-secret");
-	const secret = (await p.textContent("#enroll-secret")).trim();
-	assert(/^[A-Z2-7]{32}$/.test(secret), `secret shown: ${secret}`);
-	await p.waitForFunction(() => document.querySelector("#enroll-qr").naturalWidth > 0);
-	await check(h, p, [...allow, secret]);
-	await h.shot(p, `2-enroll-${user}`);
-	await p.fill("#enroll-code", totp(secret, Date.now() / 1000));
-	await p.click("#enroll-form button[type=submit]");
-	await p.waitForSelector("nav#nav a");
-	ok(T, `${lang}: ${user} logged in with a password and set up two-step login from the QR page`);
-	return secret;
-}
 
 run(T, async (h) => {
 	const want = sha256(clean);
@@ -85,7 +43,7 @@ run(T, async (h) => {
 	await p.waitForSelector("#login-result .error");
 	assert((await p.textContent("#login-result .error")) === L.ja.refused, "wrong password message");
 	ok(T, "ja: a wrong password is refused with one message");
-	await login(h, p, "ja", "taro", "correct horse battery", allow);
+	await login(h, p, { test: T, lang: "ja", user: "taro", password: "correct horse battery", allow });
 
 	// 2. Two files dropped at once: a bar each; EICAR blocked, then removed.
 	await p.fill("#send-subject", subject);
@@ -144,7 +102,7 @@ run(T, async (h) => {
 
 	// 6. An auditor, in English: the transfer's events, CSV, integrity.
 	const { page: a } = await h.context("desktop", "en");
-	await login(h, a, "en", "kansa", "auditor password 1", allow);
+	await login(h, a, { test: T, lang: "en", user: "kansa", password: "auditor password 1", allow });
 	await a.waitForSelector("#audit-form");
 	await a.fill("#audit-transfer", tid);
 	await a.click("#audit-form button[type=submit]");
