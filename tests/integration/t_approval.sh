@@ -122,6 +122,7 @@ for a in carol dan fay; do
 	assert_contains "$(mail_subject "$m")" "Approval requested" "approval mail to $a"
 	assert_contains "$(mail_text "$m")" "bob@partner.example" "recipients in the approval mail"
 	assert_contains "$(mail_text "$m")" "report.bin" "files in the approval mail"
+	assert_eq "$(mail_link "$m")" "$URL/#/approvals/$t2" "the approval mail opens the app's page of the decision"
 done
 $PY - "$MAILDIR" <<'EOF' || fail "approval request mailed to someone outside the group"
 import glob, json, sys
@@ -174,6 +175,7 @@ assert_contains "$link" "/d/" "link mail after approval"
 ma=$(mail_to alice@bank.example)
 assert_contains "$(mail_text "$ma")" "approved" "the sender is told"
 assert_contains "$(mail_text "$ma")" "OK 確認済み" "with the comment"
+assert_eq "$(mail_link "$ma")" "$URL/#/transfers/$t2" "the notice opens the app's page of the transfer"
 curl -sS --cacert "$DATA/tls/cert.pem" -H 'Accept: application/json' -o "$T/body" -w '%{http_code}' "$link" >"$T/status"
 assert_eq "$(status)" 200 "the released link works"
 decide "$dtok" "$t2" '{"decision":"approve"}'
