@@ -70,6 +70,10 @@ prepared() { # -> a transfer of alice's with one clean file
 
 # A delayed send first: its delay (one minute) runs while the rest is tested.
 tslow=$(prepared)
+send "$tok" "$tslow" '{"recipients":["sam@slow.example"],"dry_run":true}'
+assert_eq "$(json '(j["outcome"], j["delay_minutes"], j["approvals_needed"])')" "('delay', 1, 0)" "a dry run says the delay in minutes"
+send "$tok" "$tslow" '{"recipients":["sam@slow.example","bob@partner.example"],"dry_run":true}'
+assert_eq "$(json '(j["outcome"], j["delay_minutes"], j["approvals_needed"], j["approval_group"])')" "('approve', 1, 1, 'compliance')" "and the approval with it"
 slow_sent=$(date +%s) # before the send: the release is at least a minute after this
 send "$tok" "$tslow" '{"recipients":["sam@slow.example"]}'
 assert_eq "$(status)" 202 "delayed send: $(cat "$T/body")"
