@@ -2,7 +2,8 @@
  * api_approval.c - the approvers' API:
  *
  *   GET  /api/v1/approvals      the transfers waiting for this user's decision
- *                               (auditors: every pending transfer, read-only)
+ *                               (auditors: every pending transfer, read-only),
+ *                               each with its owner's name and address
  *   POST /api/v1/approvals/ID   {"decision": "approve"|"reject", "comment": "..."}
  *
  * Who may decide is the policy's answer stored on the transfer (group,
@@ -65,6 +66,7 @@ api_pending_cb(const char *tid, void *arg)
 {
 	struct api_pending_ctx *x = arg;
 	struct db_sendinfo si;
+	struct db_user owner;
 	json_t *o;
 	int may = 0;
 
@@ -76,9 +78,16 @@ api_pending_cb(const char *tid, void *arg)
 		}
 		if (may == 0)
 			return 0;
+	} else if (db_transfer_sendinfo(x->srv->db, tid, &si) != DB_OK) {
+		x->failed = 1;
+		return -1;
 	}
 	o = api_transfer_json(x->srv, tid);
-	if (o == NULL) {
+	/* Whose send it is: the approver decides on a person's request, not an id. */
+	if (o == NULL || db_user_get(x->srv->db, si.owner_id, &owner) != DB_OK ||
+	    json_object_set_new(o, "owner", json_string(owner.name)) != 0 ||
+	    json_object_set_new(o, "owner_email", json_string(owner.email)) != 0) {
+		json_decref(o);
 		x->failed = 1;
 		return -1;
 	}

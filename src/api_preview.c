@@ -63,5 +63,11 @@ api_preview_json(const struct policy_decision *d, enum policy_outcome o, const c
 	    "policy", pj);
 	if (out != NULL && d->deny)
 		json_object_set_new(out, "message", json_string(d->deny_message));
+	/* The staff app: the send delay in minutes, as the sender is told it before sending. */
+	if (out != NULL && json_object_set_new(out, "delay_minutes",
+					       json_integer(refused ? 0 : d->delay_minutes)) != 0) {
+		json_decref(out);
+		return NULL;
+	}
 	return out;
 }

@@ -7,6 +7,10 @@
  *   an approver rejects  → "approval_result" to the sender; nothing to recipients
  *   the last approval    → "approval_result" to the sender; link mails released
  *   nobody acts in time  → "approval_result" (lapsed) to the sender
+ *
+ * The links in these mails open the staff app (public_url/#/approvals/ID,
+ * public_url/#/transfers/ID), not the JSON API: a person clicks them, logs
+ * in if need be, and lands on the page of that transfer.
  */
 #include "config.h"
 
@@ -112,7 +116,8 @@ approval_ask_prepare(struct server *srv, struct approval_ask *ask, const struct 
 		return -1;
 	}
 	util_time_iso(now + (int64_t)d->approval_hours * 3600, deadline);
-	snprintf(link, sizeof(link), "%s/api/v1/approvals/%s", srv->conf.public_url, t->id);
+	/* The staff app's page of this decision: a click lands in the app, after a login. */
+	snprintf(link, sizeof(link), "%s/#/approvals/%s", srv->conf.public_url, t->id);
 	snprintf(count, sizeof(count), "%d", d->approvals);
 	for (size_t i = 0; i < w.n; i++) {
 		struct mail_var vars[] = {
@@ -191,7 +196,8 @@ approval_notice(struct server *srv, const char *tid, const char *result, const c
 		db_transfer_free(&t);
 		return -1;
 	}
-	snprintf(link, sizeof(link), "%s/api/v1/transfers/%s", srv->conf.public_url, tid);
+	/* The staff app's page of the transfer, with the decision and its comment. */
+	snprintf(link, sizeof(link), "%s/#/transfers/%s", srv->conf.public_url, tid);
 	{
 		struct mail_var vars[] = {
 			{"sender_name", owner.name, NULL},

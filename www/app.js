@@ -33,6 +33,16 @@
 		return s;
 	};
 
+	// tv - O.t with nodes for values: each {k} becomes vars[k], a node (O.v(...)
+	// for a name from data) or a string, so data keeps its translate="no" mark
+	O.tv = function (key, vars) {
+		var s = (dict[O.lang] && dict[O.lang][key]) || dict.en[key] || key;
+		return s.split(/(\{[a-z]+\})/).map(function (part) {
+			var k = /^\{([a-z]+)\}$/.exec(part);
+			return k && vars && Object.prototype.hasOwnProperty.call(vars, k[1]) ? vars[k[1]] : part;
+		});
+	};
+
 	O.setLang = function (l) {
 		O.lang = l;
 		try { localStorage.setItem("okuru-lang", l); } catch (e) { /* ignore */ }
@@ -117,6 +127,7 @@
 				if (r.status === 401 && O.session && path.indexOf("/api/v1/session") !== 0) {
 					O.session = null;
 					O.flash = O.t("session.ended");
+					remember();
 					location.hash = "#/login";
 				}
 				return { status: r.status, json: j, headers: r.headers };
@@ -210,7 +221,7 @@
 				code.input.value = "";
 				if (r.status === 200) {
 					O.session = r.json;
-					location.hash = O.session.stage === "full" ? "#/" + home() : "#/enroll";
+					go(O.session.stage === "full" ? wanted() : "#/enroll");
 					return;
 				}
 				out.appendChild(O.message("error", r.status === 401 ? O.t("login.refused") : O.err(r)));
@@ -230,7 +241,7 @@
 
 	function other(path, out) {
 		O.api("POST", path, {}).then(function (r) {
-			if (r.status === 200) { O.session = r.json; location.hash = "#/" + home(); return; }
+			if (r.status === 200) { O.session = r.json; go(wanted()); return; }
 			out.textContent = "";
 			out.appendChild(O.message("error", O.err(r)));
 		});
@@ -252,7 +263,7 @@
 			form.addEventListener("submit", function (ev) {
 				ev.preventDefault();
 				O.api("POST", "/api/v1/session/totp/confirm", { code: code.input.value }).then(function (c) {
-					if (c.status === 200) { O.session = c.json; location.hash = "#/" + home(); return; }
+					if (c.status === 200) { O.session = c.json; go(wanted()); return; }
 					res.textContent = "";
 					res.appendChild(O.message("error", O.err(c)));
 				});
@@ -274,11 +285,31 @@
 	}
 	O.home = home;
 
+	// ---- deep links ----------------------------------------------------------
+	// A link from a mail (#/approvals/ID, #/transfers/ID) opened before the
+	// login: the page is kept while the login and the enrolment take their
+	// turns, and opened once the session is complete. Only the app's own
+	// shape of address is kept (a page name and at most a server id).
+	function remember() {
+		var m = /^#\/([a-z]+)(\/[0-9a-f]{32})?$/.exec(location.hash);
+		if (m && m[1] !== "login" && m[1] !== "enroll" && O.pages[m[1]]) O.next = location.hash;
+	}
+	function wanted() {
+		var w = O.next || "#/" + home();
+		O.next = null;
+		return w;
+	}
+	// go - open a page; the same address again fires no hashchange, so route at once
+	function go(hash) {
+		if (location.hash === hash) O.route();
+		else location.hash = hash;
+	}
+
 	// ---- router ------------------------------------------------------------
 	O.route = function () {
 		var parts = location.hash.replace(/^#\/?/, "").split("/");
 		var page = parts[0] || "";
-		if (!O.session) { frame(); loginPage(); return; }
+		if (!O.session) { remember(); frame(); loginPage(); return; }
 		if (O.session.stage !== "full") { frame(); enrollPage(); return; }
 		if (page === "" || page === "login" || page === "enroll" || !O.pages[page]) {
 			location.hash = "#/" + home();

@@ -126,7 +126,26 @@ window.OkuruI18n = {
 		"status.mail.on": "Configured", "status.mail.off": "Not configured: nothing can be sent",
 		"status.policy": "Policy in force", "status.policy.ok": "The policy file checks out.",
 		"status.policy.bad": "The policy file on disk has problems.", "status.policy.loaded": "loaded {time}",
-		"status.policy.differs": "The file on disk differs from the policy in force: reload okurud (SIGHUP) to apply it."
+		"status.policy.differs": "The file on disk differs from the policy in force: reload okurud (SIGHUP) to apply it.",
+		// approval and send delay (上長承認・誤送信防止)
+		"policy.words.approval": "Needs {n} approval(s) from the group {group} before anything goes to the recipients.",
+		"policy.words.anygroup": "of approvers",
+		"policy.words.delay": "The links go out {minutes} min after sending: until then you can recall the transfer and nothing is sent.",
+		"approval.title": "Approval",
+		"approval.needed": "{have} of {needed} approval(s) from the group {group}.",
+		"approval.deadline": "Waiting for approval until {time}; after that the send lapses.",
+		"approval.col.approver": "Approver", "approval.col.decision": "Decision", "approval.col.comment": "Comment",
+		"approval.vote.approve": "Approved", "approval.vote.reject": "Rejected",
+		"approvals.notwaiting": "This transfer is not waiting for your decision: it has been decided already, it is your own, or it is for another group.",
+		"approvals.all": "Everything waiting for my approval",
+		"approvals.done.approved": "Approved. The links are on their way to the recipients.",
+		"approvals.done.rejected": "Rejected. Nothing is sent to the recipients; the sender is told with your comment.",
+		"approvals.done.recorded": "Your approval is recorded; more approvals are needed.",
+		"transfer.release": "Links go out at {time}.",
+		"transfer.ended.rejected": "The approver rejected this transfer: nothing was sent to the recipients. Their comment is below.",
+		"transfer.ended.recalled": "This transfer was recalled: nothing was sent to the recipients.",
+		"transfer.ended.lapsed": "Nobody approved this transfer in time: nothing was sent to the recipients.",
+		"mail.cancelled": "Cancelled, never sent"
 	},
 	ja: {
 		"app.title": "okuru — セキュアファイル交換",
@@ -252,6 +271,25 @@ window.OkuruI18n = {
 		"status.mail.on": "設定済み", "status.mail.off": "未設定（送信できません）",
 		"status.policy": "適用中のポリシー", "status.policy.ok": "ポリシーファイルに問題はありません。",
 		"status.policy.bad": "ディスク上のポリシーファイルに問題があります。", "status.policy.loaded": "{time} に読み込み",
-		"status.policy.differs": "ディスク上のファイルは適用中のポリシーと異なります。適用するには okurud を再読み込み（SIGHUP）してください。"
+		"status.policy.differs": "ディスク上のファイルは適用中のポリシーと異なります。適用するには okurud を再読み込み（SIGHUP）してください。",
+		// approval and send delay (上長承認・誤送信防止)
+		"policy.words.approval": "受信者に送る前に、グループ {group} の承認が {n} 件必要です。",
+		"policy.words.anygroup": "承認者",
+		"policy.words.delay": "リンクは送信の {minutes} 分後に送られます。それまでは送信を取り消すことができ、何も送られません。",
+		"approval.title": "上長承認",
+		"approval.needed": "グループ {group} の承認：{needed} 件中 {have} 件",
+		"approval.deadline": "{time} まで承認を待ちます。それを過ぎると送信は取り消されます。",
+		"approval.col.approver": "承認者", "approval.col.decision": "判断", "approval.col.comment": "コメント",
+		"approval.vote.approve": "承認", "approval.vote.reject": "却下",
+		"approvals.notwaiting": "この送信はあなたの判断を待っていません（判断済み、ご自身の送信、または担当外のグループです）。",
+		"approvals.all": "承認待ちの一覧へ",
+		"approvals.done.approved": "承認しました。受信者にリンクが送られます。",
+		"approvals.done.rejected": "却下しました。受信者には何も送られません。送信者にはコメントとともに通知されます。",
+		"approvals.done.recorded": "承認を記録しました。さらに承認が必要です。",
+		"transfer.release": "リンクの送信予定：{time}",
+		"transfer.ended.rejected": "承認者がこの送信を却下しました。受信者には何も送られていません。コメントは下記のとおりです。",
+		"transfer.ended.recalled": "この送信は取り消されました。受信者には何も送られていません。",
+		"transfer.ended.lapsed": "期限までに承認されなかったため、受信者には何も送られていません。",
+		"mail.cancelled": "取り消し（未送信）"
 	}
 };

@@ -1,43 +1,88 @@
 // pages-review.js - #/approvals: the approver's inbox (上長承認), each
 // transfer with its files, recipients and the policy's reason, approved or
-// rejected with a comment; #/audit: the auditor's search of the audit log
+// rejected with a comment (#/approvals/ID, the approval mail's link: that
+// one transfer); #/audit: the auditor's search of the audit log
 // (every filter the API has, paged), its export as CSV or JSONL, and the
 // integrity check of the hash chain and signed checkpoints.
 "use strict";
 (function () {
 	var O = window.Okuru, h = O.h, t = O.t;
 
-	O.pages.approvals = function () {
+	// The approval of a transfer: how many of how many from which group, the
+	// deadline while it waits, and each approver's vote with its comment (a
+	// rejection's comment is what the sender reads). null when none was needed.
+	O.approvalView = function (x, id, level) {
+		var a = x.approval;
+		if (!a) return null;
+		var have = a.votes.filter(function (v) { return v.decision === "approve"; }).length;
+		var rows = a.votes.map(function (v) {
+			return h("tr", { "data-decision": v.decision }, h("td", null, O.v(v.approver)),
+				h("td", null, t("approval.vote." + v.decision)),
+				h("td", { class: "comment" }, v.comment ? O.v(v.comment) : "—"), h("td", null, O.time(v.at)));
+		});
+		return h("section", { class: "approval-state", id: id },
+			h(level || "h2", null, t("approval.title")),
+			h("p", { class: "needed" }, O.tv("approval.needed", {
+				have: String(have), needed: String(a.needed), group: a.group ? O.v(a.group) : t("policy.words.anygroup")
+			})),
+			x.state === "pending" && a.expires ? h("p", { class: "deadline" }, t("approval.deadline", { time: O.time(a.expires) })) : null,
+			rows.length ? O.table([t("approval.col.approver"), t("approval.col.decision"), t("approval.col.comment"), t("col.time")],
+				rows, id + "-votes") : null);
+	};
+
+	// #/approvals: everything waiting for this user's decision; #/approvals/ID
+	// (the link in the approval mail): that one transfer, or why it is not
+	// here (decided already, the user's own, or another group's).
+	O.pages.approvals = function (args) {
+		var only = args[0] && /^[0-9a-f]{32}$/.test(args[0]) ? args[0] : null;
 		var box = h("section", { class: "card", id: "approvals" }, h("h1", null, t("nav.approvals")));
+		var done = null; // the answer to the last decision, kept over the re-render
 		O.show(box);
 		function render() {
 			O.api("GET", "/api/v1/approvals").then(function (r) {
 				while (box.childNodes.length > 1) box.removeChild(box.lastChild);
+				if (done) box.appendChild(done);
 				if (r.status !== 200) { box.appendChild(O.message("error", O.err(r))); return; }
-				if (!r.json.pending.length) { box.appendChild(h("p", { class: "empty" }, t("approvals.empty"))); return; }
-				r.json.pending.forEach(function (x) {
+				var list = r.json.pending.filter(function (x) { return !only || x.id === only; });
+				if (only && !list.length && !done) {
+					var nw = O.message("info", t("approvals.notwaiting"));
+					nw.id = "approvals-notwaiting";
+					box.appendChild(nw);
+				}
+				if (!only && !list.length) box.appendChild(h("p", { class: "empty" }, t("approvals.empty")));
+				if (only) box.appendChild(h("p", null, h("a", { href: "#/approvals", id: "approvals-all" }, t("approvals.all"))));
+				list.forEach(function (x) {
 					var comment = O.field("c-" + x.id, t("approvals.comment"), h("textarea", { rows: 2, maxlength: 1000 }));
 					var out = h("div");
 					function decide(d) {
 						O.api("POST", "/api/v1/approvals/" + x.id, { decision: d, comment: comment.input.value }).then(function (res) {
-							if (res.status === 200) { render(); return; }
+							if (res.status === 200) {
+								done = O.message("ok", t("approvals.done." + res.json.decision));
+								done.id = "approvals-done";
+								done.setAttribute("data-decision", res.json.decision);
+								render();
+								return;
+							}
 							out.textContent = "";
 							out.appendChild(O.message("error", O.err(res)));
 						});
 					}
 					box.appendChild(h("article", { class: "approval", "data-transfer": x.id },
 						h("h2", null, x.subject ? O.v(x.subject) : t("transfers.nosubject")),
-						h("p", null, t("approvals.from", { owner: "" }), O.v(x.owner || "")),
-						h("ul", null, x.files.map(function (f) {
-							return h("li", null, O.v(f.name), " (" + O.bytes(f.size) + ") ", O.scanBadge(f));
+						h("p", { class: "a-owner" }, t("approvals.from", { owner: "" }), O.v(x.owner || ""),
+							x.owner_email ? [" <", O.v(x.owner_email), ">"] : null),
+						h("ul", { class: "a-files" }, x.files.map(function (f) {
+							return h("li", { "data-name": f.name }, O.v(f.name), " (" + O.bytes(f.size) + ") ", O.scanBadge(f));
 						})),
-						h("p", null, t("col.recipients") + ": ", O.v((x.recipients || []).map(function (p) { return p.address; }).join(", "))),
+						h("p", { class: "a-recipients" }, t("col.recipients") + ": ",
+							O.v((x.recipients || []).map(function (p) { return p.address; }).join(", "))),
 						x.message ? h("blockquote", { translate: "no" }, x.message) : null,
 						O.policyView(x.policy, "p-" + x.id),
+						O.approvalView(x, "a-" + x.id, "h3"),
 						x.may_decide === false ? h("p", { class: "hint" }, t("approvals.cannot")) : [comment.row,
 							h("div", { class: "actions" },
-								h("button", { type: "button", class: "primary", onclick: function () { decide("approve"); } }, t("approvals.approve")),
-								h("button", { type: "button", class: "danger", onclick: function () { decide("reject"); } }, t("approvals.reject")))],
+								h("button", { type: "button", class: "primary approve", onclick: function () { decide("approve"); } }, t("approvals.approve")),
+								h("button", { type: "button", class: "danger reject", onclick: function () { decide("reject"); } }, t("approvals.reject")))],
 						out));
 				});
 			});

@@ -24,6 +24,27 @@
 					h("th", null, t("policy.value")), h("th", null, t("policy.rule")))), h("tbody", null, rows))) : null);
 	};
 
+	// What approval and a send delay mean for this send, in words: how many
+	// approvals from which group (上長承認), and how many minutes the links
+	// wait so that a wrong send can be recalled (誤送信防止). o: {needed,
+	// group, minutes}; null when neither applies.
+	O.policyWords = function (o, id) {
+		var ws = [];
+		if (o.needed > 0)
+			ws.push(h("p", { class: "w-approval" }, O.tv("policy.words.approval", {
+				n: String(o.needed), group: o.group ? O.v(o.group) : t("policy.words.anygroup")
+			})));
+		if (o.minutes > 0)
+			ws.push(h("p", { class: "w-delay", "data-minutes": o.minutes }, t("policy.words.delay", { minutes: o.minutes })));
+		return ws.length ? h("div", { class: "msg info words", id: id, role: "status" }, ws) : null;
+	};
+
+	// The send delay of a sent transfer, in whole minutes from its send to its release.
+	O.delayMinutes = function (x) {
+		if (!x.release || !x.sent) return 0;
+		return Math.max(0, Math.round((Date.parse(x.release) - Date.parse(x.sent)) / 60000));
+	};
+
 	// A file's scan state as a badge: waiting, clean, blocked (with the signature).
 	O.scanBadge = function (f) {
 		var s = f.scan, v = s ? s.verdict : "pending";
@@ -163,6 +184,9 @@
 			O.api("POST", "/api/v1/transfers/" + st.tid + "/send", body(true)).then(function (r) {
 				if (r.json && r.json.policy) show(r.json.policy, preview);
 				else { preview.textContent = ""; preview.appendChild(O.message("error", O.err(r))); }
+				var w = r.status === 200 && r.json && r.json.dry_run ? O.policyWords({ needed: r.json.approvals_needed,
+					group: r.json.approval_group, minutes: r.json.delay_minutes }, "send-preview-words") : null;
+				if (w) preview.appendChild(w);
 				if (r.json && r.json.error && r.json.policy) preview.appendChild(O.message("error", r.json.error));
 			});
 		});
@@ -181,6 +205,9 @@
 					var what = s.state === "pending" ? t("send.done.approval") : s.state === "held"
 						? t("send.done.held", { time: O.time(s.release) }) : t("send.done.sent");
 					result.appendChild(O.message("ok", what));
+					var w = O.policyWords({ needed: s.approval ? s.approval.needed : 0,
+						group: s.approval ? s.approval.group : "", minutes: O.delayMinutes(s) }, "send-result-words");
+					if (w) result.appendChild(w);
 					if (s.policy) result.appendChild(O.policyView(s.policy, "send-result-policy"));
 					result.appendChild(h("p", null, h("a", { href: "#/transfers/" + s.id, id: "send-open" }, t("send.open"))));
 					form.querySelectorAll("input,textarea,select,button").forEach(function (e) { e.disabled = true; });

@@ -1,7 +1,8 @@
 // pages-transfers.js - #/transfers: the user's transfers, newest first;
 // #/transfers/ID: one transfer with its files, the policy's decision and each
-// recipient's mail, verification and downloads (the receipt), with revoke,
-// extend and recall; #/requests: ask a counterparty for files, and the
+// recipient's mail, verification and downloads (the receipt), the approval
+// with each approver's vote and comment, the send delay in words, with
+// revoke, extend and recall; #/requests: ask a counterparty for files, and the
 // requests made.
 "use strict";
 (function () {
@@ -56,6 +57,12 @@
 		load();
 	}
 
+	// A link mail ended before its first attempt (a rejection, a recall, a
+	// revoked link) was cancelled, not a failed delivery: nothing left.
+	function mailState(m) {
+		return m.state === "failed" && !m.attempts ? "mail.cancelled" : "mail." + m.state;
+	}
+
 	function detail(id) {
 		var box = h("section", { class: "card", id: "transfer" });
 		O.show(h("p", null, h("a", { href: "#/transfers" }, "← " + t("nav.transfers"))), box);
@@ -71,12 +78,14 @@
 				box.textContent = "";
 				if (r.status !== 200) { box.appendChild(O.message("error", O.err(r))); return; }
 				var x = r.json, live = x.state === "sent" || x.state === "held" || x.state === "pending" || x.state === "expired";
+				// Ended before anything went out: no release, no expiry to speak of.
+				var unsent = x.state === "rejected" || x.state === "recalled" || x.state === "lapsed";
 				box.appendChild(h("h1", null, x.subject ? O.v(x.subject) : t("transfers.nosubject"), " ", stateBadge(x.state)));
 				box.appendChild(h("dl", { class: "facts" },
 					h("dt", null, t("col.created")), h("dd", null, O.time(x.created)),
 					h("dt", null, t("col.sent")), h("dd", null, O.time(x.sent)),
-					x.release ? [h("dt", null, t("col.release")), h("dd", null, O.time(x.release))] : null,
-					h("dt", null, t("col.expires")), h("dd", null, O.time(x.expires)),
+					x.release && !unsent ? [h("dt", null, t("col.release")), h("dd", null, O.time(x.release))] : null,
+					unsent ? null : [h("dt", null, t("col.expires")), h("dd", null, O.time(x.expires))],
 					x.verification ? [h("dt", null, t("send.verification")), h("dd", null, t("verification." + x.verification))] : null));
 				var acts = h("div", { class: "actions" });
 				if (x.state === "held" || x.state === "pending")
@@ -97,6 +106,15 @@
 					acts.appendChild(f);
 				}
 				box.appendChild(acts);
+				// Inside the send delay: when the links go out, and that a recall stops them.
+				var words = x.state === "held" ? O.policyWords({ minutes: O.delayMinutes(x) }, "t-delay") : null;
+				if (words) {
+					words.appendChild(h("p", null, t("transfer.release", { time: O.time(x.release) })));
+					box.appendChild(words);
+				}
+				if (unsent)
+					box.appendChild(h("p", { class: "msg info", id: "t-ended" }, t("transfer.ended." + x.state)));
+				if (x.approval) box.appendChild(O.approvalView(x, "t-approval"));
 				box.appendChild(h("h2", null, t("transfer.files")));
 				box.appendChild(table([t("col.name"), t("col.size"), t("col.scan"), "SHA-256"], x.files.map(function (f) {
 					return h("tr", null, h("td", null, f.scan && f.scan.verdict === "clean"
@@ -116,7 +134,7 @@
 							var dl = p.downloads.filter(function (d) { return d.complete; });
 							return h("tr", { "data-address": p.address },
 								h("td", null, O.v(p.address)), h("td", null, t("link." + p.link)),
-								h("td", null, p.mail ? [t("mail." + p.mail.state), p.mail.tls ? [" (", O.v(p.mail.tls), ")"] : null] : "—"),
+								h("td", null, p.mail ? [t(mailState(p.mail)), p.mail.tls ? [" (", O.v(p.mail.tls), ")"] : null] : "—"),
 								h("td", null, O.time(p.verification.verified)),
 								h("td", { class: "receipt" }, dl.length ? dl.map(function (d) {
 									var file = x.files.filter(function (f) { return f.id === d.file; })[0];

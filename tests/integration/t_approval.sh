@@ -70,6 +70,10 @@ prepared() { # -> a transfer of alice's with one clean file
 
 # A delayed send first: its delay (one minute) runs while the rest is tested.
 tslow=$(prepared)
+send "$tok" "$tslow" '{"recipients":["sam@slow.example"],"dry_run":true}'
+assert_eq "$(json '(j["outcome"], j["delay_minutes"], j["approvals_needed"])')" "('delay', 1, 0)" "a dry run says the delay in minutes"
+send "$tok" "$tslow" '{"recipients":["sam@slow.example","bob@partner.example"],"dry_run":true}'
+assert_eq "$(json '(j["outcome"], j["delay_minutes"], j["approvals_needed"], j["approval_group"])')" "('approve', 1, 1, 'compliance')" "and the approval with it"
 slow_sent=$(date +%s) # before the send: the release is at least a minute after this
 send "$tok" "$tslow" '{"recipients":["sam@slow.example"]}'
 assert_eq "$(status)" 202 "delayed send: $(cat "$T/body")"
@@ -122,6 +126,7 @@ for a in carol dan fay; do
 	assert_contains "$(mail_subject "$m")" "Approval requested" "approval mail to $a"
 	assert_contains "$(mail_text "$m")" "bob@partner.example" "recipients in the approval mail"
 	assert_contains "$(mail_text "$m")" "report.bin" "files in the approval mail"
+	assert_eq "$(mail_link "$m")" "$URL/#/approvals/$t2" "the approval mail opens the app's page of the decision"
 done
 $PY - "$MAILDIR" <<'EOF' || fail "approval request mailed to someone outside the group"
 import glob, json, sys
@@ -174,6 +179,7 @@ assert_contains "$link" "/d/" "link mail after approval"
 ma=$(mail_to alice@bank.example)
 assert_contains "$(mail_text "$ma")" "approved" "the sender is told"
 assert_contains "$(mail_text "$ma")" "OK 確認済み" "with the comment"
+assert_eq "$(mail_link "$ma")" "$URL/#/transfers/$t2" "the notice opens the app's page of the transfer"
 curl -sS --cacert "$DATA/tls/cert.pem" -H 'Accept: application/json' -o "$T/body" -w '%{http_code}' "$link" >"$T/status"
 assert_eq "$(status)" 200 "the released link works"
 decide "$dtok" "$t2" '{"decision":"approve"}'

@@ -28,11 +28,12 @@ async function check(h, p, allow) {
 
 // login - the login form, then the enrolment page; returns the secret.
 // With o.secret (an enrolled user) the code is typed on the login form
-// instead. o.test names the test in the ok lines; o.lang the page's language.
+// instead. o.test names the test in the ok lines; o.lang the page's language;
+// o.url the address to open (a link from a mail), by default the app's start.
 async function login(h, p, o) {
 	const { test, lang, user, password, allow = [] } = o;
 	h.expect(/status of 401/, `${user}: the app asks who is logged in before anyone is`);
-	await p.goto(h.url + "/");
+	await p.goto(o.url || h.url + "/");
 	await p.waitForSelector("#login-form");
 	await check(h, p, allow);
 	await p.fill("#login-user", user);
