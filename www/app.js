@@ -117,6 +117,7 @@
 				if (r.status === 401 && O.session && path.indexOf("/api/v1/session") !== 0) {
 					O.session = null;
 					O.flash = O.t("session.ended");
+					deepLinkKeep(); // back to this page after logging in again
 					location.hash = "#/login";
 				}
 				return { status: r.status, json: j, headers: r.headers };
@@ -210,7 +211,8 @@
 				code.input.value = "";
 				if (r.status === 200) {
 					O.session = r.json;
-					location.hash = O.session.stage === "full" ? "#/" + home() : "#/enroll";
+					if (O.session.stage === "full") landing();
+					else location.hash = "#/enroll";
 					return;
 				}
 				out.appendChild(O.message("error", r.status === 401 ? O.t("login.refused") : O.err(r)));
@@ -230,7 +232,7 @@
 
 	function other(path, out) {
 		O.api("POST", path, {}).then(function (r) {
-			if (r.status === 200) { O.session = r.json; location.hash = "#/" + home(); return; }
+			if (r.status === 200) { O.session = r.json; landing(); return; }
 			out.textContent = "";
 			out.appendChild(O.message("error", O.err(r)));
 		});
@@ -252,7 +254,7 @@
 			form.addEventListener("submit", function (ev) {
 				ev.preventDefault();
 				O.api("POST", "/api/v1/session/totp/confirm", { code: code.input.value }).then(function (c) {
-					if (c.status === 200) { O.session = c.json; location.hash = "#/" + home(); return; }
+					if (c.status === 200) { O.session = c.json; landing(); return; }
 					res.textContent = "";
 					res.appendChild(O.message("error", O.err(c)));
 				});
@@ -274,11 +276,29 @@
 	}
 	O.home = home;
 
+	// ---- deep link across the login ----------------------------------------
+	// A link from a mail (#/transfers/ID) opened before logging in: the
+	// login page keeps it, and logging in lands there instead of at home.
+	// Only the app's own route shape is kept (a page, perhaps a server id),
+	// so nothing from the URL but that reaches the pages. The reload-free
+	// login does not leave this page, so memory is enough.
+	var deepLink = null;
+	function deepLinkKeep() {
+		var m = /^#\/([a-z]+)(\/[0-9a-f]{32})?$/.exec(location.hash);
+		if (m && m[1] !== "login" && m[1] !== "enroll") deepLink = location.hash;
+	}
+	function landing() {
+		var to = deepLink || "#/" + home();
+		deepLink = null;
+		if (location.hash === to) O.route(); // no hashchange when it is already there
+		else location.hash = to;
+	}
+
 	// ---- router ------------------------------------------------------------
 	O.route = function () {
 		var parts = location.hash.replace(/^#\/?/, "").split("/");
 		var page = parts[0] || "";
-		if (!O.session) { frame(); loginPage(); return; }
+		if (!O.session) { deepLinkKeep(); frame(); loginPage(); return; }
 		if (O.session.stage !== "full") { frame(); enrollPage(); return; }
 		if (page === "" || page === "login" || page === "enroll" || !O.pages[page]) {
 			location.hash = "#/" + home();
