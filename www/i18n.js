@@ -126,7 +126,14 @@ window.OkuruI18n = {
 		"status.mail.on": "Configured", "status.mail.off": "Not configured: nothing can be sent",
 		"status.policy": "Policy in force", "status.policy.ok": "The policy file checks out.",
 		"status.policy.bad": "The policy file on disk has problems.", "status.policy.loaded": "loaded {time}",
-		"status.policy.differs": "The file on disk differs from the policy in force: reload okurud (SIGHUP) to apply it."
+		"status.policy.differs": "The file on disk differs from the policy in force: reload okurud (SIGHUP) to apply it.",
+		// requests in the app (reverse upload)
+		"req.state.waiting": "Waiting for the counterparty", "req.state.confirmed": "Counterparty confirmed, uploading",
+		"req.state.completed": "Files received", "req.state.expired": "Link expired", "req.state.revoked": "Revoked",
+		"req.counterparty": "Counterparty", "req.link.expires": "Upload link valid until", "req.completed": "Finished uploading",
+		"req.nofiles": "No files uploaded yet.", "req.open": "Open the request", "req.message": "Message to the counterparty",
+		"req.expiry.hint": "How long the upload link works. Empty: the gateway's default.",
+		"file.download": "Download", "file.download.name": "Download {name}", "file.blocked": "Blocked: cannot be downloaded"
 	},
 	ja: {
 		"app.title": "okuru — セキュアファイル交換",
@@ -252,6 +259,13 @@ window.OkuruI18n = {
 		"status.mail.on": "設定済み", "status.mail.off": "未設定（送信できません）",
 		"status.policy": "適用中のポリシー", "status.policy.ok": "ポリシーファイルに問題はありません。",
 		"status.policy.bad": "ディスク上のポリシーファイルに問題があります。", "status.policy.loaded": "{time} に読み込み",
-		"status.policy.differs": "ディスク上のファイルは適用中のポリシーと異なります。適用するには okurud を再読み込み（SIGHUP）してください。"
+		"status.policy.differs": "ディスク上のファイルは適用中のポリシーと異なります。適用するには okurud を再読み込み（SIGHUP）してください。",
+		// requests in the app (reverse upload)
+		"req.state.waiting": "相手先の対応待ち", "req.state.confirmed": "相手先が本人確認済み（アップロード中）",
+		"req.state.completed": "受け取り完了", "req.state.expired": "リンク期限切れ", "req.state.revoked": "無効化済み",
+		"req.counterparty": "相手先", "req.link.expires": "アップロード用リンクの有効期限", "req.completed": "アップロード完了日時",
+		"req.nofiles": "まだファイルはアップロードされていません。", "req.open": "依頼を開く", "req.message": "相手先へのメッセージ",
+		"req.expiry.hint": "アップロード用リンクが使える日数。空欄のときはゲートウェイの既定値です。",
+		"file.download": "ダウンロード", "file.download.name": "{name} をダウンロード", "file.blocked": "ブロック（ダウンロード不可）"
 	}
 };
