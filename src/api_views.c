@@ -7,9 +7,10 @@
  * (db_views_state_ok). Every parameter is checked; a bad, unknown or
  * repeated one is a 400 that names it. Each item is a summary: the files
  * with their scan verdicts, and per recipient the mail, verification and
- * download state; GET /api/v1/transfers/ID has the whole record. A page
- * costs three statements whatever its size (db_views.c), on the read-only
- * connection.
+ * download state, and for a request (origin "request") the counterparty
+ * asked and how far they got; GET /api/v1/transfers/ID has the whole
+ * record. A page costs four statements whatever its size (db_views.c), on
+ * the read-only connection.
  */
 #include "config.h"
 
@@ -199,6 +200,28 @@ api_views_recipient_cb(const struct db_view_recipient *r, void *arg)
 	return 0;
 }
 
+/*
+ * api_views_request_cb - requests in the app: a request's upload link as
+ * "request", named and stated as GET /api/v1/transfers/ID has it
+ */
+static int
+api_views_request_cb(const struct db_view_request *q, void *arg)
+{
+	struct api_views_page *p = arg;
+	json_t *t = json_object_get(p->byid, q->transfer_id), *o;
+	const char *link = q->revoked_at	     ? "revoked"
+			   : q->completed_at	     ? "completed"
+			   : q->expires_at <= p->now ? "expired"
+						     : "active";
+
+	if (t == NULL)
+		return -1;
+	o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "id", q->id, "address", q->address, "link",
+		      link, "expires", jsonutil_time(q->expires_at), "verified",
+		      jsonutil_time(q->verified_at), "completed", jsonutil_time(q->completed_at));
+	return o == NULL || json_object_set_new(t, "request", o) != 0 ? -1 : 0;
+}
+
 /* api_views_transfers - GET /api/v1/transfers */
 enum MHD_Result
 api_views_transfers(struct server *srv, struct MHD_Connection *c, struct req *rq)
@@ -206,7 +229,7 @@ api_views_transfers(struct server *srv, struct MHD_Connection *c, struct req *rq
 	struct api_views_args a;
 	struct api_views_page p = {.items = json_array(), .byid = json_object(), .now = util_now()};
 	struct db_view_cbs cb = {api_views_transfer_cb, api_views_file_cb, api_views_recipient_cb,
-				 &p};
+				 &p, api_views_request_cb};
 	struct db_view_cursor next;
 	char cursor[API_VIEWS_CURSORMAX];
 	int more = 0, r;

@@ -4,7 +4,8 @@
  * A page of transfers is three constant statements whatever its size: the
  * page itself, then the files and the recipients of the transfers on it,
  * whose ids are bound as one JSON array and unpacked by json_each(), so
- * the number of statements does not grow with the page. They run inside
+ * the number of statements does not grow with the page. A fourth gives
+ * the upload links of the page's requests (reverse uploads). They run inside
  * one read transaction so the three see the same snapshot.
  */
 #include "config.h"
@@ -48,6 +49,12 @@ static const char db_views_recipients_sql[] =
     "FROM links l WHERE l.kind = 'download' "
     "AND l.transfer_id IN (SELECT value FROM json_each(?1)) "
     "ORDER BY l.transfer_id, l.created, l.address";
+
+/* Requests in the app: a request's upload link, for its state in the list. */
+static const char db_views_requests_sql[] =
+    "SELECT transfer_id, id, address, expires_at, revoked_at, verified_at, completed_at "
+    "FROM links WHERE kind = 'upload' AND transfer_id IN (SELECT value FROM json_each(?1)) "
+    "ORDER BY transfer_id, created, id";
 
 static const char *const db_views_states[] = {
     "draft", "pending", "held", "sent", "expired", "revoked", "recalled", "rejected", "lapsed",
@@ -185,6 +192,33 @@ db_views_recipients_locked(struct db *db, const char *ids, const struct db_view_
 	return rc;
 }
 
+/* db_views_requests_locked - statement 4: every upload link of the page's requests */
+static int
+db_views_requests_locked(struct db *db, const char *ids, const struct db_view_cbs *cb)
+{
+	sqlite3_stmt *st = db_prepare(db, db_views_requests_sql);
+	int r, rc = DB_OK;
+
+	if (st == NULL)
+		return DB_ERROR;
+	sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		struct db_view_request q = {.transfer_id = db_views_text(st, 0),
+					    .id = db_views_text(st, 1),
+					    .address = db_views_text(st, 2),
+					    .expires_at = sqlite3_column_int64(st, 3),
+					    .revoked_at = sqlite3_column_int64(st, 4),
+					    .verified_at = sqlite3_column_int64(st, 5),
+					    .completed_at = sqlite3_column_int64(st, 6)};
+		if ((rc = cb->request(&q, cb->arg)) != 0)
+			break;
+	}
+	if (rc == DB_OK && r != SQLITE_DONE)
+		rc = DB_ERROR;
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int
 db_views_transfers(struct db *db, int64_t owner, const char *state, int64_t now,
 		   const struct db_view_cursor *cur, int limit, const struct db_view_cbs *cb,
@@ -213,6 +247,8 @@ db_views_transfers(struct db *db, int64_t owner, const char *state, int64_t now,
 		rc = idtext == NULL ? DB_ERROR : db_views_files_locked(db, idtext, cb);
 		if (rc == DB_OK)
 			rc = db_views_recipients_locked(db, idtext, cb);
+		if (rc == DB_OK && cb->request != NULL)
+			rc = db_views_requests_locked(db, idtext, cb);
 	}
 	/* Nothing was written: COMMIT and ROLLBACK are the same here; ROLLBACK cannot fail. */
 	db_exec_locked(db, "ROLLBACK");

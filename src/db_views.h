@@ -36,11 +36,19 @@ struct db_view_recipient {
 	int64_t completed_at;	 /* when the last of those first completed */
 };
 
+/* A request's upload link (reverse upload): who was asked, and how far they got. */
+struct db_view_request {
+	const char *transfer_id, *id, *address;
+	int64_t expires_at, revoked_at, verified_at, completed_at;
+};
+
 struct db_view_cbs {
 	int (*transfer)(const struct db_view_transfer *t, void *arg);
 	int (*file)(const struct db_view_file *f, void *arg);
 	int (*recipient)(const struct db_view_recipient *r, void *arg);
 	void *arg;
+	/* requests in the app: each upload link of the page; NULL skips the statement */
+	int (*request)(const struct db_view_request *q, void *arg);
 };
 
 /* Where a page starts: after (created, id) in newest-first order; id "" for the first page. */
@@ -59,7 +67,8 @@ int db_views_state_ok(const char *s);
  * db_views_transfers - OWNER's transfers newest first, after CUR, at most
  * LIMIT (1..DB_VIEWS_PAGEMAX), only those in STATE when not NULL, as seen
  * at NOW: each transfer, then every file of the page's transfers, then
- * every recipient, in three statements inside one read transaction (one
+ * every recipient, then (when cb->request is set) every request's upload
+ * link, in three or four statements inside one read transaction (one
  * snapshot). *MORE is set when another page follows, and *NEXT to the
  * cursor after the last transfer given. A non-zero callback return stops
  * and is returned.

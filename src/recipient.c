@@ -984,7 +984,8 @@ rcpt_done(struct server *srv, struct MHD_Connection *c, struct rcpt *x)
 		free(h);
 	}
 	snprintf(count, sizeof(count), "%zu", x->nfiles);
-	snprintf(tlink, sizeof(tlink), "%s/api/v1/transfers/%s", srv->conf.public_url,
+	/* A person follows the link: it opens the request in the staff app (#/transfers/ID). */
+	snprintf(tlink, sizeof(tlink), "%s/#/transfers/%s", srv->conf.public_url,
 		 x->link.transfer_id);
 	{
 		struct mail_var vars[] = {

@@ -145,7 +145,14 @@ window.OkuruI18n = {
 		"transfer.ended.rejected": "The approver rejected this transfer: nothing was sent to the recipients. Their comment is below.",
 		"transfer.ended.recalled": "This transfer was recalled: nothing was sent to the recipients.",
 		"transfer.ended.lapsed": "Nobody approved this transfer in time: nothing was sent to the recipients.",
-		"mail.cancelled": "Cancelled, never sent"
+		"mail.cancelled": "Cancelled, never sent",
+		// requests in the app (reverse upload)
+		"req.state.waiting": "Waiting for the counterparty", "req.state.confirmed": "Counterparty confirmed, uploading",
+		"req.state.completed": "Files received", "req.state.expired": "Link expired", "req.state.revoked": "Revoked",
+		"req.counterparty": "Counterparty", "req.link.expires": "Upload link valid until", "req.completed": "Finished uploading",
+		"req.nofiles": "No files uploaded yet.", "req.open": "Open the request", "req.message": "Message to the counterparty",
+		"req.expiry.hint": "How long the upload link works. Empty: the gateway's default.",
+		"file.download": "Download", "file.download.name": "Download {name}", "file.blocked": "Blocked: cannot be downloaded"
 	},
 	ja: {
 		"app.title": "okuru — セキュアファイル交換",
@@ -290,6 +297,13 @@ window.OkuruI18n = {
 		"transfer.ended.rejected": "承認者がこの送信を却下しました。受信者には何も送られていません。コメントは下記のとおりです。",
 		"transfer.ended.recalled": "この送信は取り消されました。受信者には何も送られていません。",
 		"transfer.ended.lapsed": "期限までに承認されなかったため、受信者には何も送られていません。",
-		"mail.cancelled": "取り消し（未送信）"
+		"mail.cancelled": "取り消し（未送信）",
+		// requests in the app (reverse upload)
+		"req.state.waiting": "相手先の対応待ち", "req.state.confirmed": "相手先が本人確認済み（アップロード中）",
+		"req.state.completed": "受け取り完了", "req.state.expired": "リンク期限切れ", "req.state.revoked": "無効化済み",
+		"req.counterparty": "相手先", "req.link.expires": "アップロード用リンクの有効期限", "req.completed": "アップロード完了日時",
+		"req.nofiles": "まだファイルはアップロードされていません。", "req.open": "依頼を開く", "req.message": "相手先へのメッセージ",
+		"req.expiry.hint": "アップロード用リンクが使える日数。空欄のときはゲートウェイの既定値です。",
+		"file.download": "ダウンロード", "file.download.name": "{name} をダウンロード", "file.blocked": "ブロック（ダウンロード不可）"
 	}
 };

@@ -3,7 +3,9 @@
 // recipient's mail, verification and downloads (the receipt), the approval
 // with each approver's vote and comment, the send delay in words, with
 // revoke, extend and recall; #/requests: ask a counterparty for files, and the
-// requests made.
+// requests made with how far each counterparty got (a request's own page
+// is #/transfers/ID: who was asked, the files they uploaded with their
+// scan state and hash, a download for each file that passed the scan).
 "use strict";
 (function () {
 	var O = window.Okuru, h = O.h, t = O.t;
@@ -13,6 +15,16 @@
 		return h("span", { class: "badge b-" + cls, "data-state": s }, t("state." + s));
 	}
 	O.stateBadge = stateBadge;
+
+	// requestBadge - requests in the app: how far the counterparty got, in
+	// words; once the request is no longer a draft its transfer's state says more.
+	function requestBadge(x) {
+		var q = x.request;
+		if (!q || x.state !== "draft") return stateBadge(x.state);
+		var s = q.link === "active" ? (q.verified ? "confirmed" : "waiting") : q.link;
+		var cls = s === "completed" ? "ok" : s === "waiting" || s === "confirmed" ? "wait" : "bad";
+		return h("span", { class: "badge b-" + cls, "data-state": s }, t("req.state." + s));
+	}
 
 	function table(head, rows, id) {
 		return h("div", { class: "scroll" }, h("table", { class: "grid", id: id },
@@ -32,6 +44,13 @@
 				var items = (r.json.transfers || []).filter(function (x) { return (x.origin || "upload") === origin; });
 				var rows = items.map(function (x) {
 					var files = x.files ? x.files.length : (x.file_count || 0);
+					if (origin === "request")
+						return h("tr", { "data-id": x.id },
+							h("td", null, O.time(x.created)),
+							h("td", null, h("a", { href: "#/transfers/" + x.id, translate: x.subject ? "no" : null }, x.subject || t("transfers.nosubject"))),
+							h("td", null, O.v(x.request ? x.request.address : "—")),
+							h("td", null, requestBadge(x)), h("td", null, String(files)),
+							h("td", null, O.time(x.request && x.request.expires)));
 					var rc = (x.recipients || []).map(function (p) { return p.address; }).join(", ") ||
 						(x.request ? x.request.address : "");
 					return h("tr", null,
@@ -40,8 +59,9 @@
 						h("td", null, stateBadge(x.state)), h("td", null, String(files)), h("td", null, O.v(rc)));
 				});
 				if (!tbody) {
-					var tb = table([t("col.created"), t("col.subject"), t("col.state"), t("col.files"), t("col.recipients")], rows,
-						origin === "request" ? "requests-table" : "transfers-table");
+					var tb = origin === "request"
+						? table([t("col.created"), t("col.subject"), t("req.counterparty"), t("col.state"), t("col.files"), t("col.expires")], rows, "requests-table")
+						: table([t("col.created"), t("col.subject"), t("col.state"), t("col.files"), t("col.recipients")], rows, "transfers-table");
 					tbody = tb.querySelector("tbody");
 					out.appendChild(rows.length || r.json.next ? tb : h("p", { class: "empty" }, t("list.empty")));
 				} else {
@@ -65,7 +85,8 @@
 
 	function detail(id) {
 		var box = h("section", { class: "card", id: "transfer" });
-		O.show(h("p", null, h("a", { href: "#/transfers" }, "← " + t("nav.transfers"))), box);
+		var back = h("p", null, h("a", { href: "#/transfers" }, "← " + t("nav.transfers")));
+		O.show(back, box);
 		function act(method, path, body, confirmText) {
 			if (confirmText && !window.confirm(confirmText)) return;
 			O.api(method, path, body).then(function (r) {
@@ -80,8 +101,21 @@
 				var x = r.json, live = x.state === "sent" || x.state === "held" || x.state === "pending" || x.state === "expired";
 				// Ended before anything went out: no release, no expiry to speak of.
 				var unsent = x.state === "rejected" || x.state === "recalled" || x.state === "lapsed";
-				box.appendChild(h("h1", null, x.subject ? O.v(x.subject) : t("transfers.nosubject"), " ", stateBadge(x.state)));
-				box.appendChild(h("dl", { class: "facts" },
+				var asked = x.origin === "request" && x.request;
+				if (asked) { // requests in the app: back to the requests, the counterparty's side first
+					back.textContent = "";
+					back.appendChild(h("a", { href: "#/requests" }, "← " + t("request.list")));
+				}
+				box.appendChild(h("h1", null, x.subject ? O.v(x.subject) : t("transfers.nosubject"), " ", asked ? requestBadge(x) : stateBadge(x.state)));
+				if (asked) box.appendChild(h("h2", null, t("transfer.request")));
+				if (asked) box.appendChild(h("dl", { class: "facts", id: "t-request" },
+					h("dt", null, t("req.counterparty")), h("dd", null, O.v(x.request.address)),
+					x.message ? [h("dt", null, t("req.message")), h("dd", { class: "message" }, O.v(x.message))] : null,
+					h("dt", null, t("col.created")), h("dd", null, O.time(x.created)),
+					h("dt", null, t("req.link.expires")), h("dd", null, O.time(x.request.expires)),
+					h("dt", null, t("col.verified")), h("dd", null, O.time(x.request.verified)),
+					h("dt", null, t("req.completed")), h("dd", null, O.time(x.request.completed))));
+				if (!asked || x.state !== "draft") box.appendChild(h("dl", { class: "facts" },
 					h("dt", null, t("col.created")), h("dd", null, O.time(x.created)),
 					h("dt", null, t("col.sent")), h("dd", null, O.time(x.sent)),
 					x.release && !unsent ? [h("dt", null, t("col.release")), h("dd", null, O.time(x.release))] : null,
@@ -116,17 +150,17 @@
 					box.appendChild(h("p", { class: "msg info", id: "t-ended" }, t("transfer.ended." + x.state)));
 				if (x.approval) box.appendChild(O.approvalView(x, "t-approval"));
 				box.appendChild(h("h2", null, t("transfer.files")));
-				box.appendChild(table([t("col.name"), t("col.size"), t("col.scan"), "SHA-256"], x.files.map(function (f) {
-					return h("tr", null, h("td", null, f.scan && f.scan.verdict === "clean"
-						? h("a", { href: "/api/v1/transfers/" + id + "/files/" + f.id, download: f.name, translate: "no" }, f.name) : O.v(f.name)),
-					h("td", null, O.bytes(f.size)), h("td", null, O.scanBadge(f)), h("td", null, h("code", { class: "sha", translate: "no" }, f.sha256)));
-				}), "t-files"));
+				// Only a file that passed the scan has a download; the server refuses the rest too.
+				box.appendChild(x.files.length ? table([t("col.name"), t("col.size"), t("col.scan"), "SHA-256", ""], x.files.map(function (f) {
+					var ok = f.scan && f.scan.verdict === "clean";
+					var href = "/api/v1/transfers/" + id + "/files/" + f.id;
+					return h("tr", { "data-name": f.name }, h("td", null, ok
+						? h("a", { href: href, download: f.name, translate: "no" }, f.name) : O.v(f.name)),
+					h("td", null, O.bytes(f.size)), h("td", null, O.scanBadge(f)), h("td", null, h("code", { class: "sha", translate: "no" }, f.sha256)),
+					h("td", null, ok ? h("a", { href: href, download: f.name, class: "button dl", "aria-label": t("file.download.name", { name: f.name }) }, t("file.download"))
+						: h("span", { class: "blocked" }, t("file.blocked"))));
+				}), "t-files") : h("p", { class: "empty", id: "t-files-none" }, asked ? t("req.nofiles") : t("list.empty")));
 				if (x.policy) box.appendChild(O.policyView(x.policy, "t-policy"));
-				if (x.request) {
-					box.appendChild(h("h2", null, t("transfer.request")));
-					box.appendChild(h("p", { id: "t-request" }, O.v(x.request.address), " — ", t("link." + x.request.link),
-						x.request.completed ? " (" + O.time(x.request.completed) + ")" : ""));
-				}
 				if (x.recipients && x.recipients.length) {
 					box.appendChild(h("h2", null, t("transfer.recipients")));
 					box.appendChild(table([t("col.recipient"), t("col.link"), t("col.mail"), t("col.verified"), t("col.downloads"), ""],
@@ -161,8 +195,8 @@
 	O.pages.requests = function () {
 		var addr = O.field("req-address", t("request.address"), h("input", { type: "email", required: true, autocomplete: "email", maxlength: 254 }));
 		var subject = O.field("req-subject", t("send.subject"), h("input", { type: "text", maxlength: 200 }));
-		var message = O.field("req-message", t("send.message"), h("textarea", { rows: 3, maxlength: 10000 }));
-		var days = O.field("req-days", t("send.expiry"), h("input", { type: "number", min: 1, max: 3650, inputmode: "numeric" }));
+		var message = O.field("req-message", t("req.message"), h("textarea", { rows: 3, maxlength: 10000 }));
+		var days = O.field("req-days", t("send.expiry"), h("input", { type: "number", min: 1, max: 3650, inputmode: "numeric" }), t("req.expiry.hint"));
 		var files = O.field("req-files", t("request.maxfiles"), h("input", { type: "number", min: 1, max: 10000, inputmode: "numeric" }));
 		var out = h("div", { id: "req-result" });
 		var form = h("form", { class: "card", id: "req-form" }, h("h1", null, t("request.title")), h("p", null, t("request.intro")),
@@ -179,16 +213,22 @@
 				out.textContent = "";
 				if (r.status === 201 || r.status === 200) {
 					out.appendChild(O.message("ok", t("request.done", { address: b.address })));
-					out.appendChild(h("a", { href: "#/transfers/" + r.json.id }, t("send.open")));
+					out.appendChild(h("a", { href: "#/transfers/" + r.json.id, id: "req-open" }, t("req.open")));
 					form.reset();
+					showList(); // the new request at the top, with its state
 					return;
 				}
 				out.appendChild(O.message("error", O.err(r)));
 				if (r.json && r.json.policy) out.appendChild(O.policyView(r.json.policy, "req-policy"));
 			});
 		});
-		var list = h("section", { class: "card" }, h("h2", null, t("request.list")));
+		var list = h("section", { class: "card", id: "requests" });
+		function showList() {
+			list.textContent = "";
+			list.appendChild(h("h2", null, t("request.list")));
+			listPage("request", list);
+		}
 		O.show(form, list);
-		listPage("request", list);
+		showList();
 	};
 })();

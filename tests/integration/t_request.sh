@@ -89,6 +89,8 @@ mail_wait 3
 mn=$(mail_to alice@bank.example)
 assert_contains "$(mail_text "$mn")" "dan@client.example" "staff notified"
 assert_contains "$(mail_text "$mn")" "a.bin" "notification lists the files"
+# The notice's link opens the request in the staff app, not the JSON API.
+assert_eq "$(mail_link "$mn")" "https://localhost:$PORT/#/transfers/$tid" "notification links into the app"
 cp_ GET "$link"
 assert_eq "$(status)" 404 "link after done"
 cp_ PUT "$link/files/e.bin" --data-binary "@$T/c.bin"
@@ -96,6 +98,9 @@ assert_eq "$(status)" 404 "upload after done"
 api "$tok" GET "/api/v1/transfers/$tid" >/dev/null
 assert_eq "$(status)" 200 "transfer after done: $(cat "$T/body")"
 assert_eq "$(json 'j["request"]["link"]')" completed "request completed"
+api "$tok" GET "/api/v1/transfers?limit=10" >/dev/null
+assert_eq "$(json '[(x["request"]["address"], x["request"]["link"], x["request"]["completed"] is not None) for x in j["transfers"] if x["id"] == "'"$tid"'"]')" \
+	"[('dan@client.example', 'completed', True)]" "the list shows the request's counterparty and state"
 assert_eq "$(sqlite3 -separator ' ' "$DATA/okuru.db" "SELECT actor_kind, actor, outcome, json_extract(detail, '\$.transfer') FROM audit WHERE event = 'request.completed'")" \
 	"recipient dan@client.example ok $tid" "request.completed recorded, by the counterparty"
 ok "done: the requester is mailed, the link ends"
