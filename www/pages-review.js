@@ -116,7 +116,7 @@
 					? t("audit.verify.ok", { n: v.records, first: v.first_seq, last: v.last_seq, cps: v.checkpoints })
 					: t("audit.verify.bad")));
 				if (v.problems && v.problems.length)
-					integrity.appendChild(h("ul", { class: "problems" }, v.problems.map(function (p) {
+					integrity.appendChild(h("ul", { class: "problems", translate: "no" }, v.problems.map(function (p) {
 						return h("li", null, typeof p === "string" ? p : JSON.stringify(p));
 					})));
 			});

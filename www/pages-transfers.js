@@ -103,7 +103,7 @@
 						? h("a", { href: "/api/v1/transfers/" + id + "/files/" + f.id, download: f.name, translate: "no" }, f.name) : O.v(f.name)),
 					h("td", null, O.bytes(f.size)), h("td", null, O.scanBadge(f)), h("td", null, h("code", { class: "sha", translate: "no" }, f.sha256)));
 				}), "t-files"));
-				if (x.policy) box.appendChild(O.policyView(x.policy, "t-policy"));
+				if (x.policy) box.appendChild(O.policyView(x.policy, "t-policy", x.origin === "request"));
 				if (x.request) {
 					box.appendChild(h("h2", null, t("transfer.request")));
 					box.appendChild(h("p", { id: "t-request" }, O.v(x.request.address), " — ", t("link." + x.request.link),
