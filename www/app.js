@@ -145,6 +145,7 @@
 		if (here === "#/login") O.route();
 		else location.hash = "#/login";
 	}
+	O.sessionEnded = function () { if (O.session) sessionEnded(); };
 
 	// err - what went wrong, in the user's language: from the API's "code"
 	// where it gives one, else from the HTTP status. The API's "error" text

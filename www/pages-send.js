@@ -165,6 +165,7 @@
 					r.li.classList.add("uploaded");
 					poll();
 				}, function (e) {
+					if (e.status === 401) { O.sessionEnded(); return; } // uploads are XHR, outside O.api
 					r.state.textContent = "";
 					r.state.appendChild(h("span", { class: "badge b-bad", "data-status": e.status || 0 },
 						e.status ? O.err({ status: e.status, json: { error: e.message, code: e.code } }) : t("error.network")));
