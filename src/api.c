@@ -293,7 +293,7 @@ api_transfer_respond(struct server *srv, struct MHD_Connection *c, struct req *r
 	int r = api_transfer_load(srv, rq, id, &t);
 
 	if (r == DB_NOTFOUND)
-		return http_error(c, 404, "no such transfer");
+		return http_error_code(c, 404, "not_found", "no such transfer");
 	if (r != DB_OK)
 		return http_error(c, 503, "database unavailable");
 	db_transfer_free(&t);
@@ -1203,14 +1203,16 @@ api_auth_session(struct server *srv, struct MHD_Connection *c, struct req *rq, i
 		/* An idle or expired session was recorded as it ended. */
 		if (strcmp(why, "idle") != 0 && strcmp(why, "expired") != 0)
 			api_auth_failed_audit(srv, rq, "", why);
-		*ret = http_error(c, 401, "your session has ended: log in again");
+		*ret = http_error_code(c, 401, "session_ended",
+					"your session has ended: log in again");
 		return 0;
 	}
 	http_actor_set(rq, "user", rq->user.name);
 	if (is_change && (!session_origin_ok(srv, c) || !session_csrf_ok(c, rq))) {
 		log_event(LOG_LVL_WARN, "auth.csrf_refused", "user=%s ip=%s", rq->user.name, rq->ip);
 		api_auth_failed_audit(srv, rq, rq->sess.id, "csrf");
-		*ret = http_error(c, 403, "missing or wrong " SESSION_CSRF_HEADER " header");
+		*ret = http_error_code(c, 403, "csrf",
+					"missing or wrong " SESSION_CSRF_HEADER " header");
 		return 0;
 	}
 	if (strcmp(rq->sess.stage, "full") != 0 && !allow_enroll) {

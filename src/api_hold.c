@@ -125,7 +125,7 @@ api_hold_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, co
 			  rq->user.role, log_quote(q, sizeof(q), reason));
 	json_decref(in);
 	if (r == DB_NOTFOUND)
-		return http_error(c, 404, "no such transfer");
+		return http_error_code(c, 404, "not_found", "no such transfer");
 	if (r == DB_CONFLICT)
 		return http_error(c, 409,
 				  lift ? "the transfer is not under legal hold"

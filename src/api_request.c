@@ -143,7 +143,8 @@ api_request_create(struct server *srv, struct MHD_Connection *c, struct req *rq)
 			}
 			json_decref(in);
 			free(ptext);
-			return api_json(c, 403, json_pack("{s:s, s:o}", "error", why, "policy", pj));
+			return api_json(c, 403, json_pack("{s:s, s:s, s:o}", "error", why, "code",
+							 "policy_denied", "policy", pj));
 		}
 		json_decref(pj);
 		if (days == 0)

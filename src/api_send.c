@@ -323,7 +323,8 @@ api_policy_refuse(struct server *srv, struct MHD_Connection *c, struct req *rq, 
 	free(text);
 	log_event(LOG_LVL_INFO, "transfer.refused", "transfer=%s user=%s outcome=%s reason=\"%s\"",
 		  tid, rq->user.name, status == 403 ? "denied" : "blocked", why);
-	o = json_pack("{s:s, s:o}", "error", why, "policy", pj);
+	o = json_pack("{s:s, s:s, s:o}", "error", why, "code",
+		      status == 403 ? "policy_denied" : "policy_blocked", "policy", pj);
 	if (o == NULL)
 		return http_error(c, 500, "internal error");
 	return api_json(c, status, o);
@@ -378,7 +379,7 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 		return http_error(c, 503, "mail is not configured (smtp.url): nothing can be sent");
 	rc = api_transfer_load(srv, rq, tid, &t);
 	if (rc == DB_NOTFOUND)
-		return http_error(c, 404, "no such transfer");
+		return http_error_code(c, 404, "not_found", "no such transfer");
 	if (rc != DB_OK)
 		return http_error(c, 503, "database unavailable");
 	if (rq->bodylen == 0 || jsonutil_depth_ok(rq->body, rq->bodylen, 4) != 0) {
@@ -585,7 +586,7 @@ api_revoke(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 	int r = api_transfer_load(srv, rq, tid, &t), recalled = 0;
 
 	if (r == DB_NOTFOUND)
-		return http_error(c, 404, "no such transfer");
+		return http_error_code(c, 404, "not_found", "no such transfer");
 	if (r != DB_OK)
 		return http_error(c, 503, "database unavailable");
 	db_transfer_free(&t);
@@ -620,7 +621,7 @@ api_extend(struct server *srv, struct MHD_Connection *c, struct req *rq, const c
 	int r = api_transfer_load(srv, rq, tid, &t);
 
 	if (r == DB_NOTFOUND)
-		return http_error(c, 404, "no such transfer");
+		return http_error_code(c, 404, "not_found", "no such transfer");
 	if (r != DB_OK)
 		return http_error(c, 503, "database unavailable");
 	db_transfer_free(&t);

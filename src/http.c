@@ -110,6 +110,24 @@ http_error(struct MHD_Connection *c, unsigned status, const char *msg)
 	return http_send(c, status, r);
 }
 
+/*
+ * http_error_code - http_error with a stable machine-readable "code" beside
+ * the English "error", for the errors the staff app says in the user's
+ * language (the list is in okurud(8)); the text stays as it was.
+ */
+enum MHD_Result
+http_error_code(struct MHD_Connection *c, unsigned status, const char *code, const char *msg)
+{
+	struct MHD_Response *r =
+	    http_json_response(json_pack("{s:s, s:s}", "error", msg, "code", code));
+
+	if (r == NULL)
+		return MHD_NO;
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"okuru\"");
+	return http_send(c, status, r);
+}
+
 const char *
 http_client_ip(struct MHD_Connection *c, char *buf, size_t len)
 {

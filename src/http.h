@@ -127,6 +127,9 @@ void http_limits(struct server *srv, struct limits *out);
 enum MHD_Result http_send(struct MHD_Connection *c, unsigned status, struct MHD_Response *r);
 enum MHD_Result http_error(struct MHD_Connection *c, unsigned status, const char *msg);
 struct MHD_Response *http_json_response(json_t *o);
+/* Error codes (staff app i18n): {"error": msg, "code": code}; codes in okurud(8) */
+enum MHD_Result http_error_code(struct MHD_Connection *c, unsigned status, const char *code,
+				const char *msg);
 void http_body_progress(struct req *rq, size_t n);
 void http_body_done(struct req *rq);
 const char *http_client_ip(struct MHD_Connection *c, char *buf, size_t len);

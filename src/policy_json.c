@@ -11,6 +11,35 @@
 #include "policy.h"
 #include "policy_json.h"
 
+/*
+ * policy_json_data - one part's decision as values ("data"), beside the
+ * English "value": the staff app says it in the user's language from
+ * these (docs/ARCHITECTURE.md, "The staff app").
+ */
+static json_t *
+policy_json_data(const struct policy_decision *d, enum policy_part part)
+{
+	switch (part) {
+	case POLICY_DENY: return json_pack("{s:b}", "deny", d->deny);
+	case POLICY_APPROVAL:
+		if (d->approvals <= 0)
+			return json_pack("{s:i}", "count", 0);
+		return json_pack("{s:i, s:s, s:b, s:i}", "count", d->approvals, "group",
+				 d->approval_group, "self", d->approval_self, "hours",
+				 d->approval_hours);
+	case POLICY_DELAY: return json_pack("{s:i}", "minutes", d->delay_minutes);
+	case POLICY_EXPIRY:
+		return json_pack("{s:i, s:i}", "days", d->expiry_days, "max_days",
+				 d->max_expiry_days);
+	case POLICY_DOWNLOADS: return json_pack("{s:i}", "limit", d->download_limit);
+	case POLICY_VERIFICATION: return json_pack("{s:s}", "mode", d->verification);
+	case POLICY_UNSCANNABLE: return json_pack("{s:b}", "allowed", d->allow_unscannable);
+	case POLICY_ENCRYPTED: return json_pack("{s:b}", "allowed", d->allow_encrypted);
+	case POLICY_RETENTION: return json_pack("{s:i}", "days", d->retention_days);
+	default: return json_object();
+	}
+}
+
 json_t *
 policy_json(const struct policy_decision *d, enum policy_outcome o, const char *why,
 	    const char *file)
@@ -22,10 +51,11 @@ policy_json(const struct policy_decision *d, enum policy_outcome o, const char *
 		return NULL;
 	for (int i = 0; i < POLICY_NPARTS; i++) {
 		policy_part_value(d, (enum policy_part)i, v, sizeof(v));
-		if (json_array_append_new(parts, json_pack("{s:s, s:s, s:s, s:s}", "part",
-							   policy_part_name((enum policy_part)i),
-							   "value", v, "rule", d->rule[i], "why",
-							   d->why[i])) != 0) {
+		if (json_array_append_new(
+			parts, json_pack("{s:s, s:s, s:o, s:s, s:s}", "part",
+					 policy_part_name((enum policy_part)i), "value", v, "data",
+					 policy_json_data(d, (enum policy_part)i), "rule",
+					 d->rule[i], "why", d->why[i])) != 0) {
 			json_decref(parts);
 			return NULL;
 		}

@@ -71,6 +71,19 @@
 	}
 	var h = O.h;
 
+	// tv(key, vars): O.t with vars that may be nodes (O.v data) put in place; returns nodes
+	O.tv = function (key, vars) {
+		var s = O.t(key), out = [], re = /\{([a-z_]+)\}/g, at = 0, m;
+		while ((m = re.exec(s)) !== null) {
+			out.push(s.slice(at, m.index));
+			var x = vars && vars[m[1]];
+			out.push(x === undefined || x === null ? m[0] : typeof x === "object" ? x : String(x));
+			at = re.lastIndex;
+		}
+		out.push(s.slice(at));
+		return out.filter(function (x) { return x !== ""; });
+	};
+
 	// v - a value from data (a name, an address, a hash), marked as not to be translated
 	O.v = function (text, attrs) {
 		return h("span", Object.assign({ translate: "no" }, attrs || {}), text);
@@ -124,20 +137,40 @@
 			return r.text().then(function (t) {
 				var j = null;
 				try { j = t ? JSON.parse(t) : null; } catch (e) { j = null; }
-				if (r.status === 401 && O.session && path.indexOf("/api/v1/session") !== 0) {
-					O.session = null;
-					O.flash = O.t("session.ended");
-					remember();
-					location.hash = "#/login";
-				}
+				if (r.status === 401 && O.session && path.indexOf("/api/v1/session") !== 0) sessionEnded();
 				return { status: r.status, json: j, headers: r.headers };
 			});
 		}, function () {
 			return { status: 0, json: { error: O.t("error.network") } };
 		});
 	};
+	// sessionEnded - the server ended the session (logged out elsewhere, idle,
+	// ended by an admin): the login form says so, and the same user comes
+	// back to the page they were on.
+	function sessionEnded() {
+		remember(O.session.user.name);
+		O.session = null;
+		O.flash = O.t("session.ended");
+		if (location.hash === "#/login") O.route();
+		else location.hash = "#/login";
+	}
+	O.sessionEnded = function () { if (O.session) sessionEnded(); };
+
+	// err - what went wrong, in the user's language: from the API's "code"
+	// where it gives one, else from the HTTP status. The API's "error" text
+	// is English; an English page shows it, as it is the most precise.
+	var CODES = { session_ended: "session.ended", csrf: "error.code.csrf", policy_denied: "error.code.policy_denied",
+		policy_blocked: "error.code.policy_blocked", not_found: "error.404" };
 	O.err = function (r) {
-		return (r.json && r.json.error) || O.t("error.status", { status: r.status });
+		var code = r.json && r.json.code, s = r.status;
+		if (!s) return O.t("error.network");
+		if (O.lang === "en" && r.json && typeof r.json.error === "string" && r.json.error) return r.json.error;
+		if (code && CODES[code]) return O.t(CODES[code]);
+		if (s === 401) return O.t("session.ended");
+		if (s === 400 || s === 414 || s === 415) return O.t("error.400");
+		if ([403, 404, 409, 410, 413, 423, 429, 507].indexOf(s) >= 0) return O.t("error." + s);
+		if (s >= 500) return O.t("error.5xx");
+		return O.t("error.status", { status: s });
 	};
 
 	O.can = function (what) {
@@ -277,6 +310,7 @@
 		});
 	}
 
+	// back - after a login, the page the session ended on (the same user's), else home
 	function home() {
 		if (O.can("send")) return "send";
 		if (O.can("audit")) return "audit";
@@ -290,13 +324,19 @@
 	// login: the page is kept while the login and the enrolment take their
 	// turns, and opened once the session is complete. Only the app's own
 	// shape of address is kept (a page name and at most a server id).
-	function remember() {
+	// A page kept when a session ended (user given) is opened again only for
+	// the same user: someone else logging in on this browser starts at home.
+	function remember(user) {
 		var m = /^#\/([a-z]+)(\/[0-9a-f]{32})?$/.exec(location.hash);
-		if (m && m[1] !== "login" && m[1] !== "enroll" && O.pages[m[1]]) O.next = location.hash;
+		if (m && m[1] !== "login" && m[1] !== "enroll" && O.pages[m[1]]) {
+			O.next = location.hash;
+			O.nextUser = user || null;
+		}
 	}
 	function wanted() {
-		var w = O.next || "#/" + home();
-		O.next = null;
+		var same = !O.nextUser || (O.session && O.session.user.name === O.nextUser);
+		var w = O.next && same ? O.next : "#/" + home();
+		O.next = O.nextUser = null;
 		return w;
 	}
 	// go - open a page; the same address again fires no hashchange, so route at once

@@ -66,25 +66,36 @@
 		render();
 	}
 
+	// The gateway's state as GET /api/v1/admin/status gives it (api_admin.c):
+	// words from i18n, versions, paths and diagnostics as data.
 	function status(box) {
 		var sec = h("section", { class: "card", id: "status" }, h("h2", null, t("status.title")));
 		box.appendChild(sec);
 		O.api("GET", "/api/v1/admin/status").then(function (r) {
 			if (r.status !== 200) { sec.appendChild(O.message("error", O.err(r))); return; }
-			var s = r.json, sc = s.scanner || {}, p = s.policy || {}, m = s.mail || {};
+			var s = r.json, k = s.okurud || {}, sc = s.scanner || {}, p = s.policy || {}, m = s.mail || {}, d = p.on_disk || {};
+			var ready = sc.status === "ok", box2 = m.outbox && typeof m.outbox === "object" ? m.outbox : null;
 			sec.appendChild(h("dl", { class: "facts" },
-				h("dt", null, t("status.version")), h("dd", null, (s.version || "") + " — " + t("status.started", { time: O.time(s.started) })),
-				h("dt", null, t("status.scanner")), h("dd", { id: "status-scanner" }, sc.ready ? t("status.ready") : t("status.unavailable"),
-					sc.workers !== undefined ? " — " + t("status.workers", { n: sc.workers }) : ""),
-				h("dt", null, t("status.signatures")), h("dd", { id: "status-signatures" }, sc.signatures || sc.version || t("status.unavailable")),
-				h("dt", null, t("status.mail")), h("dd", null, m.configured ? t("status.mail.on") : t("status.mail.off"),
-					m.outbox ? " — " + Object.keys(m.outbox).map(function (k) { return t("mail." + k) + " " + m.outbox[k]; }).join(", ") : "")));
+				h("dt", null, t("status.version")), h("dd", null, O.v(k.version || ""), " — ", t("status.started", { time: O.time(k.started) })),
+				h("dt", null, t("status.scanner")), h("dd", { id: "status-scanner", "data-status": sc.status },
+					ready ? t("status.ready") : t("status.unavailable"),
+					ready ? [" — ", t("status.workers.detail", { n: sc.workers_up, target: sc.target, busy: sc.busy }),
+						" — ", t("status.sandbox"), " ", O.v(sc.sandbox)] : null),
+				h("dt", null, t("status.signatures")), h("dd", { id: "status-signatures" }, ready
+					? [t("status.sigs", { n: sc.signatures }), " (", t(sc.database === "official" ? "status.db.official" : "status.db.test"),
+						") — ", O.v(sc.engine + " / " + sc.database_version), " — ", t("status.policy.loaded", { time: O.time(sc.loaded) })]
+					: t("status.unavailable")),
+				sc.last_error ? [h("dt", null, t("status.lasterror")), h("dd", null, O.v(sc.last_error))] : null,
+				h("dt", null, t("status.mail")), h("dd", { id: "status-mail" },
+					m.configured ? t(m.status === "failing" ? "status.mail.failing" : "status.mail.on") : t("status.mail.off"),
+					box2 ? " — " + ["queued", "held", "sent", "failed"].map(function (x) { return t("mail." + x) + " " + (box2[x] || 0); }).join(", ") : ""),
+				m.last_error ? [h("dt", null, t("status.lasterror")), h("dd", null, O.v(m.last_error))] : null));
 			sec.appendChild(h("h3", null, t("status.policy")));
-			var check = p.check || {};
-			sec.appendChild(O.message(check.ok ? "ok" : "error", check.ok ? t("status.policy.ok") : (check.error || t("status.policy.bad"))));
-			sec.appendChild(h("p", null, (p.file || "") + " — " + t("status.policy.loaded", { time: O.time(p.loaded) })));
-			if (check.differs) sec.appendChild(O.message("info", t("status.policy.differs")));
-			sec.appendChild(h("pre", { class: "policy-json", id: "status-policy", translate: "no" }, JSON.stringify(p.content || p.policy || {}, null, 2)));
+			sec.appendChild(h("p", { id: "status-policy-file" }, O.v(p.file || ""), " — ", t("status.policy.loaded", { time: O.time(p.loaded) })));
+			sec.appendChild(h("div", { id: "status-policy-check" }, O.message(d.valid ? "ok" : "error", d.valid ? t("status.policy.ok") : t("status.policy.bad"))));
+			if (!d.valid && d.error) sec.appendChild(h("pre", { class: "policy-json", translate: "no" }, d.error));
+			if (d.valid && !d.matches_loaded) sec.appendChild(O.message("info", t("status.policy.differs")));
+			sec.appendChild(h("pre", { class: "policy-json", id: "status-policy", translate: "no" }, JSON.stringify(p.content || {}, null, 2)));
 		});
 	}
 

@@ -133,11 +133,13 @@
 				if (first) { results.textContent = ""; tbody = null; }
 				if (r.status !== 200) { results.appendChild(O.message("error", O.err(r))); return; }
 				var rows = r.json.records.map(function (a) {
+					// Each cell is data on its own (a page check reads them one by one).
+					var no = { translate: "no" };
 					return h("tr", { "data-event": a.event, translate: "no" },
-						h("td", null, String(a.seq)), h("td", null, O.time(a.at)), h("td", null, a.event),
-						h("td", null, (a.actor || a.actor_kind) + (a.ip ? " @" + a.ip : "")),
-						h("td", null, a.object_kind + " " + a.object_id), h("td", null, a.outcome),
-						h("td", null, h("code", { class: "detail" }, JSON.stringify(a.detail))));
+						h("td", no, String(a.seq)), h("td", no, O.time(a.at)), h("td", no, a.event),
+						h("td", no, (a.actor || a.actor_kind) + (a.ip ? " @" + a.ip : "")),
+						h("td", no, a.object_kind + " " + a.object_id), h("td", no, a.outcome),
+						h("td", no, h("code", { class: "detail" }, JSON.stringify(a.detail))));
 				});
 				if (!tbody) {
 					var tb = O.table(["#", t("col.time"), t("audit.event"), t("audit.actor"), t("audit.object"), t("audit.outcome"), t("audit.detail")], rows, "audit-table");
@@ -161,7 +163,7 @@
 					? t("audit.verify.ok", { n: v.records, first: v.first_seq, last: v.last_seq, cps: v.checkpoints })
 					: t("audit.verify.bad")));
 				if (v.problems && v.problems.length)
-					integrity.appendChild(h("ul", { class: "problems" }, v.problems.map(function (p) {
+					integrity.appendChild(h("ul", { class: "problems", translate: "no" }, v.problems.map(function (p) {
 						return h("li", null, typeof p === "string" ? p : JSON.stringify(p));
 					})));
 			});

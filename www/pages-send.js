@@ -7,17 +7,55 @@
 	var O = window.Okuru, h = O.h, t = O.t;
 	var FINAL = { clean: 1, infected: 1, unscannable: 1, error: 1 };
 
+	// One part of the decision in the user's words, from its values ("data");
+	// a decision stored before okuru kept them shows its English words as data.
+	function partValue(d) {
+		var x = d.data;
+		if (!x) return O.v(d.value);
+		switch (d.part) {
+		case "deny": return t(x.deny ? "policy.v.denied" : "policy.v.allowed");
+		case "approval":
+			return x.count ? O.tv("policy.v.approval", { n: x.count, group: O.v(x.group), hours: x.hours,
+				self: t(x.self ? "policy.v.self" : "policy.v.notself") }) : t("policy.v.none");
+		case "delay": return x.minutes ? t("policy.v.minutes", { n: x.minutes }) : t("policy.v.nodelay");
+		case "expiry": return t("policy.v.expiry", { n: x.days, max: x.max_days });
+		case "downloads": return t("policy.v.downloads", { n: x.limit });
+		case "verification": return t("verification." + x.mode);
+		case "unscannable": case "encrypted": return t(x.allowed ? "policy.v.allowed" : "policy.v.blocked");
+		case "retention": return t("policy.v.retention", { n: x.days });
+		default: return O.v(d.value);
+		}
+	}
+	function part(p, name) {
+		return (p.decisions || []).filter(function (d) { return d.part === name; })[0] || {};
+	}
+	// The outcome's reason in the user's words; a denial's is the administrator's text (data).
+	function reason(p, request) {
+		var a = part(p, "approval").data, dl = part(p, "delay").data;
+		switch (p.outcome) {
+		case "send": return t(request ? "policy.reason.request" : "policy.reason.send");
+		case "hold": return dl ? t("policy.reason.hold", { n: dl.minutes }) : O.v(p.reason);
+		case "approval":
+			return a ? O.tv("policy.reason.approval", { n: a.count, group: O.v(a.group),
+				self: a.self ? "" : t("policy.reason.notself") }) : O.v(p.reason);
+		case "blocked": return t("policy.reason.blocked");
+		default: return null; // denied: p.message, below
+		}
+	}
+
 	// The policy's outcome in the user's words, with the reason and each rule's part.
-	O.policyView = function (p, id) {
+	// request: the decision on asking a counterparty for files, not on a send.
+	O.policyView = function (p, id, request) {
 		if (!p) return null;
 		var kind = p.outcome === "send" ? "ok" : p.outcome === "hold" || p.outcome === "approval" ? "info" : "error";
 		var rows = (p.decisions || []).map(function (d) {
-			return h("tr", null, h("th", { scope: "row" }, t("policy.part." + d.part)), h("td", null, O.v(d.value)),
-				h("td", null, d.rule ? O.v(d.rule) : t("policy.default")));
+			return h("tr", null, h("th", { scope: "row" }, t("policy.part." + d.part)), h("td", null, partValue(d)),
+				h("td", null, d.rule && d.rule !== "default" ? O.v(d.rule) : t("policy.default")));
 		});
+		var why = reason(p, request);
 		return h("section", { class: "policy p-" + kind, id: id, "aria-live": "polite" },
 			h("h3", null, t("policy.outcome." + p.outcome)),
-			p.reason ? h("p", { class: "reason", translate: "no" }, p.reason) : null,
+			why ? h("p", { class: "reason" }, why) : null,
 			p.message ? h("p", { class: "reason", translate: "no" }, p.message) : null,
 			rows.length ? h("details", null, h("summary", null, t("policy.details")),
 				h("table", { class: "grid" }, h("thead", null, h("tr", null, h("th", null, t("policy.part")),
@@ -49,8 +87,9 @@
 	O.scanBadge = function (f) {
 		var s = f.scan, v = s ? s.verdict : "pending";
 		var cls = v === "clean" ? "ok" : v === "pending" ? "wait" : "bad";
-		return h("span", { class: "badge b-" + cls, "data-verdict": v }, t("scan." + v),
-			s && s.signature ? [" — ", O.v(s.signature)] : null, s && s.message ? [" — ", O.v(s.message)] : null);
+		// A failed check's message is the server's diagnostic for support: a tooltip, not the badge's words.
+		return h("span", { class: "badge b-" + cls, "data-verdict": v, title: s && s.message ? s.message : null }, t("scan." + v),
+			s && s.signature ? [" — ", O.v(s.signature)] : null);
 	};
 
 	O.pages.send = function () {
@@ -90,7 +129,12 @@
 			if (st.tid) return Promise.resolve(st.tid);
 			if (!st.creating)
 				st.creating = O.api("POST", "/api/v1/transfers", { subject: subject.input.value || "" }).then(function (r) {
-					if (r.status !== 201) throw new Error(O.err(r));
+					if (r.status !== 201) {
+						var e = new Error((r.json && r.json.error) || "");
+						e.status = r.status;
+						e.code = r.json && r.json.code;
+						throw e;
+					}
 					st.tid = r.json.id;
 					subject.input.disabled = true;
 					return st.tid;
@@ -142,8 +186,10 @@
 					r.li.classList.add("uploaded");
 					poll();
 				}, function (e) {
+					if (e.status === 401) { O.sessionEnded(); return; } // uploads are XHR, outside O.api
 					r.state.textContent = "";
-					r.state.appendChild(h("span", { class: "badge b-bad" }, e.message));
+					r.state.appendChild(h("span", { class: "badge b-bad", "data-status": e.status || 0 },
+						e.status ? O.err({ status: e.status, json: { error: e.message, code: e.code } }) : t("error.network")));
 					r.li.classList.add("failed");
 				}).then(function () { st.uploading--; });
 			});
@@ -187,7 +233,7 @@
 				var w = r.status === 200 && r.json && r.json.dry_run ? O.policyWords({ needed: r.json.approvals_needed,
 					group: r.json.approval_group, minutes: r.json.delay_minutes }, "send-preview-words") : null;
 				if (w) preview.appendChild(w);
-				if (r.json && r.json.error && r.json.policy) preview.appendChild(O.message("error", r.json.error));
+				if (r.json && r.json.error && r.json.policy) preview.appendChild(O.message("error", O.err(r)));
 			});
 		});
 

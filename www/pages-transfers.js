@@ -160,7 +160,7 @@
 					h("td", null, ok ? h("a", { href: href, download: f.name, class: "button dl", "aria-label": t("file.download.name", { name: f.name }) }, t("file.download"))
 						: h("span", { class: "blocked" }, t("file.blocked"))));
 				}), "t-files") : h("p", { class: "empty", id: "t-files-none" }, asked ? t("req.nofiles") : t("list.empty")));
-				if (x.policy) box.appendChild(O.policyView(x.policy, "t-policy"));
+				if (x.policy) box.appendChild(O.policyView(x.policy, "t-policy", x.origin === "request"));
 				if (x.recipients && x.recipients.length) {
 					box.appendChild(h("h2", null, t("transfer.recipients")));
 					box.appendChild(table([t("col.recipient"), t("col.link"), t("col.mail"), t("col.verified"), t("col.downloads"), ""],

@@ -43,7 +43,7 @@
 
 	// Upload FILE with metadata META ({transfer}); opts: headers, onProgress(sent,total),
 	// onStatus(text). Resolves when the whole file is stored; rejects with an Error whose
-	// message is the server's error, and .status its HTTP status.
+	// message is the server's error, .status its HTTP status and .code the API's code.
 	function upload(file, meta, opts) {
 		var key = fingerprint(file, meta);
 		var headers = opts.headers || {};
@@ -52,6 +52,7 @@
 		function fail(x) {
 			var e = new Error(errorOf(x));
 			e.status = x.status;
+			try { e.code = JSON.parse(x.responseText).code; } catch (ignore) { /* no JSON */ }
 			throw e;
 		}
 
