@@ -83,10 +83,14 @@ api_pending_cb(const char *tid, void *arg)
 		return -1;
 	}
 	o = api_transfer_json(x->srv, tid);
-	/* Whose send it is: the approver decides on a person's request, not an id. */
+	/*
+	 * Whose send it is: the approver decides on a person's request, not an
+	 * id. An owner that cannot be read fails the whole list (503), closed:
+	 * an inbox missing an entry would look complete.
+	 */
 	if (o == NULL || db_user_get(x->srv->db, si.owner_id, &owner) != DB_OK ||
-	    json_object_set_new(o, "owner", json_string(owner.name)) != 0 ||
-	    json_object_set_new(o, "owner_email", json_string(owner.email)) != 0) {
+	    json_object_set_new(o, "owner", jsonutil_text(owner.name)) != 0 ||
+	    json_object_set_new(o, "owner_email", jsonutil_text(owner.email)) != 0) {
 		json_decref(o);
 		x->failed = 1;
 		return -1;

@@ -147,6 +147,10 @@ conf_public_url_ok(const char *u)
 
 	if (n <= 8 || n > 200 || strncmp(u, "https://", 8) != 0 || u[8] == '/' || u[n - 1] == '/')
 		return -1;
+	/* No control bytes: the URL goes into every mailed link. */
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)u[i] < 0x21 || (unsigned char)u[i] == 0x7f)
+			return -1;
 	return strpbrk(u + 8, "?#@ \\\"'<>") != NULL ? -1 : 0;
 }
 

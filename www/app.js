@@ -5,7 +5,8 @@
 // (#/send, #/transfers, ...). Pages register themselves in Okuru.pages.
 "use strict";
 (function () {
-	var O = window.Okuru = { pages: {}, session: null, methods: [] };
+	// pages has no prototype: "#/constructor" must not name a page.
+	var O = window.Okuru = { pages: Object.create(null), session: null, methods: [] };
 	var dict = window.OkuruI18n;
 
 	// ---- language ----------------------------------------------------------
@@ -31,16 +32,6 @@
 		var s = (dict[O.lang] && dict[O.lang][key]) || dict.en[key] || key;
 		if (vars) Object.keys(vars).forEach(function (k) { s = s.split("{" + k + "}").join(String(vars[k])); });
 		return s;
-	};
-
-	// tv - O.t with nodes for values: each {k} becomes vars[k], a node (O.v(...)
-	// for a name from data) or a string, so data keeps its translate="no" mark
-	O.tv = function (key, vars) {
-		var s = (dict[O.lang] && dict[O.lang][key]) || dict.en[key] || key;
-		return s.split(/(\{[a-z]+\})/).map(function (part) {
-			var k = /^\{([a-z]+)\}$/.exec(part);
-			return k && vars && Object.prototype.hasOwnProperty.call(vars, k[1]) ? vars[k[1]] : part;
-		});
 	};
 
 	O.setLang = function (l) {
@@ -318,6 +309,15 @@
 		return "transfers";
 	}
 	O.home = home;
+
+	// markNav - mark another item of the menu as the current page: a
+	// request's own page (#/transfers/ID) belongs under "Request files"
+	O.markNav = function (page) {
+		document.querySelectorAll("nav#nav ul a").forEach(function (a) {
+			if (a.getAttribute("href") === "#/" + page) a.setAttribute("aria-current", "page");
+			else a.removeAttribute("aria-current");
+		});
+	};
 
 	// ---- deep links ----------------------------------------------------------
 	// A link from a mail (#/approvals/ID, #/transfers/ID) opened before the

@@ -105,6 +105,7 @@
 				if (asked) { // requests in the app: back to the requests, the counterparty's side first
 					back.textContent = "";
 					back.appendChild(h("a", { href: "#/requests" }, "← " + t("request.list")));
+					O.markNav("requests");
 				}
 				box.appendChild(h("h1", null, x.subject ? O.v(x.subject) : t("transfers.nosubject"), " ", asked ? requestBadge(x) : stateBadge(x.state)));
 				if (asked) box.appendChild(h("h2", null, t("transfer.request")));

@@ -144,6 +144,8 @@ run(T, async (h) => {
 	await j.click("#login-form button[type=submit]");
 	await j.waitForSelector("#t-request");
 	assert(new URL(j.url()).hash === `#/transfers/${tid}`, `landed at ${j.url()}`);
+	const current = await j.$$eval('nav#nav a[aria-current="page"]', (as) => as.map((a) => a.getAttribute("href")));
+	assert(JSON.stringify(current) === JSON.stringify(["#/requests"]), `the menu marks the request's page under requests: ${current}`);
 	const badge = await j.$eval("#transfer h1 [data-state]", (b) => [b.dataset.state, b.textContent]);
 	assert(JSON.stringify(badge) === JSON.stringify(["completed", L.ja.received]), `ja badge: ${JSON.stringify(badge)}`);
 	assert((await j.textContent("#t-request dd.message")) === message, "the request's message shown");

@@ -468,6 +468,11 @@ test_public_url(void **state)
 		 "public_url must be https://HOST");
 	load_bad(fx, "public_url = \"https://u@files.example.jp\";\n", 1,
 		 "public_url must be https://HOST");
+	/* Control bytes would go into every mailed link. */
+	load_bad(fx, "public_url = \"https://files.example.jp/a\\tb\";\n", 1,
+		 "public_url must be https://HOST");
+	load_bad(fx, "public_url = \"https://files.example.jp/a\\x7fb\";\n", 1,
+		 "public_url must be https://HOST");
 }
 
 static void
