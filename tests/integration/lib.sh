@@ -112,6 +112,22 @@ landlock_abi() {
 # conf_set GROUP KEY VALUE - replace or add "KEY = VALUE;" in group GROUP
 conf_set() { $PY "$SCRIPTS/confset.py" "$CONF" "$1" "$2" "$3"; }
 
+# staff_user NAME ROLE PASSWORD [GROUP] - a staff account NAME@bank.example
+# with a password for the web login; prints its API token
+staff_user() {
+	"$OKURUCTL" -c "$CONF" user add "$1" --email "$1@bank.example" --role "$2" \
+		${4:+--group "$4"} | tail -n 1
+	printf '%s\n' "$3" | "$OKURUCTL" -c "$CONF" user passwd "$1" >/dev/null
+}
+
+# policy_use - the policy text on stdin becomes $T/test.policy, must pass
+# "okuructl policy check", and is the one okurud loads at its next start
+policy_use() {
+	cat >"$T/test.policy"
+	"$OKURUCTL" policy check "$T/test.policy" >/dev/null || fail "test policy does not load"
+	conf_set - policy "\"$T/test.policy\""
+}
+
 okuru_user() { # NAME ROLE -> prints the token
 	"$OKURUCTL" -c "$CONF" user add "$1" --email "$1@bank.example" --role "$2" | tail -n 1
 }

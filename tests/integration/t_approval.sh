@@ -10,7 +10,7 @@
 
 okuru_init
 smtp_start starttls
-cat >"$T/test.policy" <<'EOF'
+policy_use <<'EOF'
 version = 1;
 defaults = { expiry_days = 7; max_expiry_days = 30; download_limit = 5;
              verification = "email-otp"; retention_days = 30; };
@@ -30,8 +30,6 @@ rules = (
   { id = "slow"; match = { recipient_domains = [ "slow.example" ]; }; delay_minutes = 1; }
 );
 EOF
-"$OKURUCTL" policy check "$T/test.policy" >/dev/null || fail "test policy does not load"
-conf_set - policy "\"$T/test.policy\""
 tok=$(okuru_user alice sender)
 "$OKURUCTL" -c "$CONF" user add carol --email carol@bank.example --role approver \
 	--group compliance >"$T/carol" || fail "user add --group"

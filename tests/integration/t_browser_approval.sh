@@ -15,7 +15,7 @@
 
 okuru_init
 smtp_start starttls
-cat >"$T/test.policy" <<'EOF'
+policy_use <<'EOF'
 version = 1;
 defaults = { expiry_days = 7; max_expiry_days = 30; download_limit = 5;
              verification = "email-otp"; retention_days = 30; };
@@ -25,14 +25,10 @@ rules = (
   { id = "slow"; match = { recipient_domains = [ "slow.example" ]; }; delay_minutes = 2; }
 );
 EOF
-"$OKURUCTL" policy check "$T/test.policy" >/dev/null || fail "test policy does not load"
-conf_set - policy "\"$T/test.policy\""
 # The sender is an approver in the approving group too: self = false is what
 # keeps them from deciding on their own sends.
-"$OKURUCTL" -c "$CONF" user add taro --email taro@bank.example --role approver --group compliance >/dev/null
-printf '%s\n' 'correct horse battery' | "$OKURUCTL" -c "$CONF" user passwd taro >/dev/null
-"$OKURUCTL" -c "$CONF" user add carol --email carol@bank.example --role approver --group compliance >/dev/null
-printf '%s\n' 'approver password 1' | "$OKURUCTL" -c "$CONF" user passwd carol >/dev/null
+staff_user taro approver 'correct horse battery' compliance >/dev/null
+staff_user carol approver 'approver password 1' compliance >/dev/null
 okuru_start
 
 mkdir -p "$T/up"

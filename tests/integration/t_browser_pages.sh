@@ -15,7 +15,7 @@ okuru_init
 smtp_start starttls
 # A file over 2 MiB is refused (the error the app must say in Japanese).
 conf_set limits max_file_size 2097152
-cat >"$T/test.policy" <<'EOF'
+policy_use <<'EOF'
 version = 1;
 defaults = { expiry_days = 7; max_expiry_days = 30; download_limit = 5;
              verification = "email-otp"; retention_days = 30; };
@@ -26,23 +26,16 @@ rules = (
     approval = { group = "compliance"; count = 1; self = false; expire_hours = 24; }; }
 );
 EOF
-"$OKURUCTL" policy check "$T/test.policy" >/dev/null || fail "test policy does not load"
-conf_set - policy "\"$T/test.policy\""
 
 # One user of each role per language; the senders' tokens make the data.
-user() { # NAME ROLE PASSWORD [GROUP] -> the API token
-	"$OKURUCTL" -c "$CONF" user add "$1" --email "$1@bank.example" --role "$2" \
-		${4:+--group "$4"} | tail -n 1
-	printf '%s\n' "$3" | "$OKURUCTL" -c "$CONF" user passwd "$1" >/dev/null
-}
-tok_ja=$(user taro sender 'taro password 1')
-user hana approver 'hana password 1' compliance >/dev/null
-user kansa auditor 'kansa password 1' >/dev/null
-user kanri admin 'kanri password 1' >/dev/null
-tok_en=$(user tom sender 'tom password 12')
-user anna approver 'anna password 1' compliance >/dev/null
-user audrey auditor 'audrey password 1' >/dev/null
-user adam admin 'adam password 12' >/dev/null
+tok_ja=$(staff_user taro sender 'taro password 1')
+staff_user hana approver 'hana password 1' compliance >/dev/null
+staff_user kansa auditor 'kansa password 1' >/dev/null
+staff_user kanri admin 'kanri password 1' >/dev/null
+tok_en=$(staff_user tom sender 'tom password 12')
+staff_user anna approver 'anna password 1' compliance >/dev/null
+staff_user audrey auditor 'audrey password 1' >/dev/null
+staff_user adam admin 'adam password 12' >/dev/null
 okuru_start
 
 head -c 200000 /dev/zero | tr '\0' 'a' >"$T/report.txt"

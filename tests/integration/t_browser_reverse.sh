@@ -11,8 +11,7 @@
 
 okuru_init
 smtp_start starttls
-"$OKURUCTL" -c "$CONF" user add hanako --email hanako@bank.example --role sender >/dev/null
-printf '%s\n' 'hanako password 26' | "$OKURUCTL" -c "$CONF" user passwd hanako >/dev/null
+staff_user hanako sender 'hanako password 26' >/dev/null
 okuru_start
 
 mkdir -p "$T/up"

@@ -11,10 +11,8 @@
 
 okuru_init
 smtp_start starttls
-"$OKURUCTL" -c "$CONF" user add taro --email taro@bank.example --role sender >/dev/null
-printf '%s\n' 'correct horse battery' | "$OKURUCTL" -c "$CONF" user passwd taro >/dev/null
-"$OKURUCTL" -c "$CONF" user add kansa --email kansa@bank.example --role auditor >/dev/null
-printf '%s\n' 'auditor password 1' | "$OKURUCTL" -c "$CONF" user passwd kansa >/dev/null
+staff_user taro sender 'correct horse battery' >/dev/null
+staff_user kansa auditor 'auditor password 1' >/dev/null
 okuru_start
 
 mkdir -p "$T/up"

@@ -16,10 +16,8 @@ conf_set auth lockout_time 600
 conf_set auth session_idle 300
 conf_set auth session_max 3600
 conf_set auth login_per_minute 1000
-printf '%s\n' 'correct horse battery' | "$OKURUCTL" -c "$CONF" user add taro --email taro@bank.example --role sender >/dev/null
-printf '%s\n' 'correct horse battery' | "$OKURUCTL" -c "$CONF" user passwd taro >/dev/null
-"$OKURUCTL" -c "$CONF" user add hana --email hana@bank.example --role sender >/dev/null
-printf '%s\n' 'hana hana hana hana' | "$OKURUCTL" -c "$CONF" user passwd hana >/dev/null
+staff_user taro sender 'correct horse battery' >/dev/null
+staff_user hana sender 'hana hana hana hana' >/dev/null
 NOW=1795000000 # 2026-11-18 08:26:40 UTC, step 59833333
 at() { clock "$($PY -c 'import sys, datetime; print(datetime.datetime.fromtimestamp(int(sys.argv[1]), datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S"))' "$1")"; }
 at $NOW
@@ -167,8 +165,7 @@ assert_eq "$(status) $(json 'j["stage"]')" "200 enroll" "the lock ran out"
 ok "three failures lock; the lock holds against the right password; unlock and expiry end it"
 
 # ---- guesses sent in parallel cannot outrun the lock: each is counted first
-"$OKURUCTL" -c "$CONF" user add jiro --email jiro@bank.example --role sender >/dev/null
-printf '%s\n' 'jiro jiro jiro jiro' | "$OKURUCTL" -c "$CONF" user passwd jiro >/dev/null
+staff_user jiro sender 'jiro jiro jiro jiro' >/dev/null
 pids=""
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	curl -sS --cacert "$DATA/tls/cert.pem" -o /dev/null -w '%{http_code}\n' "${J[@]}" \

@@ -10,7 +10,7 @@
 
 okuru_init
 smtp_start starttls
-cat >"$T/test.policy" <<'PEOF'
+policy_use <<'PEOF'
 version = 1;
 defaults = { expiry_days = 7; max_expiry_days = 30; download_limit = 5;
              verification = "email-otp"; retention_days = 30; };
@@ -22,8 +22,6 @@ rules = (
   { id = "slow"; match = { recipient_domains = [ "slow.example" ]; }; delay_minutes = 10; }
 );
 PEOF
-"$OKURUCTL" policy check "$T/test.policy" >/dev/null || fail "test policy does not load"
-conf_set - policy "\"$T/test.policy\""
 cp "$T/test.policy" "$T/test.policy.orig"
 tok=$(okuru_user alice sender)
 ctok=$(okuru_user carol sender)
