@@ -271,11 +271,15 @@ api_file_ids(struct api_files_text *ft)
 	return out;
 }
 
-/* api_send_policy - evaluate the policy for this send: owner, recipients, files */
+/*
+ * api_send_policy - evaluate the policy for this send: owner, recipients,
+ * files. For a blocked send, *blocked is the file that stops it and why
+ * (policy_block_find), so the page can name it in the user's language.
+ */
 static enum policy_outcome
 api_send_policy(struct server *srv, const struct db_user *owner, const struct api_send_req *r,
 		const struct api_files_text *ft, struct policy_decision *d, char *why,
-		size_t whylen, char *file, size_t filelen)
+		size_t whylen, char *file, size_t filelen, struct policy_block *blocked)
 {
 	char groups[DB_MAXGROUPS][DB_GROUPMAX + 1];
 	const char *gp[DB_MAXGROUPS];
@@ -302,6 +306,8 @@ api_send_policy(struct server *srv, const struct db_user *owner, const struct ap
 				      .nrecipients = r->naddr, .files = pf, .nfiles = ft->nfiles};
 	http_policy_eval(srv, &prq, d, file, filelen);
 	o = policy_outcome(d, &prq, why, whylen);
+	if (o == POLICY_BLOCKED && !policy_block_find(d, &prq, blocked))
+		o = (enum policy_outcome)-1; /* cannot be: the outcome found it */
 	free(pf);
 	return o;
 }
@@ -365,6 +371,7 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 	struct approval_ask ask = {0};
 	struct policy_decision d;
 	enum policy_outcome outcome;
+	struct policy_block blocked = {0};
 	char (*tokens)[LINKS_TOKENLEN + 1] = NULL;
 	char why[400], expires[32], pw[crypto_pwhash_STRBYTES] = "", pfile[300];
 	char *ptext = NULL, *fids = NULL;
@@ -415,12 +422,21 @@ api_send(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 
 	/* The policy decides; the owner is the sender, whoever presses send. */
 	outcome = api_send_policy(srv, &owner, &r, &ft, &d, why, sizeof(why), pfile,
-				  sizeof(pfile));
+				  sizeof(pfile), &blocked);
 	if ((int)outcome < 0) {
 		ret = http_error(c, 503, "database unavailable");
 		goto out;
 	}
 	pj = policy_json(&d, outcome, why, pfile);
+	/* Which file stops the send, and why, as values the page can say. */
+	if (pj != NULL && outcome == POLICY_BLOCKED &&
+	    json_object_set_new(pj, "blocked",
+				json_pack("{s:o, s:s}", "file",
+					  jsonutil_text(ft.files[blocked.file].name), "cause",
+					  blocked.cause)) != 0) {
+		json_decref(pj);
+		pj = NULL;
+	}
 	if (pj == NULL) {
 		ret = http_error(c, 503, "out of memory");
 		goto out;

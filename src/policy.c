@@ -1099,39 +1099,59 @@ policy_eval(const struct policy *p, const struct policy_request *rq, struct poli
 }
 
 /*
- * policy_outcome - what happens to this send. Content that was not scanned
- * clean stops it unless a decision lets it pass: encrypted content only
- * with allow_encrypted, other unscannable content with allow_unscannable;
- * infected or failed scans never pass.
+ * policy_block_find - content that was not scanned clean stops a send
+ * unless a decision lets it pass: encrypted content only with
+ * allow_encrypted, other unscannable content with allow_unscannable;
+ * infected or failed scans never pass, encrypted or not.
  */
+int
+policy_block_find(const struct policy_decision *d, const struct policy_request *rq,
+		  struct policy_block *b)
+{
+	for (size_t i = 0; i < rq->nfiles; i++) {
+		const struct policy_file *f = &rq->files[i];
+		const char *cause = NULL;
+
+		if (strcmp(f->verdict, "clean") != 0 && strcmp(f->verdict, "unscannable") != 0)
+			cause = strcmp(f->verdict, "infected") == 0 ? "infected"
+				: f->verdict[0] ? "failed"
+						: "pending";
+		else if (f->encrypted)
+			cause = d->allow_encrypted ? NULL : "encrypted";
+		else if (strcmp(f->verdict, "unscannable") == 0 && !d->allow_unscannable)
+			cause = "unscannable";
+		if (cause != NULL) {
+			*b = (struct policy_block){.file = i, .cause = cause};
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* policy_outcome - what happens to this send (why says so in English) */
 enum policy_outcome
 policy_outcome(const struct policy_decision *d, const struct policy_request *rq, char *why,
 	       size_t whylen)
 {
+	struct policy_block b;
+
 	if (d->deny) {
 		snprintf(why, whylen, "%s", d->deny_message);
 		return POLICY_DENIED;
 	}
-	for (size_t i = 0; i < rq->nfiles; i++) {
-		const struct policy_file *f = &rq->files[i];
-		/* Infected or failed scans never pass, encrypted or not. */
-		if (strcmp(f->verdict, "clean") != 0 && strcmp(f->verdict, "unscannable") != 0) {
-			snprintf(why, whylen, "file %s is %s", f->name,
-				 f->verdict[0] ? f->verdict : "not scanned yet");
-			return POLICY_BLOCKED;
-		}
-		if (f->encrypted && !d->allow_encrypted) {
+	if (policy_block_find(d, rq, &b)) {
+		const struct policy_file *f = &rq->files[b.file];
+
+		if (strcmp(b.cause, "encrypted") == 0)
 			snprintf(why, whylen, "file %s is encrypted; no rule allows encrypted files",
 				 f->name);
-			return POLICY_BLOCKED;
-		}
-		if (f->encrypted)
-			continue;
-		if (strcmp(f->verdict, "unscannable") == 0 && !d->allow_unscannable) {
+		else if (strcmp(b.cause, "unscannable") == 0)
 			snprintf(why, whylen, "file %s could not be scanned; no rule allows that",
 				 f->name);
-			return POLICY_BLOCKED;
-		}
+		else
+			snprintf(why, whylen, "file %s is %s", f->name,
+				 f->verdict[0] ? f->verdict : "not scanned yet");
+		return POLICY_BLOCKED;
 	}
 	if (d->approvals > 0) {
 		snprintf(why, whylen, "%d approval%s from group %s%s", d->approvals,

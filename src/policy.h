@@ -89,6 +89,15 @@ enum policy_outcome {
 enum policy_outcome policy_outcome(const struct policy_decision *d,
 				   const struct policy_request *rq, char *why, size_t whylen);
 
+/* What stops a send: the first file whose scan does not let it pass. */
+struct policy_block {
+	size_t file;       /* index into the request's files */
+	const char *cause; /* infected, failed, pending, encrypted, unscannable */
+};
+/* policy_block_find - 1 and *b when a file stops the send, else 0 */
+int policy_block_find(const struct policy_decision *d, const struct policy_request *rq,
+		      struct policy_block *b);
+
 int policy_load(const char *path, struct policy **out, char *err, size_t errlen);
 void policy_free(struct policy *p);
 void policy_eval(const struct policy *p, const struct policy_request *rq,

@@ -38,7 +38,9 @@
 		case "approval":
 			return a ? O.tv("policy.reason.approval", { n: a.count, group: O.v(a.group),
 				self: a.self ? "" : t("policy.reason.notself") }) : O.v(p.reason);
-		case "blocked": return t("policy.reason.blocked");
+		case "blocked": // the file that stops it and why, where the server says (policy.blocked)
+			return p.blocked ? O.tv("policy.reason.blocked.file", { name: O.v(p.blocked.file),
+				cause: t("policy.block." + p.blocked.cause) }) : t("policy.reason.blocked");
 		default: return null; // denied: p.message, below
 		}
 	}

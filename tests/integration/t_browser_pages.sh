@@ -68,18 +68,23 @@ exp_before=$(sqlq "$db" "SELECT group_concat(expires_at) FROM links WHERE transf
 
 # An oversized file (3 MiB) for the size-limit error.
 head -c 3145728 /dev/zero >"$T/too-big.bin"
-browser_run pages.js "$CONF" "$tid_ja" "$tid_en" "$T/report.txt" "$T/too-big.bin"
+# The EICAR file whose send the policy blocks.
+eicar >"$T/eicar.com.txt"
+browser_run pages.js "$CONF" "$tid_ja" "$tid_en" "$T/report.txt" "$T/too-big.bin" "$T/eicar.com.txt"
 
 # The refused requests changed nothing: no transfer from the forged requests
-# (only the control request and the denied send's draft are new), the
+# (only the control request and the drafts of the denied and blocked
+# sends and of the oversized file are new), the
 # extension tried after the session ended was not made.
 assert_eq "$(sqlq "$db" "SELECT count(*) FROM transfers WHERE subject = 'csrf-forged'")" 0 "no transfer from a forged request"
 assert_eq "$(sqlq "$db" "SELECT count(*) FROM transfers WHERE subject = 'csrf-control'")" 1 "the control request with the token made one"
-assert_eq "$(sqlq "$db" "SELECT count(*) FROM transfers")" "$((before + 3))" "transfers: the control, the denied send's draft, the oversized file's draft"
+assert_eq "$(sqlq "$db" "SELECT count(*) FROM transfers")" "$((before + 4))" "transfers: the control, the drafts of the denied send, the oversized file and the blocked send"
 assert_eq "$(sqlq "$db" "SELECT group_concat(expires_at) FROM links WHERE transfer_id = :t" t="$tid_ja")" "$exp_before" "no extension after the session ended"
 assert_eq "$(sqlq "$db" "SELECT count(*) FROM audit WHERE event = 'auth.failed' AND json_extract(detail, '\$.reason') = 'csrf'")" 2 "both forged requests recorded"
 assert_eq "$(sqlq "$db" "SELECT count(*) FROM transfers WHERE state = 'draft' AND CASE WHEN json_valid(policy) THEN json_extract(policy, '\$.outcome') END = 'denied'")" 1 "the denied send stays a draft with the decision"
 assert_eq "$(sqlq "$db" "SELECT count(*) FROM links WHERE address = 'friend@mail.webmail.example'")" 0 "no link to the denied recipient"
+assert_eq "$(sqlq "$db" "SELECT json_extract(policy, '\$.blocked.file') || ' ' || json_extract(policy, '\$.blocked.cause') FROM transfers WHERE state = 'draft' AND CASE WHEN json_valid(policy) THEN json_extract(policy, '\$.outcome') END = 'blocked'")" "eicar.com.txt infected" "the blocked send stays a draft, its decision naming the file"
+assert_eq "$(sqlq "$db" "SELECT count(*) FROM links WHERE address = 'client@customer.example' AND transfer_id IN (SELECT id FROM transfers WHERE state = 'draft')")" 0 "no link from the blocked send"
 assert_eq "$(sqlq "$db" "SELECT count(*) FROM files WHERE name = 'too-big.bin'")" 0 "the oversized file was not stored"
 "$OKURUCTL" -c "$CONF" audit verify >/dev/null || fail "audit verify"
 okuru_stop

@@ -37,6 +37,7 @@ send "$tid_bad" '{"recipients":["bob@client.example"]}'
 assert_eq "$(status)" 409 "send with an infected file"
 assert_contains "$(cat "$T/body")" "file eicar.txt is infected" "infected refusal reason"
 assert_eq "$(json 'j["policy"]["outcome"]')" blocked "the refusal carries the decision"
+assert_eq "$(json 'j["policy"]["blocked"]["file"] + " " + j["policy"]["blocked"]["cause"] + " " + j["code"]')" "eicar.txt infected policy_blocked" "the refusal names the file that stops it"
 send "$tid" '{"recipients":["bob@client.example"],"verification":"none"}'
 assert_eq "$(status)" 400 "verification none where the policy wants email-otp"
 assert_contains "$(cat "$T/body")" "verification must be email-otp or passphrase here (policy rule default)" "why none is refused"

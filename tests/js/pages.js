@@ -22,7 +22,7 @@ const { execFileSync } = require("child_process");
 const { run, ok, assert } = require("./browser.js");
 const { totp, check, login } = require("./staffkit.js");
 
-const [conf, tidJa, tidEn, small, big] = process.argv.slice(2);
+const [conf, tidJa, tidEn, small, big, eicar] = process.argv.slice(2);
 const T = "t_browser_pages";
 const TID = { ja: tidJa, en: tidEn };
 const USERS = {
@@ -118,7 +118,7 @@ async function senderPages(h, p, lang) {
 	await page(h, p, "requests");
 }
 
-// errors - three server errors, each said in the page's language
+// errors - four server errors, each said in the page's language
 async function errors(h, p, lang) {
 	// 1. A recipient the policy denies: the dry run shows the administrator's reason, the send is refused.
 	await visit(p, "send", "#send-form");
@@ -156,6 +156,23 @@ async function errors(h, p, lang) {
 	assert(missing === W[lang]["error.404"], `${lang}: not found said as ${missing}`);
 	await page(h, p, "error-not-found");
 	ok(T, `${lang}: an unknown transfer: "${missing}"`);
+
+	// 4. An infected file: the send is refused, and the page names the file and why.
+	await visit(p, "transfers", "#transfers-table");
+	await visit(p, "send", "#send-form");
+	await p.setInputFiles("#send-files", [eicar]);
+	await p.waitForSelector('#send-list [data-verdict="infected"]', { timeout: 60000 });
+	await p.fill("#send-recipients", "client@customer.example");
+	h.expect(/status of 409/, "the blocked send");
+	await p.click("#send-submit");
+	await p.waitForSelector("#send-result-policy .reason");
+	const blocked = await p.textContent("#send-result-policy .reason");
+	const want = W[lang]["policy.reason.blocked.file"].replace("{name}", path.basename(eicar))
+		.replace("{cause}", W[lang]["policy.block.infected"]);
+	assert(blocked === want, `${lang}: the blocked send said as ${blocked}`);
+	assert((await p.textContent("#send-result .error")) === W[lang]["error.code.policy_blocked"], `${lang}: the refusal`);
+	await page(h, p, "error-blocked");
+	ok(T, `${lang}: an infected file stops the send: "${blocked}"`);
 }
 
 // sessionEnd - ended on the server: the next action brings the login with
