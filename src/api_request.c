@@ -160,9 +160,11 @@ api_request_create(struct server *srv, struct MHD_Connection *c, struct req *rq)
 	memset(&t, 0, sizeof(t));
 	util_id_new(t.id);
 	t.owner_id = rq->user.id;
+	/*
+	 * No subject stays empty: a label made here would be English on a
+	 * Japanese page; each page names a request in its own language.
+	 */
 	snprintf(subj, sizeof(subj), "%s", subject ? subject : "");
-	if (subject == NULL)
-		snprintf(subj, sizeof(subj), "Files from %s", addr);
 	t.subject = subj;
 	t.message = (char *)message;
 	t.created = now;

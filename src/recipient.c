@@ -451,9 +451,10 @@ rcpt_page(struct MHD_Connection *c, const struct rcpt *x, unsigned status, const
 	page_text(&p, x->sender.email);
 	page_raw(&p, "&gt;</dd>");
 	/*
-	 * A request made without a subject gets "Files from ADDR"
-	 * (api_request.c), a label for the requester's own lists: the
-	 * counterparty's page, in their language, does not show it.
+	 * A request made without a subject was once stored as "Files from
+	 * ADDR", an English label for the requester's lists: the
+	 * counterparty's page, in their language, does not show it. Requests
+	 * made now keep an empty subject (api_request.c), shown as none.
 	 */
 	char label[DB_EMAILMAX + 16];
 	snprintf(label, sizeof(label), "Files from %s", x->link.address);

@@ -29,6 +29,7 @@ api "$tok" POST /api/v1/requests -H 'Content-Type: application/json' \
 assert_eq "$(status)" 201 "request: $(cat "$T/body")"
 tid=$(json 'j["id"]')
 assert_eq "$(json 'j["origin"]')" request "origin"
+assert_eq "$(json 'repr(j["subject"])')" "''" "no subject given: none stored (no English label)"
 assert_eq "$(json 'j["request"]["address"]')" dan@client.example "request address"
 assert_eq "$(json 'j["request"]["link"]')" active "request link state"
 mail_wait 1
