@@ -447,8 +447,11 @@ db_upload_staging_exists(struct db *db, const char *staging)
 	return r;
 }
 
-/* db_upload_link_ended - uploads whose link has ended (revoked, completed, expired) or whose
- * transfer takes no more files (sent, revoked, purged): they can never finish */
+/*
+ * db_upload_link_ended - uploads whose link has ended (revoked, completed,
+ * expired) or whose transfer takes no more files (sent, revoked, purged):
+ * they can never finish.
+ */
 int
 db_upload_link_ended(struct db *db, int64_t now, int limit, db_upload_cb cb, void *arg)
 {
