@@ -1,7 +1,9 @@
 /*
- * api_tus.c - resumable staff uploads through tus 1.0
+ * api_tus.c - resumable uploads through tus 1.0
  * (https://tus.io/protocols/resumable-upload: core, creation, termination)
- * at /api/v1/uploads, into the same encrypted blobs as PUT.
+ * into the same encrypted blobs as PUT: a staff user's at /api/v1/uploads,
+ * and a counterparty's under an upload link, /u/TOKEN/uploads (recipient.c
+ * checks the link and the session, then calls api_tus_link).
  *
  *   OPTIONS /api/v1/uploads[/ID]  what the server supports
  *   POST    /api/v1/uploads       creation: Upload-Length, Upload-Metadata
@@ -24,7 +26,9 @@
  *
  * One request at a time works on an upload: a process-wide claim list,
  * which the expiry (run by the purger thread) respects too. Everything
- * here is rq->user's own: another user's upload is answered as missing.
+ * here belongs to one owner (struct api_tus_owner): a staff user's uploads
+ * to that user, a counterparty's to the upload link; any other upload is
+ * answered as missing.
  */
 #include "config.h"
 
@@ -119,6 +123,8 @@ struct tus_patch {
 	unsigned fail_status;
 	char fail_msg[160];
 	uint64_t discarded;
+	int max_files;	   /* the owner's limits, for the completion's checks */
+	int64_t max_bytes; /* (an upload link's max_bytes; INT64_MAX for staff) */
 };
 
 static void
@@ -233,18 +239,21 @@ tus_b64(const char *b64, size_t len, unsigned char *bin, size_t binmax, size_t *
  * tus_metadata - filename and transfer from Upload-Metadata: pairs
  * "key base64value" separated by commas; keys printable ASCII without
  * spaces or commas, each at most once; other keys (tus-js-client sends
- * filetype, for one) are checked for form and ignored. 0, or -1 with *why.
+ * filetype, for one) are checked for form and ignored. Without need_tid
+ * (an upload link: the link names the transfer) transfer is one of those.
+ * 0, or -1 with *why.
  */
 static int
 tus_metadata(const char *h, char rawname[TUS_RAWNAME_MAX + 1], char tid[UTIL_IDLEN + 1],
-	     const char **why)
+	     int need_tid, const char **why)
 {
 	unsigned char scratch[TUS_RAWNAME_MAX + 1];
 	int have_name = 0, have_tid = 0;
 	const char *p = h;
 
 	if (h == NULL) {
-		*why = "Upload-Metadata with filename and transfer is required";
+		*why = need_tid ? "Upload-Metadata with filename and transfer is required"
+				: "Upload-Metadata with filename is required";
 		return -1;
 	}
 	while (*p != '\0') {
@@ -283,7 +292,7 @@ tus_metadata(const char *h, char rawname[TUS_RAWNAME_MAX + 1], char tid[UTIL_IDL
 				return -1;
 			}
 			rawname[n] = '\0';
-		} else if (klen == 8 && memcmp(pair, "transfer", 8) == 0) {
+		} else if (need_tid && klen == 8 && memcmp(pair, "transfer", 8) == 0) {
 			if (have_tid++ ||
 			    tus_b64(sp + 1, vlen, (unsigned char *)tid, UTIL_IDLEN, &n) != 0) {
 				*why = "Upload-Metadata: transfer must appear once, as base64 of a "
@@ -297,8 +306,9 @@ tus_metadata(const char *h, char rawname[TUS_RAWNAME_MAX + 1], char tid[UTIL_IDL
 		}
 	}
 	sodium_memzero(scratch, sizeof(scratch));
-	if (!have_name || !have_tid) {
-		*why = "Upload-Metadata must carry filename and transfer";
+	if (!have_name || (need_tid && !have_tid)) {
+		*why = need_tid ? "Upload-Metadata must carry filename and transfer"
+				: "Upload-Metadata must carry filename";
 		return -1;
 	}
 	return 0;
@@ -326,16 +336,25 @@ api_tus_route(const char *url)
 	return strncmp(url, TUS_PREFIX, n) == 0 && (url[n] == '\0' || url[n] == '/');
 }
 
-/* tus_load - the upload if it exists and is this user's (else DB_NOTFOUND) */
+/* tus_owns - is u o's: a staff user's own upload, or one made through o's link */
 static int
-tus_load(struct server *srv, struct req *rq, const char *id, struct db_upload *u)
+tus_owns(const struct api_tus_owner *o, const struct db_upload *u)
+{
+	if (o->link_id != NULL)
+		return u->link_id[0] != '\0' && strcmp(u->link_id, o->link_id) == 0;
+	return u->link_id[0] == '\0' && u->owner_id == o->user_id;
+}
+
+/* tus_load - the upload if it exists and is o's (else DB_NOTFOUND) */
+static int
+tus_load(struct server *srv, const struct api_tus_owner *o, const char *id, struct db_upload *u)
 {
 	int r;
 
 	if (!util_id_valid(id))
 		return DB_NOTFOUND;
 	r = db_upload_get(srv->db, id, u);
-	if (r == DB_OK && u->owner_id != rq->user.id)
+	if (r == DB_OK && !tus_owns(o, u))
 		r = DB_NOTFOUND;
 	return r;
 }
@@ -387,12 +406,10 @@ tus_hash(int fd, const unsigned char dk[KEYS_KEYBYTES], int64_t length, char hex
 static unsigned
 tus_finish(struct server *srv, struct req *rq, struct tus_patch *p)
 {
-	struct limits l;
 	struct db_file f;
 	char why[160], qname[600];
 	int r, e;
 
-	http_limits(srv, &l);
 	memset(&f, 0, sizeof(f));
 	p->sealing = 0;
 	if (store_seal_final(&p->seal) != 0 || tus_hash(p->fd, p->dk, p->u.length, f.sha256) != 0) {
@@ -418,8 +435,10 @@ tus_finish(struct server *srv, struct req *rq, struct tus_patch *p)
 	snprintf(f.state, sizeof(f.state), "uploaded");
 	memcpy(f.key_id, p->u.key_id, sizeof(f.key_id));
 	memcpy(f.wrapped, p->u.wrapped, sizeof(f.wrapped));
+	/* A counterparty's file names its link, as a PUT through the link does. */
+	snprintf(f.uploader, sizeof(f.uploader), "%s", p->u.link_id);
 	f.created = util_now();
-	r = db_upload_finish(srv->db, p->u.id, &f, l.max_files_per_transfer, &rq->who, why,
+	r = db_upload_finish(srv->db, p->u.id, &f, p->max_files, p->max_bytes, &rq->who, why,
 			     sizeof(why));
 	if (r != DB_OK) {
 		/* No file row, so the blob goes: recovery would move it to orphans/. */
@@ -504,7 +523,8 @@ tus_patch_refuse(struct MHD_Connection *c, struct req *rq, unsigned status, cons
 
 /* tus_patch_begin - headers are in: check everything, reopen the staging file */
 static enum MHD_Result
-tus_patch_begin(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *id)
+tus_patch_begin(struct server *srv, struct MHD_Connection *c, struct req *rq,
+		const struct api_tus_owner *o, const char *id)
 {
 	const char *ct = tus_header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
 	const char *cl = tus_header(c, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -526,7 +546,9 @@ tus_patch_begin(struct server *srv, struct MHD_Connection *c, struct req *rq, co
 		return tus_patch_refuse(c, rq, 503, "out of memory");
 	p->fd = -1;
 	p->seal.fd = -1;
-	r = tus_load(srv, rq, id, &p->u);
+	p->max_files = o->max_files;
+	p->max_bytes = o->max_bytes;
+	r = tus_load(srv, o, id, &p->u);
 	if (r != DB_OK) {
 		tus_patch_free(p);
 		return r == DB_NOTFOUND ? tus_patch_refuse(c, rq, 404, "no such upload")
@@ -554,7 +576,8 @@ tus_patch_begin(struct server *srv, struct MHD_Connection *c, struct req *rq, co
 		tus_patch_free(p);
 		return tus_patch_refuse(c, rq, 413, "the body goes past Upload-Length");
 	}
-	status = api_upload_draft(srv, rq, p->u.transfer_id, &msg);
+	/* An upload link's caller checked its transfer is a draft (recipient.c). */
+	status = o->link_id == NULL ? api_upload_draft(srv, rq, p->u.transfer_id, &msg) : 0;
 	if (status != 0) {
 		tus_patch_free(p);
 		return tus_patch_refuse(c, rq, status, msg);
@@ -642,18 +665,16 @@ tus_patch_end(struct server *srv, struct MHD_Connection *c, struct req *rq)
 
 /* ---- the other methods -------------------------------------------------- */
 
-/* tus_options - what we support; Tus-Max-Size is limits.max_file_size */
+/* tus_options - what we support; Tus-Max-Size is the owner's file limit (o->max_size) */
 static enum MHD_Result
-tus_options(struct server *srv, struct MHD_Connection *c)
+tus_options(struct MHD_Connection *c, const struct api_tus_owner *o)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-	struct limits l;
 	char v[32];
 
 	if (r == NULL)
 		return MHD_NO;
-	http_limits(srv, &l);
-	snprintf(v, sizeof(v), "%" PRId64, l.max_file_size);
+	snprintf(v, sizeof(v), "%" PRId64, o->max_size);
 	MHD_add_response_header(r, "Tus-Resumable", TUS_VERSION);
 	MHD_add_response_header(r, "Tus-Version", TUS_VERSION);
 	MHD_add_response_header(r, "Tus-Extension", TUS_EXTENSIONS);
@@ -668,11 +689,11 @@ tus_options(struct server *srv, struct MHD_Connection *c)
  * names it; an empty file is finished at once.
  */
 static enum MHD_Result
-tus_create(struct server *srv, struct MHD_Connection *c, struct req *rq)
+tus_create(struct server *srv, struct MHD_Connection *c, struct req *rq,
+	   const struct api_tus_owner *o)
 {
 	char rawname[TUS_RAWNAME_MAX + 1], tid[UTIL_IDLEN + 1], name[FNAME_MAXBYTES + 1];
-	char loc[sizeof(TUS_PREFIX) + UTIL_IDLEN + 2], msgbuf[96], why[160];
-	struct limits l;
+	char loc[256], msgbuf[96], why[300];
 	struct tus_patch *p;
 	const char *msg;
 	int64_t length;
@@ -684,14 +705,15 @@ tus_create(struct server *srv, struct MHD_Connection *c, struct req *rq)
 		return tus_error(c, 400, "Upload-Defer-Length is not supported");
 	if (tus_number(tus_header(c, "Upload-Length"), &length) != 0)
 		return tus_error(c, 400, "Upload-Length is required (a byte count)");
-	if (tus_metadata(tus_header(c, "Upload-Metadata"), rawname, tid, &msg) != 0)
+	if (tus_metadata(tus_header(c, "Upload-Metadata"), rawname, tid, o->link_id == NULL,
+			 &msg) != 0)
 		return tus_error(c, 400, msg);
-	http_limits(srv, &l);
-	status = api_upload_draft(srv, rq, tid, &msg);
+	if (o->link_id != NULL) /* the link's transfer, a draft (checked by recipient.c) */
+		snprintf(tid, sizeof(tid), "%s", o->transfer_id);
+	status = o->link_id == NULL ? api_upload_draft(srv, rq, tid, &msg) : 0;
 	if (status == 0)
-		status =
-		    api_upload_admit(srv, rq, tid, rawname, length, l.max_file_size,
-				     l.max_files_per_transfer, name, &msg, msgbuf, sizeof(msgbuf));
+		status = api_upload_admit(srv, rq, tid, rawname, length, o->max_size, o->max_files,
+					  name, &msg, msgbuf, sizeof(msgbuf));
 	sodium_memzero(rawname, sizeof(rawname));
 	if (status != 0)
 		return tus_error(c, status, msg);
@@ -700,9 +722,12 @@ tus_create(struct server *srv, struct MHD_Connection *c, struct req *rq)
 	if (p == NULL)
 		return tus_error(c, 503, "out of memory");
 	p->seal.fd = -1;
+	p->max_files = o->max_files;
+	p->max_bytes = o->max_bytes;
 	util_id_new(p->u.id);
 	memcpy(p->u.transfer_id, tid, sizeof(p->u.transfer_id));
-	p->u.owner_id = rq->user.id;
+	p->u.owner_id = o->user_id;
+	snprintf(p->u.link_id, sizeof(p->u.link_id), "%s", o->link_id ? o->link_id : "");
 	snprintf(p->u.name, sizeof(p->u.name), "%s", name);
 	p->u.length = length;
 	p->u.created = util_now();
@@ -723,16 +748,18 @@ tus_create(struct server *srv, struct MHD_Connection *c, struct req *rq)
 		tus_patch_free(p);
 		return tus_error(c, 503, "storage unavailable");
 	}
-	r = db_upload_create(srv->db, &p->u, l.max_files_per_transfer, &rq->who, why, sizeof(why));
+	r = db_upload_create(srv->db, &p->u, o->max_files, o->max_bytes, &rq->who, why,
+			     sizeof(why));
 	if (r != DB_OK) {
 		unlink(p->path);
 		tus_patch_free(p);
 		return r == DB_CONFLICT ? tus_error(c, 409, why)
+		       : r == DB_TOOBIG ? tus_error(c, 413, why)
 					: tus_error(c, 503, "database unavailable");
 	}
 	log_event(LOG_LVL_INFO, "upload.created", "upload=%s transfer=%s user=%s length=%" PRId64,
 		  p->u.id, p->u.transfer_id, rq->user.name, p->u.length);
-	snprintf(loc, sizeof(loc), TUS_PREFIX "/%s", p->u.id);
+	snprintf(loc, sizeof(loc), "%s/%s", o->prefix, p->u.id);
 	if (length == 0) {
 		/* Nothing will be PATCHed: the empty file is complete now. */
 		if (tus_claim_take(&p->claim, p->u.id) == 0)
@@ -757,12 +784,13 @@ tus_create(struct server *srv, struct MHD_Connection *c, struct req *rq)
 
 /* tus_head - the upload's durable offset and length, never cached */
 static enum MHD_Result
-tus_head(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *id)
+tus_head(struct server *srv, struct MHD_Connection *c, const struct api_tus_owner *o,
+	 const char *id)
 {
 	struct db_upload u;
 	struct MHD_Response *r;
 	char v[32];
-	int rc = tus_load(srv, rq, id, &u);
+	int rc = tus_load(srv, o, id, &u);
 
 	if (rc != DB_OK)
 		return rc == DB_NOTFOUND ? tus_error(c, 404, "no such upload")
@@ -781,11 +809,12 @@ tus_head(struct server *srv, struct MHD_Connection *c, struct req *rq, const cha
 
 /* tus_terminate - DELETE: the row goes (upload.terminated), then the staging file */
 static enum MHD_Result
-tus_terminate(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *id)
+tus_terminate(struct server *srv, struct MHD_Connection *c, struct req *rq,
+	      const struct api_tus_owner *o, const char *id)
 {
 	struct tus_claim cl;
 	struct db_upload u;
-	int r = tus_load(srv, rq, id, &u);
+	int r = tus_load(srv, o, id, &u);
 
 	if (r != DB_OK)
 		return r == DB_NOTFOUND ? tus_error(c, 404, "no such upload")
@@ -806,24 +835,55 @@ tus_terminate(struct server *srv, struct MHD_Connection *c, struct req *rq, cons
 	return tus_empty(c, 204, -1);
 }
 
+/*
+ * tus_dispatch - a request without a body to keep (all but PATCH), its
+ * body read: answer it for owner o. id is "" for the collection.
+ */
+static enum MHD_Result
+tus_dispatch(struct server *srv, struct MHD_Connection *c, struct req *rq,
+	     const struct api_tus_owner *o, const char *id, const char *method)
+{
+	if (strcmp(method, "OPTIONS") == 0)
+		return tus_options(c, o);
+	if (rq->bodylen > 0 || rq->body_too_big)
+		return tus_error(c, 400,
+				 "no request body expected (creation-with-upload is not "
+				 "supported)");
+	if (!tus_resumable_ok(c))
+		return tus_error(c, 412, "Tus-Resumable: " TUS_VERSION " is required");
+	if (id[0] == '\0') {
+		if (strcmp(method, "POST") != 0)
+			return api_method_not_allowed(c, "POST, OPTIONS");
+		return tus_create(srv, c, rq, o);
+	}
+	if (strcmp(method, "HEAD") == 0)
+		return tus_head(srv, c, o, id);
+	if (strcmp(method, "DELETE") == 0)
+		return tus_terminate(srv, c, rq, o, id);
+	return api_method_not_allowed(c, "HEAD, PATCH, DELETE, OPTIONS");
+}
+
 enum MHD_Result
 api_tus_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *url,
 	       const char *method, const char *data, size_t *data_size, int first)
 {
 	const char *id = tus_url_id(url);
 	int is_patch = strcmp(method, "PATCH") == 0;
+	struct api_tus_owner o = {
+	    .user_id = rq->user.id, .prefix = TUS_PREFIX, .max_bytes = INT64_MAX};
+	struct limits l;
 
-	if (rq->tus != NULL) {
-		if (*data_size > 0)
-			return tus_patch_data(rq, data, data_size);
-		return tus_patch_end(srv, c, rq);
-	}
+	if (rq->tus != NULL)
+		return api_tus_continue(srv, c, rq, data, data_size);
 	if (id == NULL) {
 		http_body_done(rq);
 		return tus_error(c, 404, "not found");
 	}
+	http_limits(srv, &l);
+	o.max_size = l.max_file_size;
+	o.max_files = l.max_files_per_transfer;
 	if (is_patch && id[0] != '\0' && first)
-		return tus_patch_begin(srv, c, rq, id);
+		return tus_patch_begin(srv, c, rq, &o, id);
 	/*
 	 * Every other request has no body: answer once it is read (an answer
 	 * in the first call makes libmicrohttpd close the connection).
@@ -835,24 +895,40 @@ api_tus_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, con
 			return MHD_YES;
 	}
 	http_body_done(rq);
-	if (strcmp(method, "OPTIONS") == 0)
-		return tus_options(srv, c);
-	if (rq->bodylen > 0 || rq->body_too_big)
-		return tus_error(c, 400,
-				 "no request body expected (creation-with-upload is not "
-				 "supported)");
-	if (!tus_resumable_ok(c))
-		return tus_error(c, 412, "Tus-Resumable: " TUS_VERSION " is required");
-	if (id[0] == '\0') {
-		if (strcmp(method, "POST") != 0)
-			return api_method_not_allowed(c, "POST, OPTIONS");
-		return tus_create(srv, c, rq);
+	return tus_dispatch(srv, c, rq, &o, id, method);
+}
+
+enum MHD_Result
+api_tus_continue(struct server *srv, struct MHD_Connection *c, struct req *rq, const char *data,
+		 size_t *data_size)
+{
+	if (*data_size > 0)
+		return tus_patch_data(rq, data, data_size);
+	return tus_patch_end(srv, c, rq);
+}
+
+enum MHD_Result
+api_tus_link(struct server *srv, struct MHD_Connection *c, struct req *rq,
+	     const struct api_tus_owner *o, const char *id, const char *method)
+{
+	if (strcmp(method, "PATCH") == 0) {
+		if (id[0] == '\0')
+			return api_tus_refuse(c, rq, 405, "PATCH needs an upload's URL");
+		return tus_patch_begin(srv, c, rq, o, id);
 	}
-	if (strcmp(method, "HEAD") == 0)
-		return tus_head(srv, c, rq, id);
-	if (strcmp(method, "DELETE") == 0)
-		return tus_terminate(srv, c, rq, id);
-	return api_method_not_allowed(c, "HEAD, PATCH, DELETE, OPTIONS");
+	return tus_dispatch(srv, c, rq, o, id, method);
+}
+
+enum MHD_Result
+api_tus_refuse(struct MHD_Connection *c, struct req *rq, unsigned status, const char *msg)
+{
+	return tus_patch_refuse(c, rq, status, msg);
+}
+
+enum MHD_Result
+api_tus_error(struct MHD_Connection *c, unsigned status, const char *msg)
+{
+	return tus_error(c, status, msg);
 }
 
 /*
@@ -882,6 +958,8 @@ api_tus_done(struct server *srv, struct req *rq, int completed)
 	rq->tus = NULL;
 }
 
+static void tus_expire_idle(struct server *srv, int64_t now);
+
 struct tus_idle {
 	char (*id)[UTIL_IDLEN + 1];
 	char (*staging)[DB_UPLOAD_STAGINGMAX + 1];
@@ -902,37 +980,102 @@ tus_idle_cb(const struct db_upload *u, void *arg)
 }
 
 /*
+ * tus_end_batch - remove the uploads listed in ti (rows with EVENT and
+ * REASON by who, then their staging files), skipping any a request holds.
+ * The number removed.
+ */
+static int
+tus_end_batch(struct server *srv, const struct tus_idle *ti, const char *event, const char *reason,
+	      int64_t idle_before, const struct audit_actor *who)
+{
+	struct tus_claim cl;
+	int ended = 0;
+
+	for (size_t i = 0; i < ti->n; i++) {
+		if (tus_claim_take(&cl, ti->id[i]) != 0)
+			continue;
+		if (db_upload_remove(srv->db, ti->id[i], event, reason, idle_before, who) ==
+		    DB_OK) {
+			ended++;
+			if (blob_upload_remove(srv->conf.storage_dir, ti->staging[i]) != 0)
+				log_event(LOG_LVL_ERR, "upload.staging_remove_failed",
+					  "upload=%s error=\"%s\"", ti->id[i], strerror(errno));
+		}
+		tus_claim_drop(&cl);
+	}
+	return ended;
+}
+
+/*
+ * api_tus_link_end - an upload link has ended (the counterparty said
+ * done): its unfinished uploads can never complete, so they end now
+ * (upload.terminated, reason), by who. One a PATCH holds is left to that
+ * PATCH (its completion is refused, the link having ended) or to the
+ * purger's next api_tus_expire_run.
+ */
+void
+api_tus_link_end(struct server *srv, const char *link_id, const char *reason,
+		 const struct audit_actor *who)
+{
+	char ids[TUS_EXPIRE_BATCH][UTIL_IDLEN + 1];
+	char stagings[TUS_EXPIRE_BATCH][DB_UPLOAD_STAGINGMAX + 1];
+	struct tus_idle ti = {.id = ids, .staging = stagings};
+	int ended;
+
+	if (db_upload_of_link(srv->db, link_id, TUS_EXPIRE_BATCH, tus_idle_cb, &ti) != DB_OK) {
+		log_event(LOG_LVL_ERR, "upload.end_failed", "link=%s step=list", link_id);
+		return;
+	}
+	ended = tus_end_batch(srv, &ti, "upload.terminated", reason, 0, who);
+	if (ended > 0)
+		log_event(LOG_LVL_INFO, "upload.terminated", "link=%s uploads=%d reason=%s",
+			  link_id, ended, reason);
+}
+
+/*
  * api_tus_expire_run - abandoned uploads do not live for ever: one not
- * PATCHed for API_TUS_EXPIRE_SECONDS is removed (upload.expired), row
- * first, then its staging file (a crash between leaves a file that
- * start-up recovery removes). One being written is left alone.
+ * PATCHed for API_TUS_EXPIRE_SECONDS is removed (upload.expired), and a
+ * counterparty's whose link or transfer ended (revoked, expired, sent)
+ * too (upload.terminated, link_ended); row first, then its staging file
+ * (a crash between leaves a file that start-up recovery removes). One
+ * being written is left alone.
  */
 void
 api_tus_expire_run(struct server *srv, int64_t now)
+{
+	char lids[TUS_EXPIRE_BATCH][UTIL_IDLEN + 1];
+	char lstagings[TUS_EXPIRE_BATCH][DB_UPLOAD_STAGINGMAX + 1];
+	struct tus_idle lt = {.id = lids, .staging = lstagings};
+	int ended;
+
+	/* A counterparty's uploads end with their link (revoked, expired, done) or transfer. */
+	if (db_upload_link_ended(srv->db, now, TUS_EXPIRE_BATCH, tus_idle_cb, &lt) != DB_OK) {
+		log_event(LOG_LVL_ERR, "upload.expire_failed", "step=links");
+	} else {
+		ended =
+		    tus_end_batch(srv, &lt, "upload.terminated", "link_ended", 0, &audit_system);
+		if (ended > 0)
+			log_event(LOG_LVL_INFO, "upload.terminated", "uploads=%d reason=link_ended",
+				  ended);
+	}
+	tus_expire_idle(srv, now);
+}
+
+/* tus_expire_idle - the uploads of anyone not PATCHed for API_TUS_EXPIRE_SECONDS */
+static void
+tus_expire_idle(struct server *srv, int64_t now)
 {
 	char ids[TUS_EXPIRE_BATCH][UTIL_IDLEN + 1];
 	char stagings[TUS_EXPIRE_BATCH][DB_UPLOAD_STAGINGMAX + 1];
 	struct tus_idle ti = {.id = ids, .staging = stagings};
 	int64_t before = now - API_TUS_EXPIRE_SECONDS;
-	struct tus_claim cl;
-	int expired = 0;
+	int expired;
 
 	if (db_upload_idle(srv->db, before, TUS_EXPIRE_BATCH, tus_idle_cb, &ti) != DB_OK) {
 		log_event(LOG_LVL_ERR, "upload.expire_failed", "step=list");
 		return;
 	}
-	for (size_t i = 0; i < ti.n; i++) {
-		if (tus_claim_take(&cl, ti.id[i]) != 0)
-			continue;
-		if (db_upload_remove(srv->db, ti.id[i], "upload.expired", "idle", before,
-				     &audit_system) == DB_OK) {
-			expired++;
-			if (blob_upload_remove(srv->conf.storage_dir, ti.staging[i]) != 0)
-				log_event(LOG_LVL_ERR, "upload.staging_remove_failed",
-					  "upload=%s error=\"%s\"", ti.id[i], strerror(errno));
-		}
-		tus_claim_drop(&cl);
-	}
+	expired = tus_end_batch(srv, &ti, "upload.expired", "idle", before, &audit_system);
 	if (expired > 0)
 		log_event(LOG_LVL_INFO, "upload.expired", "uploads=%d idle_s=%d", expired,
 			  API_TUS_EXPIRE_SECONDS);

@@ -378,6 +378,37 @@ static const char *const db_migrations[] = {
 	"  updated INTEGER NOT NULL,"
 	"  UNIQUE (transfer_id, name));"
 	"CREATE INDEX uploads_updated ON uploads(updated);",
+	/*
+	 * 11: a counterparty's resumable uploads (tus through an upload link,
+	 * recipient.c). An upload belongs to a staff user (owner_id) or to an
+	 * upload link (link_id), never both: owner_id becomes nullable, which
+	 * SQLite can only do by building the table again. Rows keep their values;
+	 * the old ones are staff uploads (link_id NULL).
+	 */
+	"CREATE TABLE uploads_v11 ("
+	"  id TEXT PRIMARY KEY,"
+	"  transfer_id TEXT NOT NULL REFERENCES transfers(id),"
+	"  owner_id INTEGER REFERENCES users(id),"
+	"  link_id TEXT REFERENCES links(id),"
+	"  name TEXT NOT NULL,"
+	"  length INTEGER NOT NULL CHECK (length >= 0),"
+	"  durable_offset INTEGER NOT NULL DEFAULT 0"
+	"    CHECK (durable_offset >= 0 AND durable_offset <= length),"
+	"  key_id TEXT NOT NULL,"
+	"  wrapped_key BLOB NOT NULL,"
+	"  staging TEXT NOT NULL UNIQUE,"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  CHECK ((owner_id IS NULL) != (link_id IS NULL)),"
+	"  UNIQUE (transfer_id, name));"
+	"INSERT INTO uploads_v11 (id, transfer_id, owner_id, link_id, name, length, durable_offset,"
+	"  key_id, wrapped_key, staging, created, updated)"
+	"  SELECT id, transfer_id, owner_id, NULL, name, length, durable_offset, key_id,"
+	"  wrapped_key, staging, created, updated FROM uploads;"
+	"DROP TABLE uploads;"
+	"ALTER TABLE uploads_v11 RENAME TO uploads;"
+	"CREATE INDEX uploads_updated ON uploads(updated);"
+	"CREATE INDEX uploads_link ON uploads(link_id) WHERE link_id IS NOT NULL;",
 };
 #define DB_NMIGRATIONS ((int)(sizeof(db_migrations) / sizeof(db_migrations[0])))
 
@@ -460,6 +491,7 @@ db_migrate(struct db *db, char *err, size_t errlen)
 			"PRAGMA user_version = 8",
 			"PRAGMA user_version = 9",
 			"PRAGMA user_version = 10",
+			"PRAGMA user_version = 11",
 		};
 		_Static_assert(sizeof(set_version) / sizeof(set_version[0]) == DB_NMIGRATIONS,
 			       "one user_version statement per migration");
@@ -1052,9 +1084,9 @@ db_file_insert_locked(struct db *db, const struct db_file *f, int max_files, int
 			snprintf(why, whylen, "the upload link has ended");
 			r = DB_CONFLICT;
 		}
+		/* Unfinished tus uploads through the link hold their length (db_uploads.c). */
 		if (r == DB_OK)
-			r = db_int_locked(db, "SELECT coalesce(sum(size), 0) FROM files "
-					      "WHERE uploader = ?1", f->uploader, 0, &v);
+			r = db_upload_link_bytes_locked(db, f->uploader, f->id, &v);
 		if (r == DB_OK && v + f->size > max_bytes) {
 			snprintf(why, whylen, "the upload request's byte limit (%lld) is reached",
 				 (long long)max_bytes);

@@ -21,6 +21,7 @@ enum db_rc {
 	DB_OK = 0,
 	DB_NOTFOUND = 1,
 	DB_CONFLICT = 2,
+	DB_TOOBIG = 3, /* over a byte limit (db_upload_create for an upload link) */
 };
 
 #define DB_NAMEMAX 64
@@ -139,7 +140,8 @@ int db_file_queued(struct db *db, int *n);
 struct db_upload {
 	char id[UTIL_IDLEN + 1];
 	char transfer_id[UTIL_IDLEN + 1];
-	int64_t owner_id;
+	int64_t owner_id;		  /* a staff user's upload, or 0 */
+	char link_id[UTIL_IDLEN + 1]; /* an upload link's (a counterparty's), or "" */
 	char name[256];
 	int64_t length;
 	int64_t offset; /* durable bytes: whole chunks, fsynced */
@@ -153,7 +155,7 @@ struct db_upload {
 typedef int (*db_upload_cb)(const struct db_upload *u, void *arg);
 
 /* upload.created, checked against the transfer like db_file_insert (see db_uploads.c) */
-int db_upload_create(struct db *db, const struct db_upload *u, int max_files,
+int db_upload_create(struct db *db, const struct db_upload *u, int max_files, int64_t max_bytes,
 		     const struct audit_actor *who, char *why, size_t whylen);
 int db_upload_get(struct db *db, const char *id, struct db_upload *u);
 /* upload.appended: the durable offset after a PATCH (outcome "partial" when cut off) */
@@ -161,7 +163,7 @@ int db_upload_progress(struct db *db, const char *id, int64_t offset, int64_t re
 		       const struct audit_actor *who);
 /* the file row (file.uploaded) and the upload row's removal, in one transaction */
 int db_upload_finish(struct db *db, const char *id, const struct db_file *f, int max_files,
-		     const struct audit_actor *who, char *why, size_t whylen);
+		     int64_t max_bytes, const struct audit_actor *who, char *why, size_t whylen);
 /* EVENT (upload.terminated, upload.expired) with REASON, and the row removed */
 int db_upload_remove(struct db *db, const char *id, const char *event, const char *reason,
 		     int64_t idle_before, const struct audit_actor *who);
@@ -170,6 +172,13 @@ int db_upload_idle(struct db *db, int64_t before, int limit, db_upload_cb cb, vo
 int db_upload_all(struct db *db, db_upload_cb cb, void *arg);
 /* db_upload_staging_exists - 1 when a row names this staging file, 0 if not, -1 */
 int db_upload_staging_exists(struct db *db, const char *staging);
+/* counterparty uploads (tus through an upload link, schema 11): */
+/* db_upload_link_bytes - bytes a link has taken: its files plus its unfinished uploads */
+int db_upload_link_bytes(struct db *db, const char *link_id, int64_t *bytes);
+/* db_upload_link_ended - at most LIMIT uploads of links that ended or whose transfer is no draft */
+int db_upload_link_ended(struct db *db, int64_t now, int limit, db_upload_cb cb, void *arg);
+/* db_upload_of_link - at most LIMIT unfinished uploads of one link */
+int db_upload_of_link(struct db *db, const char *link_id, int limit, db_upload_cb cb, void *arg);
 
 /* ---- sending (db_links.c) ---- */
 

@@ -43,6 +43,11 @@ struct db_file;
 int db_file_insert_locked(struct db *db, const struct db_file *f, int max_files, int64_t max_bytes,
 			  const struct audit_actor *who, char *why, size_t whylen);
 
+/* db_upload_link_bytes_locked - a link's files' sizes plus its unfinished uploads' lengths,
+ * the upload except_id left out (db_uploads.c) */
+int db_upload_link_bytes_locked(struct db *db, const char *link_id, const char *except_id,
+				int64_t *bytes);
+
 struct db_mail;
 /* db_mail_insert_locked - queue a message inside the caller's transaction */
 int db_mail_insert_locked(struct db *db, const struct db_mail *m, int64_t now);

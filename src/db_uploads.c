@@ -1,6 +1,9 @@
 /*
  * db_uploads.c - the uploads table: tus uploads begun and not finished
- * (schema migration 10, protocol in api_tus.c).
+ * (schema migrations 10 and 11, protocol in api_tus.c). An upload is a
+ * staff user's (owner_id) or, through a request's upload link, the
+ * counterparty's (link_id); a link's unfinished uploads hold their
+ * declared length against its max_bytes until they finish or end.
  *
  * A row exists from creation until the upload completes (the file row is
  * inserted and this one deleted in the same transaction, so a file never
@@ -23,8 +26,12 @@
 #include "db_int.h"
 
 #define DB_UPLOAD_COLS                                                                             \
-	"id, transfer_id, owner_id, name, length, durable_offset, key_id, wrapped_key, staging, "  \
-	"created, updated"
+	"id, transfer_id, ifnull(owner_id, 0), ifnull(link_id, ''), name, length, "                \
+	"durable_offset, "                                                                         \
+	"key_id, wrapped_key, staging, created, updated"
+#define DB_UPLOAD_INSERT_COLS                                                                      \
+	"id, transfer_id, owner_id, link_id, name, length, durable_offset, key_id, wrapped_key, "  \
+	"staging, created, updated"
 
 /* db_upload_row - the columns of DB_UPLOAD_COLS into u; -1 when a value is malformed */
 static int
@@ -34,16 +41,17 @@ db_upload_row(sqlite3_stmt *st, struct db_upload *u)
 	db_copy_text(u->id, sizeof(u->id), st, 0);
 	db_copy_text(u->transfer_id, sizeof(u->transfer_id), st, 1);
 	u->owner_id = sqlite3_column_int64(st, 2);
-	db_copy_text(u->name, sizeof(u->name), st, 3);
-	u->length = sqlite3_column_int64(st, 4);
-	u->offset = sqlite3_column_int64(st, 5);
-	db_copy_text(u->key_id, sizeof(u->key_id), st, 6);
-	if (sqlite3_column_bytes(st, 7) != KEYS_WRAPPEDBYTES)
+	db_copy_text(u->link_id, sizeof(u->link_id), st, 3);
+	db_copy_text(u->name, sizeof(u->name), st, 4);
+	u->length = sqlite3_column_int64(st, 5);
+	u->offset = sqlite3_column_int64(st, 6);
+	db_copy_text(u->key_id, sizeof(u->key_id), st, 7);
+	if (sqlite3_column_bytes(st, 8) != KEYS_WRAPPEDBYTES)
 		return -1;
-	memcpy(u->wrapped, sqlite3_column_blob(st, 7), KEYS_WRAPPEDBYTES);
-	db_copy_text(u->staging, sizeof(u->staging), st, 8);
-	u->created = sqlite3_column_int64(st, 9);
-	u->updated = sqlite3_column_int64(st, 10);
+	memcpy(u->wrapped, sqlite3_column_blob(st, 8), KEYS_WRAPPEDBYTES);
+	db_copy_text(u->staging, sizeof(u->staging), st, 9);
+	u->created = sqlite3_column_int64(st, 10);
+	u->updated = sqlite3_column_int64(st, 11);
 	return 0;
 }
 
@@ -51,8 +59,52 @@ db_upload_row(sqlite3_stmt *st, struct db_upload *u)
 static json_t *
 db_upload_detail(const struct db_upload *u)
 {
-	return json_pack("{s:s, s:s, s:I, s:I}", "transfer", u->transfer_id, "name", u->name,
-			 "length", (json_int_t)u->length, "offset", (json_int_t)u->offset);
+	json_t *d = json_pack("{s:s, s:s, s:I, s:I}", "transfer", u->transfer_id, "name", u->name,
+			      "length", (json_int_t)u->length, "offset", (json_int_t)u->offset);
+
+	/* A counterparty's upload names its link, as file.uploaded does (upload_link). */
+	if (d != NULL && u->link_id[0] != '\0' &&
+	    json_object_set_new(d, "upload_link", json_string(u->link_id)) != 0) {
+		json_decref(d);
+		d = NULL;
+	}
+	return d;
+}
+
+/*
+ * db_upload_link_bytes_locked - what link_id has taken of its max_bytes:
+ * the sizes of the files uploaded through it and the declared lengths of
+ * its unfinished uploads but except_id (the one finishing, if any).
+ */
+int
+db_upload_link_bytes_locked(struct db *db, const char *link_id, const char *except_id,
+			    int64_t *bytes)
+{
+	sqlite3_stmt *st = db_prepare(
+	    db, "SELECT (SELECT coalesce(sum(size), 0) FROM files WHERE uploader = ?1) + "
+		"(SELECT coalesce(sum(length), 0) FROM uploads WHERE link_id = ?1 AND id != ?2)");
+	int r;
+
+	if (st == NULL)
+		return DB_ERROR;
+	sqlite3_bind_text(st, 1, link_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, except_id, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		*bytes = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return r == SQLITE_ROW ? DB_OK : DB_ERROR;
+}
+
+int
+db_upload_link_bytes(struct db *db, const char *link_id, int64_t *bytes)
+{
+	int r;
+
+	db_lock(db);
+	r = db_upload_link_bytes_locked(db, link_id, "", bytes);
+	db_unlock(db);
+	return r;
 }
 
 /* db_upload_get_locked - the row, DB_NOTFOUND, or DB_ERROR */
@@ -80,10 +132,14 @@ db_upload_get_locked(struct db *db, const char *id, struct db_upload *u)
  * content was not purged, no file of the transfer has the name, and its
  * files and unfinished uploads together stay under max_files (an upload
  * holds disk, so it counts). A name taken by another unfinished upload is
- * DB_CONFLICT by the table's constraint. why says what conflicted.
+ * DB_CONFLICT by the table's constraint. A counterparty's upload
+ * (u->link_id) also needs its link live and its declared length within
+ * what the link has left of max_bytes: unfinished uploads hold their
+ * length, so uploads begun in parallel cannot together pass the limit.
+ * why says what conflicted (DB_TOOBIG for the bytes).
  */
 int
-db_upload_create(struct db *db, const struct db_upload *u, int max_files,
+db_upload_create(struct db *db, const struct db_upload *u, int max_files, int64_t max_bytes,
 		 const struct audit_actor *who, char *why, size_t whylen)
 {
 	sqlite3_stmt *st;
@@ -100,6 +156,28 @@ db_upload_create(struct db *db, const struct db_upload *u, int max_files,
 		snprintf(why, whylen, "files can only be added to a draft transfer");
 		r = DB_CONFLICT;
 		goto done;
+	}
+	if (r == DB_OK && u->link_id[0] != '\0') {
+		r = db_int_locked(db,
+				  "SELECT revoked_at = 0 AND completed_at = 0 AND expires_at > ?2 "
+				  "FROM links WHERE id = ?1 AND kind = 'upload'",
+				  u->link_id, u->created, &v);
+		if (r == DB_NOTFOUND || (r == DB_OK && v == 0)) {
+			snprintf(why, whylen, "the upload link has ended");
+			r = DB_CONFLICT;
+			goto done;
+		}
+		if (r == DB_OK)
+			r = db_upload_link_bytes_locked(db, u->link_id, "", &n);
+		if (r == DB_OK && u->length > max_bytes - n) {
+			snprintf(why, whylen,
+				 "the upload request's byte limit is reached (%lld of %lld bytes "
+				 "left, unfinished uploads included)",
+				 (long long)(max_bytes > n ? max_bytes - n : 0),
+				 (long long)max_bytes);
+			r = DB_TOOBIG;
+			goto done;
+		}
 	}
 	if (r == DB_OK)
 		r = db_int_locked(db, "SELECT count(*) FROM files WHERE transfer_id = ?1",
@@ -133,8 +211,10 @@ db_upload_create(struct db *db, const struct db_upload *u, int max_files,
 	}
 	if (r != DB_OK)
 		goto done;
-	st = db_prepare(db, "INSERT INTO uploads (" DB_UPLOAD_COLS ") "
-			    "VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?9, ?9)");
+	st =
+	    db_prepare(db, "INSERT INTO uploads (" DB_UPLOAD_INSERT_COLS ") "
+			   "VALUES (?1, ?2, nullif(?3, 0), nullif(?10, ''), ?4, ?5, 0, ?6, ?7, ?8, "
+			   "?9, ?9)");
 	if (st == NULL) {
 		r = DB_ERROR;
 		goto done;
@@ -142,6 +222,7 @@ db_upload_create(struct db *db, const struct db_upload *u, int max_files,
 	sqlite3_bind_text(st, 1, u->id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, u->transfer_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, u->owner_id);
+	sqlite3_bind_text(st, 10, u->link_id, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 4, u->name, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 5, u->length);
 	sqlite3_bind_text(st, 6, u->key_id, -1, SQLITE_TRANSIENT);
@@ -215,20 +296,21 @@ done:
 
 /*
  * db_upload_finish - the upload is complete and its blob committed: insert
- * the file exactly as db_file_insert does (same checks, file.uploaded) and
- * delete the upload row, together. DB_CONFLICT (why filled) when the
- * transfer no longer takes the file; nothing changes then.
+ * the file exactly as db_file_insert does (same checks, file.uploaded; for
+ * a counterparty's, f->uploader is the link and max_bytes its limit, its
+ * other unfinished uploads counted) and delete the upload row, together. DB_CONFLICT (why filled)
+ * when the transfer no longer takes the file; nothing changes then.
  */
 int
 db_upload_finish(struct db *db, const char *id, const struct db_file *f, int max_files,
-		 const struct audit_actor *who, char *why, size_t whylen)
+		 int64_t max_bytes, const struct audit_actor *who, char *why, size_t whylen)
 {
 	sqlite3_stmt *st;
 	int r;
 
 	if (db_begin(db) != DB_OK)
 		return DB_ERROR;
-	r = db_file_insert_locked(db, f, max_files, INT64_MAX, who, why, whylen);
+	r = db_file_insert_locked(db, f, max_files, max_bytes, who, why, whylen);
 	if (r == DB_OK) {
 		st = db_prepare(db, "DELETE FROM uploads WHERE id = ?1");
 		if (st == NULL) {
@@ -361,6 +443,55 @@ db_upload_staging_exists(struct db *db, const char *staging)
 	r = sqlite3_step(st);
 	r = r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
 	sqlite3_finalize(st);
+	db_unlock(db);
+	return r;
+}
+
+/*
+ * db_upload_link_ended - uploads whose link has ended (revoked, completed,
+ * expired) or whose transfer takes no more files (sent, revoked, purged):
+ * they can never finish.
+ */
+int
+db_upload_link_ended(struct db *db, int64_t now, int limit, db_upload_cb cb, void *arg)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(
+	    db, "SELECT " DB_UPLOAD_COLS " FROM uploads WHERE link_id IN "
+		"(SELECT l.id FROM links l JOIN transfers t ON t.id = l.transfer_id "
+		" WHERE l.kind = 'upload' AND (l.revoked_at != 0 OR l.completed_at != 0 "
+		" OR l.expires_at <= ?1 OR t.state != 'draft' OR t.content_purged_at != 0)) "
+		"ORDER BY id LIMIT ?2");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	sqlite3_bind_int64(st, 1, now);
+	sqlite3_bind_int(st, 2, limit);
+	r = db_upload_each(db, st, cb, arg);
+	db_unlock(db);
+	return r;
+}
+
+int
+db_upload_of_link(struct db *db, const char *link_id, int limit, db_upload_cb cb, void *arg)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(db, "SELECT " DB_UPLOAD_COLS " FROM uploads WHERE link_id = ?1 "
+			    "ORDER BY id LIMIT ?2");
+	if (st == NULL) {
+		db_unlock(db);
+		return DB_ERROR;
+	}
+	sqlite3_bind_text(st, 1, link_id, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int(st, 2, limit);
+	r = db_upload_each(db, st, cb, arg);
 	db_unlock(db);
 	return r;
 }

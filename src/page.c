@@ -83,6 +83,8 @@ static const char *const page_strings[PM_COUNT][2] = {
 	[PM_STATE_BROKEN] = {"not available", "利用できません"},
 	[PM_UPLOAD_SENDING] = {"uploading", "アップロード中"},
 	[PM_UPLOAD_FAILED] = {"upload failed", "アップロードに失敗しました"},
+	/* the counterparty's resumable upload (upload.js, tus) */
+	[PM_UPLOAD_RETRYING] = {"connection lost, resuming", "接続が切れました。再開しています"},
 };
 
 const char *

@@ -67,6 +67,7 @@ enum page_msg {
 	PM_STATE_BROKEN,
 	PM_UPLOAD_SENDING,
 	PM_UPLOAD_FAILED,
+	PM_UPLOAD_RETRYING, /* the counterparty's resumable upload (upload.js, tus) */
 	PM_COUNT
 };
 

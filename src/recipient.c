@@ -8,6 +8,8 @@
  *   GET  /u/TOKEN               a counterparty's upload page (request files)
  *   POST /u/TOKEN/code, /verify as above (always by e-mail code)
  *   PUT  /u/TOKEN/files/NAME    upload one file (scanned and encrypted as any)
+ *   POST /u/TOKEN/uploads       the same, resumable: tus 1.0 creation, then
+ *   HEAD, PATCH, DELETE /u/TOKEN/uploads/ID   (api_tus.c, owned by the link)
  *   POST /u/TOKEN/done          finished: the requester is told, the link ends
  *   GET  /static/NAME           the stylesheet, script and icon of the pages
  *
@@ -30,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "api_tus.h"
 #include "html.h"
 #include "http.h"
 #include "jsonutil.h"
@@ -395,7 +398,9 @@ rcpt_upload_section(struct page *p, const struct rcpt *x)
 	page_text(p, page_str(L, PM_UPLOAD_CHOOSE));
 	page_raw(p, "</label><input id=\"files\" type=\"file\" multiple data-upload=\"");
 	page_text(p, x->path);
-	page_raw(p, "/files/\"><ul id=\"progress\" class=\"files\" aria-live=\"polite\"");
+	page_raw(p, "/files/\" data-tus=\"");
+	page_text(p, x->path); /* upload.js uploads through tus here (resumable) */
+	page_raw(p, "/uploads\"><ul id=\"progress\" class=\"files\" aria-live=\"polite\"");
 	/* upload.js shows its states in the page's language: the words ride here. */
 	{
 		static const struct {
@@ -404,6 +409,7 @@ rcpt_upload_section(struct page *p, const struct rcpt *x)
 		} words[] = {{"data-scan", PM_SCAN_STATE},
 			     {"data-sending", PM_UPLOAD_SENDING},
 			     {"data-failed", PM_UPLOAD_FAILED},
+			     {"data-retrying", PM_UPLOAD_RETRYING},
 			     {"data-uploaded", PM_STATE_UPLOADED},
 			     {"data-scanning", PM_STATE_SCANNING},
 			     {"data-clean", PM_STATE_CLEAN},
@@ -420,7 +426,8 @@ rcpt_upload_section(struct page *p, const struct rcpt *x)
 	page_text(p, x->path);
 	page_printf(p, "/done?lang=%s\"><button type=\"submit\">", L == PAGE_JA ? "ja" : "en");
 	page_text(p, page_str(L, PM_UPLOAD_DONE_BUTTON));
-	page_raw(p, "</button></form></section><script src=\"/static/upload.js\"></script>");
+	page_raw(p, "</button></form></section><script src=\"/static/tus.js\"></script>"
+		    "<script src=\"/static/upload.js\"></script>");
 }
 
 /* rcpt_page - the link as a page; note is a message about the last action */
@@ -926,8 +933,9 @@ rcpt_upload(struct server *srv, struct MHD_Connection *c, struct req *rq, struct
 		rcpt_attempt(srv, x, x->link.id, "upload", "not_draft");
 		return api_upload_refuse(c, rq, 409, "this request no longer takes files");
 	}
-	for (size_t i = 0; i < x->nfiles; i++)
-		used += x->files[i].size;
+	/* The link's files and its unfinished resumable uploads, which hold their length. */
+	if (db_upload_link_bytes(srv->db, x->link.id, &used) != DB_OK)
+		return api_upload_refuse(c, rq, 503, "database unavailable");
 	http_limits(srv, &l);
 	budget = x->link.max_bytes - used;
 	if (budget > l.max_file_size)
@@ -947,6 +955,68 @@ rcpt_upload(struct server *srv, struct MHD_Connection *c, struct req *rq, struct
 			       x->link.max_files < l.max_files_per_transfer ? x->link.max_files
 									    : l.max_files_per_transfer,
 			       x->link.id, x->link.max_bytes);
+}
+
+/* rcpt_tus_refuse - a counterparty's tus request refused: a PATCH's body is read first */
+static enum MHD_Result
+rcpt_tus_refuse(struct MHD_Connection *c, struct req *rq, int is_patch, unsigned status,
+		const char *msg)
+{
+	return is_patch ? api_tus_refuse(c, rq, status, msg) : api_tus_error(c, status, msg);
+}
+
+/*
+ * rcpt_tus - a verified counterparty's resumable upload (tus) under
+ * /u/TOKEN/uploads: the checks of rcpt_upload, then api_tus.c with the
+ * link as the uploads' owner and its limits: the bytes it has left (its
+ * files and unfinished uploads counted) and its max_files.
+ */
+static enum MHD_Result
+rcpt_tus(struct server *srv, struct MHD_Connection *c, struct req *rq, struct rcpt *x,
+	 const char *id, const char *method)
+{
+	int is_patch = strcmp(method, "PATCH") == 0;
+	char prefix[sizeof(x->path) + 8];
+	struct api_tus_owner o;
+	struct limits l;
+	int64_t taken = 0, budget;
+
+	if (!x->verified && strcmp(method, "OPTIONS") != 0) {
+		rcpt_attempt(srv, x, x->link.id, "upload", "not_verified");
+		return rcpt_tus_refuse(c, rq, is_patch, 403,
+				       "confirm who you are first (see the link page)");
+	}
+	if (strcmp(x->t.state, "draft") != 0) {
+		rcpt_attempt(srv, x, x->link.id, "upload", "not_draft");
+		return rcpt_tus_refuse(c, rq, is_patch, 409, "this request no longer takes files");
+	}
+	if (db_upload_link_bytes(srv->db, x->link.id, &taken) != DB_OK)
+		return rcpt_tus_refuse(c, rq, is_patch, 503, "database unavailable");
+	http_limits(srv, &l);
+	budget = x->link.max_bytes - taken;
+	if (budget > l.max_file_size)
+		budget = l.max_file_size;
+	if (budget < 0)
+		budget = 0;
+	snprintf(prefix, sizeof(prefix), "%s/uploads", x->path);
+	memset(&o, 0, sizeof(o));
+	o.link_id = x->link.id;
+	o.transfer_id = x->link.transfer_id;
+	o.prefix = prefix;
+	o.max_size = budget;
+	o.max_files = x->link.max_files < l.max_files_per_transfer ? x->link.max_files
+								   : l.max_files_per_transfer;
+	o.max_bytes = x->link.max_bytes;
+	rq->user_ok = 1;
+	snprintf(rq->user.name, sizeof(rq->user.name), "counterparty");
+	snprintf(rq->user.role, sizeof(rq->user.role), "counterparty");
+	if (strcmp(method, "POST") == 0) {
+		rcpt_attempt(srv, x, x->link.id, "upload", "ok");
+		log_event(LOG_LVL_INFO, "request.upload",
+			  "link=%s transfer=%s counterparty=%s ip=%s via=tus", x->link.id,
+			  x->link.transfer_id, x->link.address, x->ip);
+	}
+	return api_tus_link(srv, c, rq, &o, id, method);
 }
 
 struct rcpt_list {
@@ -1013,6 +1083,8 @@ rcpt_done(struct server *srv, struct MHD_Connection *c, struct rcpt *x)
 	if (r != DB_OK)
 		return http_error(c, 503, "database unavailable");
 	mailer_kick(srv->mailer);
+	/* The link has ended: its unfinished resumable uploads never will finish. */
+	api_tus_link_end(srv, x->link.id, "request_done", &x->rq->who);
 	rcpt_attempt(srv, x, x->link.id, "done", "ok");
 	log_event(LOG_LVL_INFO, "request.completed", "link=%s transfer=%s counterparty=%s files=%zu",
 		  x->link.id, x->link.transfer_id, x->link.address, x->nfiles);
@@ -1060,7 +1132,9 @@ recipient_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, c
 	int is_get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 	int is_post = strcmp(method, "POST") == 0;
 	int is_put = strcmp(method, "PUT") == 0;
-	const char *sub, *outcome = NULL, *action;
+	/* a counterparty's resumable upload (tus, api_tus.c): /u/TOKEN/uploads[/ID] */
+	int is_patch = strcmp(method, "PATCH") == 0, is_tus = 0;
+	const char *sub, *outcome = NULL, *action, *tus_id = "";
 	struct rcpt x;
 	enum MHD_Result ret;
 	int r;
@@ -1074,11 +1148,17 @@ recipient_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, c
 	/* An upload's later calls carry its body; the first one checked the link. */
 	if (is_put && !first)
 		return api_upload_step(srv, c, rq, data, data_size);
+	if (rq->tus != NULL) /* a tus PATCH's body, begun (or refused) in its first call */
+		return api_tus_continue(srv, c, rq, data, data_size);
+	if (is_patch && !first) { /* answered in the first call: nothing to keep */
+		*data_size = 0;
+		return MHD_YES;
+	}
 	if (is_post && first)
 		return api_body_begin(srv, c, rq, 1);
 	if (is_post && !api_body_collect(srv, rq, data, data_size))
 		return MHD_YES;
-	if (!is_put)
+	if (!is_put && !is_patch)
 		http_body_done(rq);
 	if (rq->body_too_big)
 		return http_error(c, 413, "request body too large");
@@ -1101,7 +1181,13 @@ recipient_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, c
 	memcpy(x.token, url, LINKS_TOKENLEN);
 	snprintf(x.path, sizeof(x.path), "/%c/%s", x.upload ? 'u' : 'd', x.token);
 	sub = sub ? sub + 1 : "";
-	if (!((is_get && (sub[0] == '\0' || (!x.upload && strncmp(sub, "files/", 6) == 0))) ||
+	if (x.upload && strncmp(sub, "uploads", 7) == 0 &&
+	    (sub[7] == '\0' || (sub[7] == '/' && sub[8] != '\0' && strchr(sub + 8, '/') == NULL))) {
+		is_tus = 1; /* every method: api_tus.c answers 405 for one it does not take */
+		tus_id = sub[7] == '/' ? sub + 8 : "";
+	}
+	if (!is_tus &&
+	    !((is_get && (sub[0] == '\0' || (!x.upload && strncmp(sub, "files/", 6) == 0))) ||
 	      (is_post && (strcmp(sub, "code") == 0 || strcmp(sub, "verify") == 0 ||
 			   (x.upload && strcmp(sub, "done") == 0))) ||
 	      (is_put && x.upload && strncmp(sub, "files/", 6) == 0))) {
@@ -1109,19 +1195,35 @@ recipient_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, c
 		rcpt_free(&x);
 		return http_error(c, 405, "method not allowed");
 	}
-	if (is_post && !rcpt_origin_ok(srv, c)) {
+	/* A tus write (POST, PATCH, DELETE) is held to a POST's rule: our pages or no Origin. */
+	if ((is_post || (is_tus && (is_patch || strcmp(method, "DELETE") == 0))) &&
+	    !rcpt_origin_ok(srv, c)) {
 		rcpt_free(&x);
+		if (is_tus)
+			return rcpt_tus_refuse(c, rq, is_patch, 403,
+					       "cross-origin request refused");
 		return http_error(c, 403, "cross-origin request refused");
 	}
 	if (sub[0] == '\0')
 		action = "view";
+	else if (is_tus)
+		action = "upload";
 	else if (is_post)
 		action = sub;
 	else
-		action = is_put ? "upload" : "download";
+		action = is_put || is_tus ? "upload" : "download";
 	r = rcpt_load(srv, c, &x, &outcome);
 	if (r > 0 && rcpt_dead_audit(srv, &x, action, outcome) != 0)
 		r = -1; /* fail closed: unrecorded, it is answered as a database failure */
+	if (r != 0 && is_tus) {
+		if (r > 0)
+			rcpt_attempt(srv, &x, x.link.id[0] ? x.link.id : NULL, "upload", outcome);
+		rcpt_free(&x);
+		return rcpt_tus_refuse(c, rq, is_patch, r < 0 ? 503 : 404,
+				       r < 0 ? "database unavailable"
+					     : "this link does not exist, has expired, was revoked "
+					       "or has been used up");
+	}
 	if (r != 0 && is_put) {
 		/* Refused before the body: answer when it has been read (api_upload_refuse). */
 		if (r > 0)
@@ -1164,6 +1266,8 @@ recipient_handle(struct server *srv, struct MHD_Connection *c, struct req *rq, c
 		ret = rcpt_verify(srv, c, rq, &x);
 	} else if (strcmp(sub, "done") == 0) {
 		ret = rcpt_done(srv, c, &x);
+	} else if (is_tus) {
+		ret = rcpt_tus(srv, c, rq, &x, tus_id, method);
 	} else if (is_put) {
 		ret = rcpt_upload(srv, c, rq, &x, sub + 6);
 	} else {

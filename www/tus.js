@@ -1,9 +1,13 @@
 // tus.js - a small tus 1.0 client (creation, HEAD, PATCH, termination) for
-// the staff upload page: each file is created at /api/v1/uploads, sent in
-// PATCH requests of CHUNK bytes, and resumed from the offset the server
-// reports (HEAD) after a network failure or a reload. The server counts only
+// the staff upload page (endpoint /api/v1/uploads) and the counterparty's
+// upload page (endpoint /u/TOKEN/uploads, upload.js): each file is created
+// at the endpoint, sent in PATCH requests of CHUNK bytes, and resumed from
+// the offset the server reports (HEAD) after a network failure or a reload
+// (the upload's URL is kept in localStorage under the endpoint, the
+// metadata, and the file's name, size and mtime). The server counts only
 // what is durable, so its offset may be behind what was sent: the client
-// always continues from the server's word, never its own.
+// always continues from the server's word, never its own. It uses no page
+// globals; it only defines window.OkuruTus.
 "use strict";
 (function () {
 	var CHUNK = 8 * 1024 * 1024;
@@ -32,8 +36,9 @@
 		});
 	}
 
-	function fingerprint(file, meta) {
-		return PREFIX + meta.transfer + ":" + file.name + ":" + file.size + ":" + file.lastModified;
+	function fingerprint(endpoint, file, meta) {
+		var m = Object.keys(meta).sort().map(function (k) { return k + "=" + meta[k]; }).join("&");
+		return PREFIX + endpoint + ":" + m + ":" + file.name + ":" + file.size + ":" + file.lastModified;
 	}
 
 	function errorOf(x) {
@@ -41,11 +46,14 @@
 		catch (e) { return "HTTP " + x.status; }
 	}
 
-	// Upload FILE with metadata META ({transfer}); opts: headers, onProgress(sent,total),
-	// onStatus(text). Resolves when the whole file is stored; rejects with an Error whose
-	// message is the server's error, .status its HTTP status and .code the API's code.
+	// Upload FILE with metadata META (the staff's {transfer}; a link's {}) besides
+	// filename; opts: endpoint (default /api/v1/uploads), headers, onProgress(sent,total),
+	// onStatus(text). Resolves with the upload's URL when the whole file is stored;
+	// rejects with an Error whose message is the server's error, .status its HTTP
+	// status and .code the API's code.
 	function upload(file, meta, opts) {
-		var key = fingerprint(file, meta);
+		var endpoint = opts.endpoint || "/api/v1/uploads";
+		var key = fingerprint(endpoint, file, meta);
 		var headers = opts.headers || {};
 		var url = null, tries = 0;
 
@@ -57,11 +65,14 @@
 		}
 
 		function create() {
+			var md = ["filename " + b64(file.name)].concat(Object.keys(meta).sort().map(function (k) {
+				return k + " " + b64(meta[k]);
+			}));
 			var h = Object.assign({}, headers, {
 				"Upload-Length": String(file.size),
-				"Upload-Metadata": "filename " + b64(file.name) + ",transfer " + b64(meta.transfer)
+				"Upload-Metadata": md.join(",")
 			});
-			return request("POST", "/api/v1/uploads", h).then(function (x) {
+			return request("POST", endpoint, h).then(function (x) {
 				if (x.status !== 201) fail(x);
 				url = x.getResponseHeader("Location");
 				try { localStorage.setItem(key, url); } catch (e) { /* private mode */ }
@@ -82,7 +93,8 @@
 		}
 
 		function send(from) {
-			if (from >= file.size && file.size > 0) return Promise.resolve(from);
+			// An empty file is complete at its creation: there is nothing to PATCH.
+			if (from >= file.size) return Promise.resolve(from);
 			var end = Math.min(file.size, from + CHUNK);
 			var h = Object.assign({}, headers, {
 				"Upload-Offset": String(from),
@@ -125,6 +137,7 @@
 
 		return attempt().then(function () {
 			try { localStorage.removeItem(key); } catch (e) { /* ignore */ }
+			return url;
 		});
 	}
 

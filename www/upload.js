@@ -1,18 +1,21 @@
-// upload.js - the counterparty's upload page: each chosen file is sent with
-// PUT to the link's files/ URL (the same request a script would make), one
-// after another, with a progress bar each; then the page asks the link's
-// JSON (GET with Accept: application/json) for the files' virus-check
-// states until each is final, with a growing pause, a bounded number of
-// times. Words come from the page (data-* attributes on #progress, in the
-// page's language); names are set as text, never markup. No framework, no
-// inline script.
+// upload.js - the counterparty's upload page: each chosen file is sent
+// through tus (tus.js, window.OkuruTus) to the link's uploads/ URL, one
+// after another, with a progress bar each; a broken connection is resumed
+// from the server's offset, and so is a reload once the same file is
+// chosen again (tus.js keeps the upload's URL in localStorage, keyed by
+// the link, the file's name, size and mtime). Then the page asks the
+// link's JSON (GET with Accept: application/json) for the files'
+// virus-check states until each is final, with a growing pause, a bounded
+// number of times. Words come from the page (data-* attributes on
+// #progress, in the page's language); names are set as text, never markup.
+// No framework, no inline script.
 "use strict";
 (function () {
 	var input = document.getElementById("files");
 	var list = document.getElementById("progress");
 	if (!input || !list) return;
-	var base = input.getAttribute("data-upload");
-	var page = base.replace(/files\/$/, "");
+	var endpoint = input.getAttribute("data-tus");
+	var page = endpoint.replace(/\/uploads$/, "");
 	var FINAL = { clean: 1, infected: 1, unscannable: 1, broken: 1 };
 	var rows = {}; // file id -> its row, while its state is not final
 
@@ -76,36 +79,26 @@
 		}
 		var f = files[i];
 		var r = row(f.name);
-		var xhr = new XMLHttpRequest();
-		xhr.open("PUT", base + encodeURIComponent(f.name));
-		xhr.setRequestHeader("Accept", "application/json");
-		xhr.upload.onprogress = function (e) {
-			if (e.lengthComputable) r.bar.value = Math.floor((100 * e.loaded) / e.total);
-		};
-		xhr.onload = function () {
-			var j = {};
-			try {
-				j = JSON.parse(xhr.responseText);
-			} catch (err) {
-				/* not JSON: the status says enough */
+		window.OkuruTus.upload(f, {}, {
+			endpoint: endpoint,
+			onProgress: function (sent, total) {
+				r.bar.value = total ? Math.floor((100 * sent) / total) : 100;
+			},
+			onStatus: function () {
+				r.state.textContent = word("retrying");
 			}
-			if (xhr.status === 201 && j.id) {
-				r.bar.value = 100;
-				rows[j.id] = r;
-				showState(r, j.state || "uploaded");
-			} else {
-				r.bar.value = 0;
-				r.state.setAttribute("data-state", "failed");
-				r.state.textContent = word("failed") + " (" + xhr.status + ")";
-			}
-			send(files, i + 1);
-		};
-		xhr.onerror = function () {
+		}).then(function (url) {
+			// The upload's id is the file's: its state comes with the link's JSON.
+			var id = url.split("/").pop();
+			r.bar.value = 100;
+			rows[id] = r;
+			showState(r, "uploaded");
+		}, function (e) {
 			r.state.setAttribute("data-state", "failed");
-			r.state.textContent = word("failed");
+			r.state.textContent = word("failed") + (e.status ? " (" + e.status + ")" : "");
+		}).then(function () {
 			send(files, i + 1);
-		};
-		xhr.send(f);
+		});
 	}
 
 	input.addEventListener("change", function () {

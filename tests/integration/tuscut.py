@@ -2,6 +2,7 @@
 """tuscut.py - a tus client whose connection breaks in the middle of a PATCH.
 
 usage: tuscut.py PORT CAFILE TOKEN PATH FILE OFFSET NBYTES [HOLD]
+TOKEN is a staff bearer token, or cookie:VALUE for a counterparty's session.
 Sends PATCH PATH (Upload-Offset OFFSET) announcing the whole rest of FILE
 (Content-Length), writes only NBYTES of it, waits HOLD seconds (default 0)
 with the request open, then closes the TCP connection
@@ -17,10 +18,13 @@ data = open(fname, "rb").read()[offset:]
 raw = socket.create_connection(("127.0.0.1", port), timeout=30)
 ctx = ssl.create_default_context(cafile=cafile)
 s = ctx.wrap_socket(raw, server_hostname="localhost")
-hdr = ("PATCH %s HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer %s\r\n"
+# TOKEN "cookie:VALUE" is a counterparty's session (okuru_s) instead of a bearer token.
+auth = ("Cookie: okuru_s=%s" % token[7:] if token.startswith("cookie:")
+        else "Authorization: Bearer %s" % token)
+hdr = ("PATCH %s HTTP/1.1\r\nHost: localhost\r\n%s\r\n"
        "Tus-Resumable: 1.0.0\r\nUpload-Offset: %d\r\n"
        "Content-Type: application/offset+octet-stream\r\nContent-Length: %d\r\n\r\n"
-       % (path, token, offset, len(data))).encode()
+       % (path, auth, offset, len(data))).encode()
 s.sendall(hdr)
 s.sendall(data[:nbytes])
 time.sleep(hold)

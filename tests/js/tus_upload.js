@@ -9,6 +9,11 @@
 // bytes sent before the abort, the offset the server had when the second
 // Upload resumed, and whether it succeeded. The certificate is trusted
 // through NODE_EXTRA_CA_CERTS.
+//
+// A counterparty (an upload request's link) instead: URL is the link
+// (https://.../u/TOKEN), TOKEN is cookie:VALUE (the okuru_s session the
+// mailed code gave), TRANSFER is "-"; the endpoint is URL/uploads and the
+// metadata names no transfer.
 'use strict';
 
 const fs = require('fs');
@@ -22,11 +27,17 @@ const [url, token, transfer, name, file, store] = process.argv.slice(2);
 const data = fs.readFileSync(file);
 const result = { sentBeforeAbort: 0 };
 
+const link = token.startsWith('cookie:');
+const auth = link ? { Cookie: 'okuru_s=' + token.slice(7) } : { Authorization: 'Bearer ' + token };
+const metadata = { filename: name, filetype: 'application/octet-stream' };
+if (!link)
+  metadata.transfer = transfer;
+
 function options(extra) {
   return Object.assign({
-    endpoint: url + '/api/v1/uploads',
-    headers: { Authorization: 'Bearer ' + token },
-    metadata: { filename: name, transfer: transfer, filetype: 'application/octet-stream' },
+    endpoint: link ? url + '/uploads' : url + '/api/v1/uploads',
+    headers: auth,
+    metadata: metadata,
     urlStorage: new tus.FileUrlStorage(store),
     // 423 while the server still saves the cut PATCH's chunks: try again.
     retryDelays: [200, 500, 1000, 2000],
@@ -38,7 +49,7 @@ function head(u) {
   return new Promise((resolve, reject) => {
     const req = https.request(u, {
       method: 'HEAD',
-      headers: { Authorization: 'Bearer ' + token, 'Tus-Resumable': '1.0.0' },
+      headers: Object.assign({ 'Tus-Resumable': '1.0.0' }, auth),
     }, (res) => {
       res.resume();
       resolve({ status: res.statusCode, offset: Number(res.headers['upload-offset']) });
