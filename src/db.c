@@ -1093,11 +1093,33 @@ db_file_insert_locked(struct db *db, const struct db_file *f, int max_files, int
 			r = DB_CONFLICT;
 		}
 	}
-	if (r == DB_OK)
-		r = db_int_locked(db, "SELECT count(*) FROM files WHERE transfer_id = ?1",
-				  f->transfer_id, 0, &n);
+	/*
+	 * Unfinished tus uploads hold a slot each (db_upload_create counts
+	 * them): a PUT must not take the slot of an upload still arriving,
+	 * whose whole file would then be refused at its end. An upload's own
+	 * row (its id is the file's) is not counted against itself.
+	 */
+	if (r == DB_OK) {
+		st = db_prepare(db, "SELECT (SELECT count(*) FROM files WHERE transfer_id = ?1) + "
+				    "(SELECT count(*) FROM uploads WHERE transfer_id = ?1 AND id <> ?2)");
+		if (st == NULL) {
+			r = DB_ERROR;
+		} else {
+			sqlite3_bind_text(st, 1, f->transfer_id, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_text(st, 2, f->id, -1, SQLITE_TRANSIENT);
+			if (sqlite3_step(st) == SQLITE_ROW)
+				n = sqlite3_column_int64(st, 0);
+			else
+				r = DB_ERROR;
+			sqlite3_finalize(st);
+			st = NULL;
+		}
+	}
 	if (r == DB_OK && n >= max_files) {
-		snprintf(why, whylen, "the transfer has the maximum number of files (%d)", max_files);
+		snprintf(why, whylen,
+			 "the transfer has the maximum number of files (%d, unfinished uploads "
+			 "included)",
+			 max_files);
 		r = DB_CONFLICT;
 	}
 	if (r != DB_OK)
@@ -1239,7 +1261,8 @@ db_file_count(struct db *db, const char *transfer_id, int *n)
 	int r = DB_ERROR;
 
 	db_lock(db);
-	st = db_prepare(db, "SELECT count(*) FROM files WHERE transfer_id = ?1");
+	st = db_prepare(db, "SELECT (SELECT count(*) FROM files WHERE transfer_id = ?1) + "
+			    "(SELECT count(*) FROM uploads WHERE transfer_id = ?1)");
 	if (st != NULL) {
 		sqlite3_bind_text(st, 1, transfer_id, -1, SQLITE_TRANSIENT);
 		if (sqlite3_step(st) == SQLITE_ROW) {

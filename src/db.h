@@ -121,6 +121,7 @@ int db_file_get(struct db *db, const char *transfer_id, const char *file_id,
 int db_file_name_taken(struct db *db, const char *transfer_id, const char *name);
 int db_file_remove(struct db *db, const char *transfer_id, const char *file_id,
 		   const struct audit_actor *who, int64_t now);
+/* db_file_count - the transfer's files plus its unfinished tus uploads (each holds a slot) */
 int db_file_count(struct db *db, const char *transfer_id, int *n);
 int db_file_list(struct db *db, const char *transfer_id, db_file_cb cb, void *arg);
 int db_file_all(struct db *db, db_file_cb cb, void *arg);

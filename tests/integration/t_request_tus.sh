@@ -249,11 +249,17 @@ assert_eq "$(status)" 201 "the fourth place (files and unfinished uploads)"
 loc3=$(hdr Location)
 ccreate "$T/jarA" "$linkA" r4.bin 10
 assert_eq "$(status)" 409 "a fifth: too many files"
+# A small PUT (it fits the bytes left) must not take the slot of r3, still
+# arriving: with every place held, the PUT is refused before r3 ends.
+printf 'tiny' >"$T/tiny.bin"
+curl -sS --cacert "$CA" -X PUT -b "$T/jarA" -H 'Accept: application/json' -o "$T/body" \
+	-w '%{http_code}' --data-binary "@$T/tiny.bin" "$linkA/files/tiny.bin" >"$T/status" || true
+assert_eq "$(status)" 409 "a PUT may not take a slot an unfinished upload holds: $(cat "$T/body")"
 ctus "$T/jarA" DELETE "$URL$loc3"
 assert_eq "$(status)" 204 "termination"
 assert_eq "$(audit_n upload.terminated "${loc3##*/}" ok dan@client.example)" 1 \
 	"upload.terminated by the counterparty"
-ok "limits: 413 over the bytes left (unfinished uploads holding theirs, a PUT too), 409 over max_files"
+ok "limits: 413 over the bytes left (unfinished uploads holding theirs, a PUT too), 409 over max_files (a PUT too)"
 
 # ---- done ends the link's unfinished uploads -----------------------------
 stg1=$(sqlq "$DB" "SELECT staging FROM uploads WHERE id = :i" i="${loc1##*/}")
