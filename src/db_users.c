@@ -94,6 +94,34 @@ db_users_sessions_end_locked(struct db *db, int64_t user_id, int64_t now, int64_
 }
 
 /*
+ * db_users_end_commit - the last steps of a change that logs the user out:
+ * end their sessions, record EVENT with detail (taken) plus
+ * "sessions_ended", and commit, or roll back when r (the change so far) or
+ * any step failed. *ended (may be NULL) is how many sessions ended.
+ */
+static int
+db_users_end_commit(struct db *db, int r, int64_t user_id, const char *name, const char *event,
+		    json_t *detail, int64_t now, const struct audit_actor *who, int64_t *ended)
+{
+	int64_t n = 0;
+
+	if (r == DB_OK)
+		r = db_users_sessions_end_locked(db, user_id, now, &n);
+	if (r == DB_OK && (detail == NULL ||
+			   json_object_set_new(detail, "sessions_ended", json_integer(n)) != 0))
+		r = DB_ERROR;
+	if (r == DB_OK) {
+		r = db_record_locked(db, who, event, "user", name, "ok", detail, now);
+		detail = NULL; /* the record took it */
+	}
+	json_decref(detail);
+	r = db_finish_locked(db, r);
+	if (ended != NULL)
+		*ended = r == DB_OK ? n : 0;
+	return r;
+}
+
+/*
  * db_users_set_locked - run one UPDATE of users: ?1 the user's id, and
  * when the statement goes that far, ?2 an integer and ?3 a text.
  */
@@ -282,7 +310,6 @@ db_users_password(struct db *db, const char *name, const char *pw_hash, int64_t 
 		  const struct audit_actor *who, int64_t *ended)
 {
 	struct db_users_row u;
-	int64_t n = 0;
 	int r;
 
 	if (pw_hash == NULL || pw_hash[0] == '\0')
@@ -291,15 +318,8 @@ db_users_password(struct db *db, const char *name, const char *pw_hash, int64_t 
 		return r;
 	r = db_users_set_locked(db, "UPDATE users SET pw_changed = ?2, pw_hash = ?3 WHERE id = ?1",
 				u.id, now, pw_hash);
-	if (r == DB_OK)
-		r = db_users_sessions_end_locked(db, u.id, now, &n);
-	if (r == DB_OK)
-		r = db_record_locked(db, who, "user.password_set", "user", name, "ok",
-				     json_pack("{sI}", "sessions_ended", (json_int_t)n), now);
-	r = db_finish_locked(db, r);
-	if (ended != NULL)
-		*ended = r == DB_OK ? n : 0;
-	return r;
+	return db_users_end_commit(db, r, u.id, name, "user.password_set", json_object(), now, who,
+				   ended);
 }
 
 /*
@@ -311,7 +331,6 @@ db_users_totp_reset(struct db *db, const char *name, int64_t now, const struct a
 		    int64_t *ended)
 {
 	struct db_users_row u;
-	int64_t n = 0;
 	int r;
 
 	if ((r = db_users_begin(db, name, &u)) != DB_OK)
@@ -321,18 +340,10 @@ db_users_totp_reset(struct db *db, const char *name, int64_t now, const struct a
 				"totp_pending = NULL, totp_pending_key_id = '', totp_last_step = 0 "
 				"WHERE id = ?1",
 				u.id, 0, NULL);
-	if (r == DB_OK)
-		r = db_users_sessions_end_locked(db, u.id, now, &n);
-	if (r == DB_OK)
-		r = db_record_locked(db, who, "user.totp_reset", "user", name, "ok",
-				     json_pack("{sbsbsI}", "was_enrolled", u.totp_enrolled,
-					       "was_pending", u.totp_pending, "sessions_ended",
-					       (json_int_t)n),
-				     now);
-	r = db_finish_locked(db, r);
-	if (ended != NULL)
-		*ended = r == DB_OK ? n : 0;
-	return r;
+	return db_users_end_commit(db, r, u.id, name, "user.totp_reset",
+				   json_pack("{sbsb}", "was_enrolled", u.totp_enrolled, "was_pending",
+					     u.totp_pending),
+				   now, who, ended);
 }
 
 /*
@@ -345,7 +356,6 @@ db_users_disable(struct db *db, const char *name, int disable, int64_t now,
 		 const struct audit_actor *who, int64_t *ended, const char **why)
 {
 	struct db_users_row u;
-	int64_t n = 0;
 	int r, taken = 0;
 
 	if (why != NULL)
@@ -369,17 +379,14 @@ db_users_disable(struct db *db, const char *name, int disable, int64_t now,
 	}
 	r = db_users_set_locked(db, "UPDATE users SET disabled = ?2 WHERE id = ?1", u.id,
 				disable != 0, NULL);
-	if (r == DB_OK && disable)
-		r = db_users_sessions_end_locked(db, u.id, now, &n);
+	if (disable)
+		return db_users_end_commit(db, r, u.id, name, "user.disabled", json_object(), now,
+					   who, ended);
 	if (r == DB_OK)
-		r = db_record_locked(
-		    db, who, disable ? "user.disabled" : "user.enabled", "user", name, "ok",
-		    disable ? json_pack("{sI}", "sessions_ended", (json_int_t)n) : json_object(),
-		    now);
-	r = db_finish_locked(db, r);
+		r = db_record_locked(db, who, "user.enabled", "user", name, "ok", json_object(), now);
 	if (ended != NULL)
-		*ended = r == DB_OK ? n : 0;
-	return r;
+		*ended = 0;
+	return db_finish_locked(db, r);
 }
 
 /* db_users_unlock - end a lockout and forget the failed logins that led to it */
@@ -445,17 +452,10 @@ db_users_end_sessions(struct db *db, const char *name, int64_t now, const struct
 		      int64_t *ended)
 {
 	struct db_users_row u;
-	int64_t n = 0;
 	int r;
 
 	if ((r = db_users_begin(db, name, &u)) != DB_OK)
 		return r;
-	r = db_users_sessions_end_locked(db, u.id, now, &n);
-	if (r == DB_OK)
-		r = db_record_locked(db, who, "user.sessions_ended", "user", name, "ok",
-				     json_pack("{sI}", "sessions_ended", (json_int_t)n), now);
-	r = db_finish_locked(db, r);
-	if (ended != NULL)
-		*ended = r == DB_OK ? n : 0;
-	return r;
+	return db_users_end_commit(db, DB_OK, u.id, name, "user.sessions_ended", json_object(), now,
+				   who, ended);
 }
