@@ -107,8 +107,8 @@ db_users_end_commit(struct db *db, int r, int64_t user_id, const char *name, con
 
 	if (r == DB_OK)
 		r = db_users_sessions_end_locked(db, user_id, now, &n);
-	if (r == DB_OK && (detail == NULL ||
-			   json_object_set_new(detail, "sessions_ended", json_integer(n)) != 0))
+	if (r == DB_OK &&
+	    (detail == NULL || json_object_set_new(detail, "sessions_ended", json_integer(n)) != 0))
 		r = DB_ERROR;
 	if (r == DB_OK) {
 		r = db_record_locked(db, who, event, "user", name, "ok", detail, now);
@@ -340,10 +340,10 @@ db_users_totp_reset(struct db *db, const char *name, int64_t now, const struct a
 				"totp_pending = NULL, totp_pending_key_id = '', totp_last_step = 0 "
 				"WHERE id = ?1",
 				u.id, 0, NULL);
-	return db_users_end_commit(db, r, u.id, name, "user.totp_reset",
-				   json_pack("{sbsb}", "was_enrolled", u.totp_enrolled, "was_pending",
-					     u.totp_pending),
-				   now, who, ended);
+	return db_users_end_commit(
+	    db, r, u.id, name, "user.totp_reset",
+	    json_pack("{sbsb}", "was_enrolled", u.totp_enrolled, "was_pending", u.totp_pending),
+	    now, who, ended);
 }
 
 /*
@@ -383,7 +383,8 @@ db_users_disable(struct db *db, const char *name, int disable, int64_t now,
 		return db_users_end_commit(db, r, u.id, name, "user.disabled", json_object(), now,
 					   who, ended);
 	if (r == DB_OK)
-		r = db_record_locked(db, who, "user.enabled", "user", name, "ok", json_object(), now);
+		r = db_record_locked(db, who, "user.enabled", "user", name, "ok", json_object(),
+				     now);
 	if (ended != NULL)
 		*ended = 0;
 	return db_finish_locked(db, r);
@@ -434,8 +435,9 @@ db_users_cert(struct db *db, const char *name, const char *dn, int64_t now,
 	r = db_users_set_locked(db, "UPDATE users SET cert_dn = ?3 WHERE id = ?1", u.id, 0, dn);
 	/* The old mapping was a way in: its sessions end with it. */
 	if (r == DB_OK && strcmp(dn, u.cert_dn) != 0)
-		r = db_users_set_locked(db, "UPDATE sessions SET ended = ?2 WHERE user_id = ?1 "
-					    "AND ended = 0 AND method = 'certificate'",
+		r = db_users_set_locked(db,
+					"UPDATE sessions SET ended = ?2 WHERE user_id = ?1 "
+					"AND ended = 0 AND method = 'certificate'",
 					u.id, now, NULL);
 	if (r == DB_OK)
 		r = db_record_locked(db, who, dn[0] != '\0' ? "user.cert_set" : "user.cert_cleared",
