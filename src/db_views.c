@@ -132,87 +132,72 @@ db_views_page_locked(struct db *db, int64_t owner, const char *state, int64_t no
 	return rc;
 }
 
-/* db_views_files_locked - statement 2: every file of the page's transfers */
+/* db_views_file_row - a row of statement 2 (a file of the page's transfers) to cb->file */
 static int
-db_views_files_locked(struct db *db, const char *ids, const struct db_view_cbs *cb)
+db_views_file_row(sqlite3_stmt *st, const struct db_view_cbs *cb)
 {
-	sqlite3_stmt *st = db_prepare(db, db_views_files_sql);
-	int r, rc = DB_OK;
-
-	if (st == NULL)
-		return DB_ERROR;
-	sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct db_view_file f = {.transfer_id = db_views_text(st, 0),
-					 .id = db_views_text(st, 1),
-					 .name = db_views_text(st, 2),
-					 .size = sqlite3_column_int64(st, 3),
-					 .state = db_views_text(st, 4),
-					 .verdict = db_views_text(st, 5),
-					 .reason = db_views_text(st, 6),
-					 .type = db_views_text(st, 7),
-					 .scanned_at = sqlite3_column_int64(st, 8)};
-		if ((rc = cb->file(&f, cb->arg)) != 0)
-			break;
-	}
-	if (rc == DB_OK && r != SQLITE_DONE)
-		rc = DB_ERROR;
-	sqlite3_finalize(st);
-	return rc;
+	struct db_view_file f = {.transfer_id = db_views_text(st, 0),
+				 .id = db_views_text(st, 1),
+				 .name = db_views_text(st, 2),
+				 .size = sqlite3_column_int64(st, 3),
+				 .state = db_views_text(st, 4),
+				 .verdict = db_views_text(st, 5),
+				 .reason = db_views_text(st, 6),
+				 .type = db_views_text(st, 7),
+				 .scanned_at = sqlite3_column_int64(st, 8)};
+	return cb->file(&f, cb->arg);
 }
 
-/* db_views_recipients_locked - statement 3: every recipient of the page's transfers */
+/* db_views_recipient_row - a row of statement 3 (a recipient) to cb->recipient */
 static int
-db_views_recipients_locked(struct db *db, const char *ids, const struct db_view_cbs *cb)
+db_views_recipient_row(sqlite3_stmt *st, const struct db_view_cbs *cb)
 {
-	sqlite3_stmt *st = db_prepare(db, db_views_recipients_sql);
-	int r, rc = DB_OK;
-
-	if (st == NULL)
-		return DB_ERROR;
-	sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct db_view_recipient x = {
-		    .transfer_id = db_views_text(st, 0),
-		    .id = db_views_text(st, 1),
-		    .address = db_views_text(st, 2),
-		    .expires_at = sqlite3_column_int64(st, 3),
-		    .revoked_at = sqlite3_column_int64(st, 4),
-		    .verified_at = sqlite3_column_int64(st, 5),
-		    .mail = sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL : db_views_text(st, 6),
-		    .downloads = sqlite3_column_int64(st, 7),
-		    .files_completed = sqlite3_column_int64(st, 8),
-		    .completed_at = sqlite3_column_int64(st, 9)};
-		if ((rc = cb->recipient(&x, cb->arg)) != 0)
-			break;
-	}
-	if (rc == DB_OK && r != SQLITE_DONE)
-		rc = DB_ERROR;
-	sqlite3_finalize(st);
-	return rc;
+	struct db_view_recipient x = {
+	    .transfer_id = db_views_text(st, 0),
+	    .id = db_views_text(st, 1),
+	    .address = db_views_text(st, 2),
+	    .expires_at = sqlite3_column_int64(st, 3),
+	    .revoked_at = sqlite3_column_int64(st, 4),
+	    .verified_at = sqlite3_column_int64(st, 5),
+	    .mail = sqlite3_column_type(st, 6) == SQLITE_NULL ? NULL : db_views_text(st, 6),
+	    .downloads = sqlite3_column_int64(st, 7),
+	    .files_completed = sqlite3_column_int64(st, 8),
+	    .completed_at = sqlite3_column_int64(st, 9)};
+	return cb->recipient(&x, cb->arg);
 }
 
-/* db_views_requests_locked - statement 4: every upload link of the page's requests */
+/* db_views_request_row - a row of statement 4 (a request's upload link) to cb->request */
 static int
-db_views_requests_locked(struct db *db, const char *ids, const struct db_view_cbs *cb)
+db_views_request_row(sqlite3_stmt *st, const struct db_view_cbs *cb)
 {
-	sqlite3_stmt *st = db_prepare(db, db_views_requests_sql);
+	struct db_view_request q = {.transfer_id = db_views_text(st, 0),
+				    .id = db_views_text(st, 1),
+				    .address = db_views_text(st, 2),
+				    .expires_at = sqlite3_column_int64(st, 3),
+				    .revoked_at = sqlite3_column_int64(st, 4),
+				    .verified_at = sqlite3_column_int64(st, 5),
+				    .completed_at = sqlite3_column_int64(st, 6)};
+	return cb->request(&q, cb->arg);
+}
+
+/*
+ * db_views_each_locked - statements 2 to 4: sql with the page's transfer
+ * ids bound as one JSON array, each row handed to row until one says stop
+ */
+static int
+db_views_each_locked(struct db *db, const char *sql, const char *ids,
+		     int (*row)(sqlite3_stmt *, const struct db_view_cbs *),
+		     const struct db_view_cbs *cb)
+{
+	sqlite3_stmt *st = db_prepare(db, sql);
 	int r, rc = DB_OK;
 
 	if (st == NULL)
 		return DB_ERROR;
 	sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		struct db_view_request q = {.transfer_id = db_views_text(st, 0),
-					    .id = db_views_text(st, 1),
-					    .address = db_views_text(st, 2),
-					    .expires_at = sqlite3_column_int64(st, 3),
-					    .revoked_at = sqlite3_column_int64(st, 4),
-					    .verified_at = sqlite3_column_int64(st, 5),
-					    .completed_at = sqlite3_column_int64(st, 6)};
-		if ((rc = cb->request(&q, cb->arg)) != 0)
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		if ((rc = row(st, cb)) != 0)
 			break;
-	}
 	if (rc == DB_OK && r != SQLITE_DONE)
 		rc = DB_ERROR;
 	sqlite3_finalize(st);
@@ -244,11 +229,15 @@ db_views_transfers(struct db *db, int64_t owner, const char *state, int64_t now,
 	rc = db_views_page_locked(db, owner, state, now, cur, limit, cb, ids, more, next);
 	if (rc == DB_OK && json_array_size(ids) > 0) {
 		idtext = json_dumps(ids, JSON_COMPACT);
-		rc = idtext == NULL ? DB_ERROR : db_views_files_locked(db, idtext, cb);
+		rc = idtext == NULL ? DB_ERROR
+				    : db_views_each_locked(db, db_views_files_sql, idtext,
+							   db_views_file_row, cb);
 		if (rc == DB_OK)
-			rc = db_views_recipients_locked(db, idtext, cb);
+			rc = db_views_each_locked(db, db_views_recipients_sql, idtext,
+						  db_views_recipient_row, cb);
 		if (rc == DB_OK && cb->request != NULL)
-			rc = db_views_requests_locked(db, idtext, cb);
+			rc = db_views_each_locked(db, db_views_requests_sql, idtext,
+						  db_views_request_row, cb);
 	}
 	/* Nothing was written: COMMIT and ROLLBACK are the same here; ROLLBACK cannot fail. */
 	db_exec_locked(db, "ROLLBACK");
