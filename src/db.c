@@ -973,6 +973,28 @@ db_int_locked(struct db *db, const char *sql, const char *p1, int64_t p2, int64_
 	return r == SQLITE_ROW ? DB_OK : r == SQLITE_DONE ? DB_NOTFOUND : DB_ERROR;
 }
 
+int
+db_exists(struct db *db, const char *sql, const char *p1, const char *p2)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	db_lock(db);
+	st = db_prepare(db, sql);
+	if (st == NULL) {
+		db_unlock(db);
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, p1, -1, SQLITE_TRANSIENT);
+	if (p2 != NULL)
+		sqlite3_bind_text(st, 2, p2, -1, SQLITE_TRANSIENT);
+	r = sqlite3_step(st);
+	r = r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	db_unlock(db);
+	return r;
+}
+
 /*
  * db_text_locked - one text column from a query with text parameters ?1
  * and, if the query has one, ?2, into OUT ("" for NULL). DB_NOTFOUND when
@@ -1236,22 +1258,8 @@ db_file_remove(struct db *db, const char *transfer_id, const char *file_id,
 int
 db_file_name_taken(struct db *db, const char *transfer_id, const char *name)
 {
-	sqlite3_stmt *st;
-	int r;
-
-	db_lock(db);
-	st = db_prepare(db, "SELECT 1 FROM files WHERE transfer_id = ?1 AND name = ?2");
-	if (st == NULL) {
-		db_unlock(db);
-		return -1;
-	}
-	sqlite3_bind_text(st, 1, transfer_id, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
-	r = sqlite3_step(st);
-	r = r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
-	db_unlock(db);
-	return r;
+	return db_exists(db, "SELECT 1 FROM files WHERE transfer_id = ?1 AND name = ?2",
+			 transfer_id, name);
 }
 
 int
@@ -1356,21 +1364,7 @@ db_file_set_state(struct db *db, const char *file_id, const char *state)
 int
 db_file_exists(struct db *db, const char *file_id)
 {
-	sqlite3_stmt *st;
-	int r;
-
-	db_lock(db);
-	st = db_prepare(db, "SELECT 1 FROM files WHERE id = ?1");
-	if (st == NULL) {
-		db_unlock(db);
-		return -1;
-	}
-	sqlite3_bind_text(st, 1, file_id, -1, SQLITE_TRANSIENT);
-	r = sqlite3_step(st);
-	r = r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
-	db_unlock(db);
-	return r;
+	return db_exists(db, "SELECT 1 FROM files WHERE id = ?1", file_id, NULL);
 }
 
 /* db_file_scan_requeue - files left "scanning" by a stopped okurud go back in the queue */

@@ -24,6 +24,8 @@ int db_begin(struct db *db);
 int db_finish_locked(struct db *db, int r);
 int db_step_done(struct db *db, sqlite3_stmt *st);
 int db_int_locked(struct db *db, const char *sql, const char *p1, int64_t p2, int64_t *out);
+/* db_exists - 1 when sql (text ?1, and ?2 unless p2 is NULL) finds a row, 0 if not, -1 on error */
+int db_exists(struct db *db, const char *sql, const char *p1, const char *p2);
 struct db_user;
 void db_user_row(sqlite3_stmt *st, int col, struct db_user *u);
 struct audit_actor;

@@ -430,21 +430,7 @@ db_upload_all(struct db *db, db_upload_cb cb, void *arg)
 int
 db_upload_staging_exists(struct db *db, const char *staging)
 {
-	sqlite3_stmt *st;
-	int r;
-
-	db_lock(db);
-	st = db_prepare(db, "SELECT 1 FROM uploads WHERE staging = ?1");
-	if (st == NULL) {
-		db_unlock(db);
-		return -1;
-	}
-	sqlite3_bind_text(st, 1, staging, -1, SQLITE_TRANSIENT);
-	r = sqlite3_step(st);
-	r = r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
-	db_unlock(db);
-	return r;
+	return db_exists(db, "SELECT 1 FROM uploads WHERE staging = ?1", staging, NULL);
 }
 
 /*
