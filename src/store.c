@@ -147,6 +147,32 @@ store_chunk_open(int cipher, gnutls_aead_cipher_hd_t aes, const unsigned char *k
 							 nonce, key);
 }
 
+/* store_seal_fail - a seal that could not start: wipe it, fail with err */
+static int
+store_seal_fail(struct store_seal *s, int err)
+{
+	store_seal_free(s);
+	errno = err;
+	return -1;
+}
+
+/*
+ * store_seal_keys - the file key from dk and header, its cipher and the
+ * chunk buffer: what starting and resuming a seal both need. 0, or -1
+ * with errno and s wiped.
+ */
+static int
+store_seal_keys(struct store_seal *s, int cipher, const unsigned char dk[STORE_KEYBYTES],
+		const unsigned char header[STORE_HEADERBYTES])
+{
+	if (store_derive(s->key, dk, header) != 0 || store_aead_init(cipher, s->key, &s->aes) != 0)
+		return store_seal_fail(s, EINVAL);
+	s->buf = malloc(STORE_SEALED);
+	if (s->buf == NULL)
+		return store_seal_fail(s, ENOMEM);
+	return 0;
+}
+
 /* store_seal_init - write a fresh header to fd and get ready to seal */
 int
 store_seal_init(struct store_seal *s, int fd, int cipher,
@@ -166,23 +192,10 @@ store_seal_init(struct store_seal *s, int fd, int cipher,
 	header[9] = (unsigned char)cipher;
 	header[10] = STORE_CHUNK_SHIFT;
 	randombytes_buf(header + 16, STORE_SALTBYTES);
-	if (store_derive(s->key, dk, header) != 0 || store_aead_init(cipher, s->key, &s->aes) != 0) {
-		store_seal_free(s);
-		errno = EINVAL;
+	if (store_seal_keys(s, cipher, dk, header) != 0)
 		return -1;
-	}
-	s->buf = malloc(STORE_SEALED);
-	if (s->buf == NULL) {
-		store_seal_free(s);
-		errno = ENOMEM;
-		return -1;
-	}
-	if (util_write_all(fd, header, sizeof(header)) != 0) {
-		int saved = errno;
-		store_seal_free(s);
-		errno = saved;
-		return -1;
-	}
+	if (util_write_all(fd, header, sizeof(header)) != 0)
+		return store_seal_fail(s, errno);
 	s->fd = fd;
 	s->cipher = cipher;
 	return 0;
@@ -286,7 +299,6 @@ store_seal_resume(struct store_seal *s, int fd, const unsigned char dk[STORE_KEY
 	unsigned char header[STORE_HEADERBYTES];
 	struct stat st;
 	off_t end;
-	int saved;
 
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
@@ -303,34 +315,16 @@ store_seal_resume(struct store_seal *s, int fd, const unsigned char dk[STORE_KEY
 		return -1;
 	}
 	s->cipher = header[9];
-	if (store_derive(s->key, dk, header) != 0 ||
-	    store_aead_init(s->cipher, s->key, &s->aes) != 0) {
-		store_seal_free(s);
-		errno = EINVAL;
+	if (store_seal_keys(s, s->cipher, dk, header) != 0)
 		return -1;
-	}
-	s->buf = malloc(STORE_SEALED);
-	if (s->buf == NULL) {
-		store_seal_free(s);
-		errno = ENOMEM;
-		return -1;
-	}
 	if (chunks > 0 &&
 	    (util_pread_all(fd, s->buf, STORE_SEALED, end - (off_t)STORE_SEALED) != 0 ||
 	     store_chunk_open(s->cipher, s->aes, s->key, chunks - 1, 0, s->buf, STORE_SEALED) !=
-		 0)) {
-		saved = errno == EIO ? EIO : EBADMSG;
-		store_seal_free(s);
-		errno = saved;
-		return -1;
-	}
+		 0))
+		return store_seal_fail(s, errno == EIO ? EIO : EBADMSG);
 	sodium_memzero(s->buf, STORE_SEALED);
-	if (ftruncate(fd, end) != 0 || lseek(fd, end, SEEK_SET) != end) {
-		saved = errno;
-		store_seal_free(s);
-		errno = saved;
-		return -1;
-	}
+	if (ftruncate(fd, end) != 0 || lseek(fd, end, SEEK_SET) != end)
+		return store_seal_fail(s, errno);
 	s->counter = chunks;
 	s->fd = fd;
 	return 0;
